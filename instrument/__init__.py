@@ -1,0 +1,1 @@
+"""coprod instrument package."""

@@ -1,0 +1,163 @@
+"""Typed, immutable view of the item bank.
+
+The bank itself is data (``instrument/data/*.yaml``); :mod:`instrument.bank` reads and checks it
+and returns a :class:`Bank`. Every other module (generator, exports, analysis) works on these
+objects and never on raw YAML.
+
+Texts are mappings from language code (``"en"``, ``"da"``) to a string. Item and instruction texts
+may contain the placeholders ``{partner}`` and ``{Partner}`` (capitalised, at the start of a
+sentence), replaced by the partner noun of the respondent's sector (``Bank.partner``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+__all__ = [
+    "SECTORS", "LANGUAGES", "Choice", "Scale", "Construct", "Item", "ContextQuestion",
+    "AttentionCheck", "Bank",
+]
+
+SECTORS: tuple[str, ...] = ("municipal", "voluntary")
+LANGUAGES: tuple[str, ...] = ("en", "da")
+#: short sector tags used in platform column names (``INS_C1_m``)
+SECTOR_TAG: Mapping[str, str] = {"municipal": "m", "voluntary": "v"}
+
+Text = Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One answer option. ``name`` is the value in the canonical table and XLSForm; ``code`` the
+    integer stored by platforms that need numbers (REDCap, Qualtrics, SPSS)."""
+
+    name: str
+    code: int
+    label: Text
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """A response scale: ordered points ``min..max`` plus a separate don't-know code.
+
+    The don't-know answer is stored as ``dont_know`` (e.g. 99) by platforms and becomes missing
+    in analysis.
+    """
+
+    id: str
+    kind: str  # "agreement" | "frequency"
+    min: int
+    max: int
+    points: tuple[Choice, ...]
+    dont_know: int
+    dont_know_label: Text
+    label: Text = field(default_factory=dict)
+
+    @property
+    def codes(self) -> tuple[int, ...]:
+        return tuple(p.code for p in self.points)
+
+
+@dataclass(frozen=True, slots=True)
+class Construct:
+    """A latent construct (INS, COM, REP, VIN, AMB) or a boundary-work strategy (SEL ... WEL)."""
+
+    id: str
+    kind: str  # "latent" | "strategy"
+    name: Text
+    definition: Text
+    sectors: tuple[str, ...]
+    scale: str
+    instruction: Text  # block introduction, may contain {partner}
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One rated item.
+
+    ``facet`` is ``"core"`` for mirrored items asked of both sectors with identical wording
+    (partner noun substituted); otherwise the name of a sector-specific facet.
+    """
+
+    id: str
+    construct: str
+    facet: str
+    sectors: tuple[str, ...]
+    reverse: bool
+    scale: str
+    text: Text
+    source: str
+
+    @property
+    def is_core(self) -> bool:
+        return self.facet == "core"
+
+
+@dataclass(frozen=True, slots=True)
+class ContextQuestion:
+    """A background question (sector, role, service area, ...), the consent question included.
+
+    ``type`` is ``select_one``, ``integer`` or ``text``. ``choices`` is set for ``select_one``;
+    ``min``/``max`` bound an ``integer``. ``sectors`` limits who is asked (all by default).
+    """
+
+    id: str
+    type: str
+    label: Text
+    choices: tuple[Choice, ...] = ()
+    required: bool = True
+    min: int | None = None
+    max: int | None = None
+    sectors: tuple[str, ...] = SECTORS
+    hint: Text = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AttentionCheck:
+    """An instructed-response item placed inside a rating block; ``expected`` is the right code."""
+
+    id: str
+    block: str  # construct id whose block carries it
+    scale: str
+    text: Text
+    expected: int
+
+
+@dataclass(frozen=True, slots=True)
+class Bank:
+    """The whole item bank, checked. ``version`` is derived from the content of the data files."""
+
+    id: str
+    title: Text
+    base_version: str
+    version: str
+    languages: tuple[str, ...]
+    partner: Mapping[str, Text]  # sector -> language -> noun
+    sector_label: Mapping[str, Text]
+    scales: Mapping[str, Scale]
+    constructs: Mapping[str, Construct]
+    items: tuple[Item, ...]
+    context: tuple[ContextQuestion, ...]
+    consent: ContextQuestion
+    attention: AttentionCheck
+    intro: Text = field(default_factory=dict)
+    outro: Text = field(default_factory=dict)
+
+    def items_for(self, sector: str, construct: str | None = None) -> tuple[Item, ...]:
+        """Items asked of ``sector`` (optionally of one construct), in bank order."""
+        return tuple(i for i in self.items
+                     if sector in i.sectors and (construct is None or i.construct == construct))
+
+    def constructs_for(self, sector: str) -> tuple[Construct, ...]:
+        return tuple(c for c in self.constructs.values() if sector in c.sectors)
+
+    def item(self, item_id: str) -> Item:
+        for i in self.items:
+            if i.id == item_id:
+                return i
+        raise KeyError(item_id)
+
+    def fill(self, text: str, sector: str, lang: str) -> str:
+        """Substitute the partner noun of ``sector`` in ``lang`` into ``text``."""
+        noun = self.partner[sector][lang]
+        return text.replace("{Partner}", noun[:1].upper() + noun[1:]).replace("{partner}", noun)
