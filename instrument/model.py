@@ -34,6 +34,7 @@ class Choice:
     name: str
     code: int
     label: Text
+    sectors: tuple[str, ...] = SECTORS  # offered to these sectors only (role, organisation type)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,8 @@ class Item:
 class ContextQuestion:
     """A background question (sector, role, service area, ...), the consent question included.
 
-    ``type`` is ``select_one``, ``integer`` or ``text``. ``choices`` is set for ``select_one``;
+    ``type`` is ``select_one``, ``integer``, ``text`` or ``rating`` (a single item on the response
+    scale ``scale``, e.g. perceived asymmetry). ``choices`` is set for ``select_one``;
     ``min``/``max`` bound an ``integer``. ``sectors`` limits who is asked (all by default).
     """
 
@@ -110,6 +112,8 @@ class ContextQuestion:
     max: int | None = None
     sectors: tuple[str, ...] = SECTORS
     hint: Text = field(default_factory=dict)
+    scale: str | None = None
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
