@@ -109,12 +109,16 @@ def cmd_analyze(args) -> int:
     from analysis.pipeline import analyze_file
 
     out = analyze_file(Path(args.data), spec=Path(args.spec) if args.spec else None,
-                       out=Path(args.out), lang=args.lang, keep_flagged=args.keep_flagged,
-                       report=not args.no_report, progress=_progress(args, "bootstrap"),
-                       quiet=args.quiet)
+                       out=Path(args.out), keep_flagged=args.keep_flagged,
+                       progress=_progress(args, "bootstrap"))
+    files = list(out.files)
+    if not args.no_report:
+        from reports.study import write_study_report
+
+        files.append(write_study_report(out.result, Path(args.out) / "report.html", lang=args.lang))
     for w in out.warnings:
         print(f"warning: {w}", file=sys.stderr)
-    for p in out.files:
+    for p in files:
         _say(args, f"wrote {p}")
     return 0
 

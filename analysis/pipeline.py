@@ -1,0 +1,322 @@
+"""The full analysis behind ``coprod analyze``: one call from data (+ spec) to ``results.json``.
+
+Each step (reliability, factorability, EFA, CFA, invariance, SEM, ordinal) is a pure function
+from other modules; this module only decides which steps run on which rows, collects their
+results in one :class:`AnalysisResult`, and records provenance. A step that fails is recorded
+in ``errors`` and the others still run: one bad model never loses the rest of the analysis.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from ._result import jsonable
+from .errors import ModelSpecError
+from .spec import AnalysisSpec, load_spec
+
+__all__ = ["analyze", "analyze_file", "AnalysisResult", "RunOutput", "package_versions"]
+
+Progress = Callable[[int, int], None]
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of coprod and the libraries whose numbers end up in the results."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in ("coprod", "numpy", "scipy", "pandas", "semopy", "factor_analyzer", "pingouin",
+                 "scikit-learn", "jinja2"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisResult:
+    """Everything ``coprod analyze`` computed; ``to_dict()`` is the content of results.json."""
+
+    sections: dict[str, Any]
+    warnings: tuple[str, ...]
+    errors: tuple[str, ...]
+    not_supported: tuple[str, ...]
+    meta: dict[str, Any]
+    data_summary: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = {"meta": self.meta, "data_summary": self.data_summary}
+        d.update(self.sections)
+        d["warnings"] = list(self.warnings)
+        d["errors"] = list(self.errors)
+        d["not_supported"] = list(self.not_supported)
+        return jsonable(d)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Reliability per scale as a tidy table (the most-read part of the results)."""
+        rel = self.sections.get("reliability", {})
+        return pd.DataFrame([{"scale": k, **{x: v for x, v in r.items() if not isinstance(v, (dict, list))}}
+                             for k, r in rel.items()])
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutput:
+    """What :func:`analyze_file` wrote."""
+
+    files: tuple[Path, ...]
+    warnings: tuple[str, ...]
+    result: AnalysisResult
+
+
+class _Steps:
+    """Runs named steps, timing them and turning exceptions into recorded errors."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+        self.timings: dict[str, float] = {}
+
+    def run(self, name: str, fn: Callable[[], Any]) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return fn()
+        except (ValueError, np.linalg.LinAlgError, ArithmeticError, KeyError) as exc:
+            self.errors.append(f"{name}: {exc}")
+            return None
+        finally:
+            self.timings[name] = round(time.perf_counter() - t0, 4)
+
+
+def _reverse(df: pd.DataFrame, spec: AnalysisSpec) -> pd.DataFrame:
+    if not spec.reverse:
+        return df
+    df = df.copy()
+    unknown = [c for c in spec.reverse if c not in df.columns]
+    if unknown:
+        raise ModelSpecError("reverse: unknown column(s) " + ", ".join(unknown))
+    lo, hi = spec.scale_min, spec.scale_max
+    for c in spec.reverse:
+        df[c] = lo + hi - df[c]
+    return df
+
+
+def _check_columns(df: pd.DataFrame, spec: AnalysisSpec) -> None:
+    missing = [c for c in spec.used_columns() if c not in df.columns]
+    if missing:
+        raise ModelSpecError("the data have no column(s) " + ", ".join(missing)
+                             + f" named in the spec (columns: {', '.join(map(str, df.columns[:30]))}"
+                             + (" ..." if len(df.columns) > 30 else "") + ")")
+
+
+def analyze(data: pd.DataFrame, spec: AnalysisSpec, *, progress: Progress | None = None,
+            meta: dict | None = None) -> AnalysisResult:
+    """Run every analysis ``spec`` asks for on ``data``.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent; numeric item columns.
+    spec : AnalysisSpec
+        What to compute (see :mod:`analysis.spec`).
+    progress : callable, optional
+        ``progress(done, total)`` for long steps (bootstrap).
+    meta : dict, optional
+        Provenance merged into ``result.meta`` (input file hash, instrument version...).
+
+    Returns
+    -------
+    AnalysisResult
+
+    Notes
+    -----
+    With ``missing: listwise`` every step uses the rows complete on all columns the spec names
+    (the conformance convention), so every number in one results.json describes the same rows.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> f = rng.normal(size=300)
+    >>> df = pd.DataFrame({f"x{i}": f + rng.normal(size=300) for i in range(4)})
+    >>> from analysis.spec import spec_from_dict
+    >>> res = analyze(df, spec_from_dict({"scales": {"s": ["x0", "x1", "x2", "x3"]}}))
+    >>> round(res.sections["reliability"]["s"]["alpha"], 2)
+    0.8
+    """
+    _check_columns(data, spec)
+    steps = _Steps()
+    used = spec.used_columns()
+    df = _reverse(data, spec)
+    numeric_cols = [c for c in used if c != spec.group]
+    for c in numeric_cols:
+        if not pd.api.types.is_numeric_dtype(df[c]):
+            df[c] = pd.to_numeric(df[c], errors="coerce")
+    n_file = len(df)
+    if spec.missing == "listwise":
+        df = df.dropna(subset=used)
+    sections: dict[str, Any] = {}
+    not_supported: list[str] = []
+    summary = {"n_rows_file": n_file, "n_used": len(df), "n_dropped": n_file - len(df),
+               "missing": spec.missing}
+    if spec.group:
+        summary["group_counts"] = {str(k): int(v) for k, v in
+                                   df[spec.group].value_counts(sort=False).items()}
+
+    scale_items = list(dict.fromkeys(i for items in spec.scales.values() for i in items))
+    if spec.scales:
+        sections["reliability"] = steps.run("reliability", lambda: _reliability(df, spec)) or {}
+        if len(scale_items) >= 3:
+            sections["efa"] = steps.run("efa", lambda: _efa(df, scale_items, spec)) or {}
+    estimator_missing = "fiml" if spec.missing == "fiml" else "listwise"
+    if spec.cfa:
+        sections["cfa"] = steps.run("cfa", lambda: _cfa(df, spec, estimator_missing)) or {}
+        if spec.group and spec.invariance:
+            sections["invariance"] = steps.run(
+                "invariance", lambda: _invariance(df, spec, estimator_missing)) or {}
+    if spec.sem:
+        sections["sem"] = steps.run("sem", lambda: _sem(df, spec, estimator_missing, progress)) or {}
+    if spec.ordered:
+        sections["ordinal"] = steps.run("ordinal", lambda: _ordinal(df, spec)) or {}
+
+    warnings = list(steps.warnings)
+    for name, sec in sections.items():
+        for w in (sec or {}).get("warnings", []) if isinstance(sec, dict) else []:
+            warnings.append(f"{name}: {w}")
+    m = {"seed": spec.seed, "spec": spec.to_dict(), "versions": package_versions(),
+         "timings_sec": steps.timings, "instrument_version": None, "input_sha256": None}
+    m.update(meta or {})
+    return AnalysisResult(sections=sections, warnings=tuple(warnings), errors=tuple(steps.errors),
+                          not_supported=tuple(not_supported), meta=m, data_summary=summary)
+
+
+# ------------------------------------------------------------------ steps
+def _reliability(df: pd.DataFrame, spec: AnalysisSpec) -> dict:
+    from .reliability import cronbach_alpha
+
+    out = {}
+    for name, items in spec.scales.items():
+        r = cronbach_alpha(df, items=list(items))
+        out[name] = r.to_dict()
+    return out
+
+
+def _efa(df: pd.DataFrame, items: list[str], spec: AnalysisSpec) -> dict:
+    from .efa import efa, factorability, parallel_analysis
+
+    fac = factorability(df, items=items).to_dict()
+    par = parallel_analysis(df, items=items, n_iter=spec.parallel_n_iter, seed=spec.seed).to_dict()
+    k = spec.n_factors or par.get("n_factors") or len(spec.scales) or 1
+    rotation = None if spec.efa_rotation == "none" else spec.efa_rotation
+    e = efa(df, items=items, n_factors=int(k), method=spec.efa_method, rotation=rotation).to_dict()
+    out = dict(fac)
+    out["parallel"] = par
+    out["n_factors_parallel"] = par.get("n_factors")
+    out["solution"] = e
+    return out
+
+
+def _cfa(df: pd.DataFrame, spec: AnalysisSpec, missing: str) -> dict:
+    from .sem import fit_sem
+    from .validity import ave, composite_reliability
+
+    res = fit_sem(df, spec.cfa, missing=missing)
+    d = res.to_dict()
+    est = res.estimates
+    d["composite_reliability"] = composite_reliability(est, df)
+    d["ave"] = ave(est, df)
+    return d
+
+
+def _invariance(df: pd.DataFrame, spec: AnalysisSpec, missing: str) -> dict:
+    from .sem import measurement_invariance
+
+    return measurement_invariance(df, spec.cfa, spec.group, missing=missing).to_dict()
+
+
+def _sem(df: pd.DataFrame, spec: AnalysisSpec, missing: str, progress: Progress | None) -> dict:
+    from .sem import fit_sem
+
+    res = fit_sem(df, spec.sem, missing=missing, bootstrap=spec.bootstrap, seed=spec.seed,
+                  n_jobs=min(2, os.cpu_count() or 1), progress=progress)
+    return res.to_dict()
+
+
+def _ordinal(df: pd.DataFrame, spec: AnalysisSpec) -> dict:
+    from .ordinal import ordinal_alpha, polychoric
+
+    items = list(dict.fromkeys(i for its in spec.scales.values() for i in its))
+    pc = polychoric(df, items=items)
+    out = pc.to_dict()
+    out["ordinal_alpha"] = {name: ordinal_alpha(pc.matrix, list(its)) for name, its in spec.scales.items()}
+    return out
+
+
+# ------------------------------------------------------------------ files
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _read_plain(path: Path) -> pd.DataFrame:
+    """A plain data file for spec mode (any columns): CSV/TSV/XLSX/SAV/DTA."""
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xls"):
+        return pd.read_excel(path)
+    if suffix in (".sav", ".dta"):
+        import pyreadstat
+
+        reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
+        df, _ = reader(str(path))
+        return df
+    return pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
+
+
+def analyze_file(path: Path, *, spec: Path | AnalysisSpec | None = None, out: Path,
+                 keep_flagged: bool = False, progress: Progress | None = None) -> RunOutput:
+    """Analyse a response file and write ``out/results.json``.
+
+    With a spec the file is read as a plain table; without one it is read as a response export
+    of the coprod instrument (platform detected, validated, scored) and the default analysis of
+    the instrument is run.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(2, "no such file", str(path))
+    meta = {"input_file": path.name, "input_sha256": sha256_of(path)}
+    if spec is not None:
+        spec_obj = spec if isinstance(spec, AnalysisSpec) else load_spec(spec)
+        data = _read_plain(path)
+        result = analyze(data, spec_obj, progress=progress, meta=meta)
+    else:
+        from .default import analyze_instrument_file
+
+        result = analyze_instrument_file(path, keep_flagged=keep_flagged, progress=progress, meta=meta)
+    out = Path(out)
+    files = [out / "results.json"]
+    _write_atomic(files[0], json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+    return RunOutput(files=tuple(files), warnings=result.warnings + result.errors, result=result)
