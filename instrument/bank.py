@@ -39,7 +39,8 @@ _FIELDS: dict[str, dict[str, tuple[bool, tuple[type, ...], str]]] = {
     "meta": {"id": (True, (str,), "a string"), "version": (True, (str,), "a quoted string"),
              "title": (True, (dict,), "a text per language"), "languages": (True, (list,), "a list"),
              "sectors": (True, (dict,), "a mapping"), "intro": (False, (dict,), "a text per language"),
-             "outro": (False, (dict,), "a text per language")},
+             "outro": (False, (dict,), "a text per language"),
+             "partner_neutral": (True, (dict,), "a text per language")},
     "scale": {"kind": (True, (str,), "one of " + ", ".join(SCALE_KINDS)),
               "label": (False, (dict,), "a text per language"), "points": (True, (list,), "a list"),
               "dont_know": (True, (dict,), "a mapping with code and label")},
@@ -249,6 +250,8 @@ def load_bank(directory: str | Path | None = None) -> Bank:
             if s not in SECTORS:
                 c.add("meta.yaml", f"sectors.{s}", "", f"unknown sector {s!r}")
     title = c.text(meta.get("title"), "meta.yaml", "meta", "title") if isinstance(meta, dict) else {}
+    partner_neutral = (c.text(meta.get("partner_neutral"), "meta.yaml", "meta", "partner_neutral",
+                              placeholders=False) if isinstance(meta, dict) else {})
 
     scales = _scales(raw["scales.yaml"], c)
     constructs = _constructs(raw["constructs.yaml"], c, scales)
@@ -266,6 +269,7 @@ def load_bank(directory: str | Path | None = None) -> Bank:
         items=items, context=context, consent=consent, attention=attention,
         intro=c.text(meta["intro"], "meta.yaml", "meta", "intro") if meta.get("intro") else {},
         outro=c.text(meta["outro"], "meta.yaml", "meta", "outro") if meta.get("outro") else {},
+        partner_neutral=partner_neutral,
     )
 
 

@@ -146,6 +146,8 @@ class Bank:
     attention: AttentionCheck
     intro: Text = field(default_factory=dict)
     outro: Text = field(default_factory=dict)
+    #: partner noun when the sector is not known yet (context questions of the combined form)
+    partner_neutral: Text = field(default_factory=dict)
 
     def items_for(self, sector: str, construct: str | None = None) -> tuple[Item, ...]:
         """Items asked of ``sector`` (optionally of one construct), in bank order."""
@@ -161,7 +163,11 @@ class Bank:
                 return i
         raise KeyError(item_id)
 
-    def fill(self, text: str, sector: str, lang: str) -> str:
-        """Substitute the partner noun of ``sector`` in ``lang`` into ``text``."""
-        noun = self.partner[sector][lang]
+    def fill(self, text: str, sector: str | None, lang: str) -> str:
+        """Substitute the partner noun of ``sector`` in ``lang`` into ``text``.
+
+        ``sector=None`` uses the neutral noun (``partner_neutral``), for questions asked before
+        the respondent's sector is known.
+        """
+        noun = self.partner[sector][lang] if sector is not None else self.partner_neutral[lang]
         return text.replace("{Partner}", noun[:1].upper() + noun[1:]).replace("{partner}", noun)
