@@ -1,0 +1,705 @@
+"""Scale reliability: Cronbach's alpha (psych::alpha), omega total (psych::omega and semTools::compRelSEM)
+and omega hierarchical (Schmid–Leiman, psych::omega).
+
+Missing data follow the conformance specs:
+
+* ``missing="listwise"``: every statistic uses the rows complete on the scale's items
+  (:func:`reliability_table` uses the rows complete on *all* scales' items, as the oracle does).
+* ``missing="fiml"`` (alias ``"pairwise"``): psych's pairwise treatment for alpha and the item
+  statistics (pairwise covariances, ``R = cov2cor(C)``) and for ``omega_total`` (pairwise
+  correlations); the one-factor CFA behind ``omega_total_cfa`` is fitted by full-information ML and
+  its denominator is the EM estimate of the saturated covariance matrix, which is what lavaan's
+  ``lavInspect(fit, "sampstat")`` returns for ``missing = "ml"``.
+
+The Feldt confidence interval always uses n = the number of rows complete on the scale,
+df1 = n − 1 and df2 = (n − 1)(k − 1), at full precision (pingouin rounds it to 3 decimals).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from analysis._result import jsonable
+from analysis.efa import (
+    _check_choice,
+    _constant_items,
+    _extract,
+    _rotate,
+    _psych_sign_sort,
+    _select_items,
+    _smc,
+)
+from analysis.errors import ModelSpecError
+
+__all__ = [
+    "ReliabilityResult",
+    "OmegaResult",
+    "ReliabilityTable",
+    "cronbach_alpha",
+    "omega_hierarchical",
+    "reliability_table",
+]
+
+MISSING_OPTIONS = ("listwise", "fiml", "pairwise")
+
+
+def _norm_missing(missing: str) -> str:
+    _check_choice("missing", missing, MISSING_OPTIONS)
+    return "fiml" if missing == "pairwise" else missing
+
+
+# --------------------------------------------------------------------------- psych::alpha
+def _alpha_core(C: np.ndarray, R: np.ndarray) -> dict:
+    """psych's internal ``alpha.1``: raw/std alpha, G6, average r, S/N and the ASE's Q."""
+    n = C.shape[0]
+    sumC, trC = C.sum(), np.trace(C)
+    sumR = R.sum()
+    CC = C @ C
+    Q = (2 * n ** 2 / ((n - 1) ** 2 * sumC ** 3)) * (sumC * (np.trace(CC) + trC ** 2) - 2 * trC * CC.sum())
+    av_r = (sumR - n) / (n * (n - 1))
+    return {
+        "raw": (1 - trC / sumC) * n / (n - 1),
+        "std": (1 - n / sumR) * n / (n - 1),
+        "g6": 1 - (n - _smc(R).sum()) / sumR,
+        "av_r": av_r,
+        "sn": n * av_r / (1 - av_r),
+        "Q": Q,
+    }
+
+
+def _psych_alpha(X: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
+    """psych::alpha on raw data with ``use = "pairwise"`` (complete data: the ordinary formulas)."""
+    k = X.shape[1]
+    C = X.cov(min_periods=2).to_numpy(float)
+    sd = np.sqrt(np.diag(C))
+    R = C / np.outer(sd, sd)  # psych: cov2cor(C), not cor(x, use = "pairwise")
+    tot = _alpha_core(C, R)
+    total_score = X.mean(axis=1, skipna=True)
+    nsub = X.shape[0]
+    total = {
+        "alpha": tot["raw"], "alpha_std": tot["std"], "g6_smc": tot["g6"], "average_r": tot["av_r"],
+        "signal_noise": tot["sn"], "alpha_ase": math.sqrt(tot["Q"] / nsub) if tot["Q"] >= 0 else math.nan,
+        "scale_mean": float(total_score.mean()), "scale_sd": float(total_score.std(ddof=1)),
+    }
+    drop_raw, drop_std, drop_avr = np.empty(k), np.empty(k), np.empty(k)
+    if k > 2:
+        for i in range(k):
+            keep = [j for j in range(k) if j != i]
+            d = _alpha_core(C[np.ix_(keep, keep)], R[np.ix_(keep, keep)])
+            drop_raw[i], drop_std[i], drop_avr[i] = d["raw"], d["std"], d["av_r"]
+    else:
+        # psych's own convention for two items: "alpha" without item 1 is C12/C22, std alpha R12
+        drop_raw[:] = [C[0, 1] / C[1, 1], C[0, 1] / C[0, 0]]
+        drop_std[:] = R[0, 1]
+        drop_avr[:] = R[0, 1]
+    Vt = R.sum()
+    RC = R.copy()
+    np.fill_diagonal(RC, _smc(R))
+    r_drop = np.array([(C[:, i].sum() - C[i, i]) / math.sqrt(C[i, i] * np.delete(np.delete(C, i, 0), i, 1).sum())
+                       for i in range(k)])
+    item = pd.DataFrame({
+        "n": X.notna().sum().astype(int).to_numpy(),
+        "mean": X.mean().to_numpy(), "sd": X.std(ddof=1).to_numpy(),
+        "raw_r": X.corrwith(total_score).to_numpy(),  # cor(total, x, use = "pairwise")
+        "std_r": R.sum(0) / math.sqrt(Vt),
+        "r_cor": RC.sum(0) / math.sqrt(RC.sum()),
+        "r_drop": r_drop,
+        "alpha_if_deleted_raw": drop_raw, "alpha_if_deleted_std": drop_std,
+        "average_r_if_deleted": drop_avr,
+    }, index=pd.Index(X.columns, name="item"))
+    return total, item
+
+
+def _feldt(alpha: float, n: int, k: int, level: float) -> tuple[float, float]:
+    if not (n > 1 and k > 1 and math.isfinite(alpha)):
+        return math.nan, math.nan
+    p = 1 - level
+    df1, df2 = n - 1, (n - 1) * (k - 1)
+    return (1 - (1 - alpha) * stats.f.ppf(1 - p / 2, df1, df2),
+            1 - (1 - alpha) * stats.f.ppf(p / 2, df1, df2))
+
+
+# --------------------------------------------------------------------------- one-factor models for omega
+def _omega_psych_total(R: np.ndarray) -> float:
+    """psych::omega(nfactors = 1, fm = "minres")$omega.tot = (ΣR − Σu²)/ΣR after flipping items."""
+    L, _ = _extract(R, 1, "minres")
+    g = L[:, 0]
+    key = np.where(np.sign(g) == 0, 1.0, np.sign(g))
+    Rf = R * np.outer(key, key)
+    u2 = np.diag(R) - g ** 2
+    Vt = Rf.sum()
+    return float((Vt - u2.sum()) / Vt)
+
+
+def _ml_one_factor(S: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """One-factor ML CFA on a covariance matrix (lavaan's F = log|Σ| + tr(SΣ⁻¹), factor variance 1).
+
+    Started at psych's bounded ML solution (uniquenesses ≥ 0.005) and polished without bounds, so a
+    Heywood case gives a negative residual variance, as in lavaan.
+    """
+    d = np.sqrt(np.diag(S))
+    Rs = S / np.outer(d, d)
+    L, _ = _extract(Rs, 1, "ml")
+    lam0 = L[:, 0]
+    x0 = np.concatenate([lam0, 1 - lam0 ** 2])
+    p = len(lam0)
+
+    def f_and_g(x):
+        lam, th = x[:p], x[p:]
+        Sig = np.outer(lam, lam) + np.diag(th)
+        sign, logdet = np.linalg.slogdet(Sig)
+        if sign <= 0:
+            return 1e10, np.zeros_like(x)
+        Si = np.linalg.inv(Sig)
+        G = Si - Si @ Rs @ Si
+        return logdet + np.trace(Rs @ Si), np.concatenate([2 * G @ lam, np.diag(G)])
+
+    res = optimize.minimize(f_and_g, x0, jac=True, method="BFGS", options={"gtol": 1e-10, "maxiter": 2000})
+    x = res.x if np.isfinite(res.fun) and res.fun < 1e9 else x0
+    ok = bool(np.max(np.abs(f_and_g(x)[1])) < 1e-6)
+    lam, th = x[:p] * d, x[p:] * d ** 2
+    if lam.sum() < 0:
+        lam = -lam
+    return lam, th, ok
+
+
+def _patterns(X: np.ndarray) -> list[tuple[np.ndarray, int, np.ndarray, np.ndarray]]:
+    """Missing-data patterns: (observed mask, n_g, mean, cross-products about the mean)."""
+    M = np.isnan(X)
+    keys, inv = np.unique(M, axis=0, return_inverse=True)
+    out = []
+    for gi, key in enumerate(keys):
+        o = ~key
+        if not o.any():
+            continue
+        Xo = X[np.ravel(inv) == gi][:, o]
+        m = Xo.mean(0)
+        D = Xo - m
+        out.append((o, Xo.shape[0], m, D.T @ D))
+    return out
+
+
+def _em_saturated(X: np.ndarray, tol: float = 1e-10, max_iter: int = 10000) -> tuple[np.ndarray, np.ndarray, bool]:
+    """EM estimates of the mean and (N-denominator) covariance of incomplete normal data (lavaan's h1)."""
+    n, p = X.shape
+    M = np.isnan(X)
+    keys, inv = np.unique(M, axis=0, return_inverse=True)
+    inv = np.ravel(inv)
+    groups = [(~k, X[inv == g]) for g, k in enumerate(keys) if (~k).any()]
+    n_used = sum(len(Xg) for _, Xg in groups)
+    mu = np.nanmean(X, axis=0)
+    S = np.diag(np.nanvar(X, axis=0))
+    for _ in range(max_iter):
+        T1, T2 = np.zeros(p), np.zeros((p, p))
+        for o, Xg in groups:
+            m = ~o
+            Xf = np.empty((len(Xg), p))
+            Xf[:, o] = Xg[:, o]
+            Cm = np.zeros((p, p))
+            if m.any():
+                B = np.linalg.solve(S[np.ix_(o, o)], S[np.ix_(o, m)]).T
+                Xf[:, m] = mu[m] + (Xg[:, o] - mu[o]) @ B.T
+                Cm[np.ix_(m, m)] = S[np.ix_(m, m)] - B @ S[np.ix_(o, m)]
+            T1 += Xf.sum(0)
+            T2 += Xf.T @ Xf + len(Xg) * Cm
+        mu_new = T1 / n_used
+        S_new = T2 / n_used - np.outer(mu_new, mu_new)
+        delta = max(np.abs(mu_new - mu).max(), np.abs(S_new - S).max())
+        mu, S = mu_new, S_new
+        if delta < tol:
+            return mu, S, True
+    return mu, S, False
+
+
+def _fiml_one_factor(X: np.ndarray, mu0: np.ndarray, S0: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """One-factor CFA by full-information ML (lavaan ``missing = "ml"``); returns loadings, residual variances."""
+    p = X.shape[1]
+    pats = _patterns(X)
+    lam0, th0, _ = _ml_one_factor(S0)
+
+    def f_and_g(x):
+        mu, lam, th = x[:p], x[p:2 * p], x[2 * p:]
+        Sig = np.outer(lam, lam) + np.diag(th)
+        f, G, gmu = 0.0, np.zeros((p, p)), np.zeros(p)
+        for o, ng, m, W in pats:
+            So = Sig[np.ix_(o, o)]
+            sign, logdet = np.linalg.slogdet(So)
+            if sign <= 0:
+                return 1e10, np.zeros_like(x)
+            Si = np.linalg.inv(So)
+            dv = m - mu[o]
+            A = W + ng * np.outer(dv, dv)
+            f += 0.5 * (ng * logdet + np.sum(Si * A))
+            G[np.ix_(o, o)] += 0.5 * (ng * Si - Si @ A @ Si)
+            gmu[o] -= ng * Si @ dv
+        n = sum(pt[1] for pt in pats)
+        return f / n, np.concatenate([gmu, 2 * G @ lam, np.diag(G)]) / n
+
+    x0 = np.concatenate([mu0, lam0, th0])
+    res = optimize.minimize(f_and_g, x0, jac=True, method="BFGS", options={"gtol": 1e-11, "maxiter": 5000})
+    x = res.x if res.fun < 1e9 else x0
+    ok = bool(np.max(np.abs(f_and_g(x)[1])) < 1e-6)
+    lam = x[p:2 * p]
+    return (-lam if lam.sum() < 0 else lam), x[2 * p:], ok
+
+
+def _omega_cfa(X: pd.DataFrame, missing: str) -> tuple[float, list[str]]:
+    """semTools::compRelSEM on a one-factor ML CFA: (Σλ)²ψ / Σ S, S the observed (h1) covariance."""
+    notes: list[str] = []
+    if missing == "listwise":
+        Xc = X.dropna().to_numpy(float)
+        if Xc.shape[0] <= Xc.shape[1]:
+            return math.nan, [f"one-factor CFA needs more complete rows than items (have {Xc.shape[0]})"]
+        S = np.cov(Xc, rowvar=False, ddof=0)  # lavaan's sample covariance divides by N
+        if np.linalg.eigvalsh(S).min() <= 1e-10 * np.trace(S):
+            return math.nan, ["the items' covariance matrix is singular: one-factor CFA (omega_total_cfa) skipped"]
+        lam, _th, ok = _ml_one_factor(S)
+    else:
+        Xa = X.dropna(how="all").to_numpy(float)
+        if Xa.shape[0] <= Xa.shape[1]:
+            return math.nan, [f"one-factor CFA needs more rows than items (have {Xa.shape[0]})"]
+        _mu, S, ok_em = _em_saturated(Xa)
+        if not ok_em:
+            notes.append("the EM estimate of the saturated covariance did not converge")
+        if np.linalg.eigvalsh(S).min() <= 1e-10 * np.trace(S):
+            return math.nan, notes + ["the items' covariance matrix is singular: one-factor CFA skipped"]
+        lam, _th, ok = _fiml_one_factor(Xa, _mu, S)
+    if not ok:
+        notes.append("the one-factor CFA for omega_total_cfa may not have converged")
+    return float(lam.sum() ** 2 / S.sum()), notes
+
+
+# --------------------------------------------------------------------------- results
+@dataclass(frozen=True, slots=True)
+class ReliabilityResult:
+    """Reliability of one scale (optionally within one group)."""
+
+    scale: str | None
+    items: tuple[str, ...]
+    k: int
+    n: int
+    n_rows: int
+    missing: str
+    alpha: float
+    alpha_std: float
+    alpha_ci: tuple[float, float]
+    ci_level: float
+    average_r: float
+    g6_smc: float
+    signal_noise: float
+    alpha_ase: float
+    scale_mean: float
+    scale_sd: float
+    omega_total: float
+    omega_total_cfa: float
+    item_stats: pd.DataFrame
+    group: Any = None
+    warnings: tuple[str, ...] = ()
+    meta: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return jsonable({
+            "scale": self.scale, "group": self.group, "items": list(self.items), "k": self.k, "n": self.n,
+            "n_rows": self.n_rows, "missing": self.missing, "alpha": self.alpha, "alpha_std": self.alpha_std,
+            "alpha_ci": {"lower": self.alpha_ci[0], "upper": self.alpha_ci[1], "level": self.ci_level,
+                         "method": "feldt"},
+            "average_r": self.average_r, "g6_smc": self.g6_smc, "signal_noise": self.signal_noise,
+            "alpha_ase": self.alpha_ase, "scale_mean": self.scale_mean, "scale_sd": self.scale_sd,
+            "omega_total": self.omega_total, "omega_total_cfa": self.omega_total_cfa,
+            "item_stats": {str(i): row for i, row in self.item_stats.to_dict(orient="index").items()},
+            "warnings": list(self.warnings), "meta": self.meta,
+        })
+
+    def to_frame(self) -> pd.DataFrame:
+        """The item statistics, one row per item, with the scale (and group) as columns."""
+        df = self.item_stats.reset_index()
+        df.insert(0, "scale", self.scale)
+        if self.group is not None:
+            df.insert(1, "group", self.group)
+        return df
+
+    def summary(self) -> dict:
+        """One flat row: the scale-level numbers (used by :class:`ReliabilityTable`)."""
+        return {"scale": self.scale, "group": self.group, "k": self.k, "n": self.n, "alpha": self.alpha,
+                "alpha_std": self.alpha_std, "alpha_ci_lower": self.alpha_ci[0], "alpha_ci_upper": self.alpha_ci[1],
+                "average_r": self.average_r, "omega_total": self.omega_total,
+                "omega_total_cfa": self.omega_total_cfa, "scale_mean": self.scale_mean, "scale_sd": self.scale_sd,
+                "warnings": "; ".join(self.warnings)}
+
+
+def cronbach_alpha(responses: pd.DataFrame, *, items: Sequence[str] | None = None, ci: float = 0.95,
+                   missing: str = "listwise", omega: bool = True, scale: str | None = None,
+                   group: Any = None) -> ReliabilityResult:
+    """Cronbach's alpha with psych's item statistics, a Feldt CI and omega total (two ways).
+
+    Parameters
+    ----------
+    responses : DataFrame
+        One row per respondent, one column per item (reverse-keyed items already reversed).
+    items : list of str, optional
+        The scale's items (default: all columns).
+    ci : float
+        Level of the Feldt confidence interval.
+    missing : {"listwise", "fiml", "pairwise"}
+        See the module docstring.
+    omega : bool
+        Also compute ``omega_total`` and ``omega_total_cfa`` (needs ≥ 3 items).
+    scale, group : optional
+        Labels stored in the result.
+
+    Returns
+    -------
+    ReliabilityResult
+        ``alpha`` (raw), ``alpha_std``, ``alpha_ci`` (Feldt: 1 − (1 − α)·F(1 − p/2; n − 1, (n − 1)(k − 1))
+        and 1 − (1 − α)·F(p/2; …)), ``average_r``, ``g6_smc``, ``signal_noise``, ``alpha_ase``, the
+        scale mean/SD (of the item mean score), ``item_stats`` (n, mean, sd, raw_r, std_r, r_cor,
+        r_drop = corrected item-total r, alpha_if_deleted_raw/std), ``omega_total`` =
+        ``psych::omega(nfactors = 1, fm = "minres")`` (ΣR − Σu²)/ΣR and ``omega_total_cfa`` =
+        ``semTools::compRelSEM`` of a one-factor ML CFA: (Σλ)²ψ / 1'S1, S the observed covariance.
+
+    Notes
+    -----
+    Checked against R: ``psych::alpha(x)``, ``psych::omega(x, nfactors = 1, fm = "minres")``,
+    ``semTools::compRelSEM(cfa("F =~ ...", x))`` on the conformance cases (alpha and item statistics to
+    ~1e-15, omega to ~1e-8). Items without variance are left out (psych does the same) and listed in
+    ``warnings``; with fewer than 2 usable items or 2 complete rows the fields are NaN.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"a": [1, 2, 3, 4, 5, 3], "b": [2, 2, 3, 5, 4, 3], "c": [1, 3, 3, 4, 5, 2]})
+    >>> res = cronbach_alpha(df, items=["a", "b", "c"])   # R: psych::alpha(df)$total$raw_alpha
+    >>> round(res.alpha, 4), round(res.alpha_std, 4)
+    (0.9182, 0.9205)
+    """
+    missing = _norm_missing(missing)
+    if not (0 < ci < 1):
+        raise ValueError(f"ci={ci!r} must be in (0, 1)")
+    X = _select_items(responses, items, "cronbach_alpha" if scale is None else f"scale {scale}")
+    all_items = tuple(X.columns)
+    n_rows = int(X.shape[0])
+    warnings: list[str] = []
+    if missing == "listwise":
+        X = X.dropna()
+    else:
+        X = X.dropna(how="all")  # rows with no answer to any item carry no information
+    const = _constant_items(X)
+    if const:
+        warnings.append(f"items with no variance were left out (as psych does): {const}")
+        X = X.drop(columns=const)
+    k = X.shape[1]
+    n = int(X.dropna().shape[0])
+    nan_items = pd.DataFrame(np.nan, index=pd.Index(all_items, name="item"),
+                             columns=["n", "mean", "sd", "raw_r", "std_r", "r_cor", "r_drop",
+                                      "alpha_if_deleted_raw", "alpha_if_deleted_std", "average_r_if_deleted"])
+    meta = {"missing": missing, "ci": ci, "n_dropped": n_rows - n, "checked_against": "psych 2.2.9, semTools 0.5.6"}
+
+    def empty(msg: str) -> ReliabilityResult:
+        warnings.append(msg)
+        return ReliabilityResult(scale, all_items, k, n, n_rows, missing, math.nan, math.nan, (math.nan, math.nan),
+                                 ci, math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, math.nan,
+                                 nan_items, group, tuple(warnings), meta)
+
+    if k < 2:
+        return empty(f"alpha needs at least 2 items with variance (have {k})")
+    if n < 2 or X.count().min() < 2:
+        return empty(f"too few complete rows ({n}) to estimate reliability")
+    C = X.cov(min_periods=2).to_numpy(float)
+    if not np.all(np.isfinite(C)):
+        return empty("some pairs of items are never answered together: covariances undefined")
+    total, item = _psych_alpha(X)
+    item = item.reindex(pd.Index(all_items, name="item"))
+    if total["average_r"] < 0:
+        warnings.append("the average inter-item correlation is negative: check for items that should be reversed")
+    if n < 10:
+        warnings.append(f"only {n} complete rows: reliability estimates are very uncertain")
+    lo, hi = _feldt(total["alpha"], n, k, ci)
+    om_psych = om_cfa = math.nan
+    if omega:
+        if k < 3:
+            warnings.append("omega total needs at least 3 items (a one-factor model with 2 items is not identified)")
+        else:
+            R = X.corr(min_periods=2).to_numpy(float)
+            if not np.all(np.isfinite(R)):
+                warnings.append("undefined correlations: omega skipped")
+            else:
+                om_psych = _omega_psych_total(R)
+                om_cfa, notes = _omega_cfa(X, missing)
+                warnings.extend(notes)
+    return ReliabilityResult(scale, all_items, k, n, n_rows, missing, total["alpha"], total["alpha_std"], (lo, hi), ci,
+                             total["average_r"], total["g6_smc"], total["signal_noise"], total["alpha_ase"],
+                             total["scale_mean"], total["scale_sd"], om_psych, om_cfa, item, group,
+                             tuple(warnings), meta)
+
+
+# --------------------------------------------------------------------------- omega hierarchical
+@dataclass(frozen=True, slots=True)
+class OmegaResult:
+    """Schmid–Leiman omega (psych::omega)."""
+
+    items: tuple[str, ...]
+    n: int
+    n_groups: int
+    omega_h: float
+    omega_total: float
+    omega_limit: float
+    alpha: float
+    ecv: float
+    loadings: pd.DataFrame        # g, F1*, …, h2, u2, p2 per item
+    group_omegas: pd.DataFrame    # rows g, F1*, …; columns total, general, group
+    warnings: tuple[str, ...] = ()
+    meta: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return jsonable({
+            "items": list(self.items), "n": self.n, "n_groups": self.n_groups, "omega_h": self.omega_h,
+            "omega_total": self.omega_total, "omega_limit": self.omega_limit, "alpha": self.alpha,
+            "ecv": self.ecv,
+            "loadings": {str(i): r for i, r in self.loadings.to_dict(orient="index").items()},
+            "group_omegas": {str(i): r for i, r in self.group_omegas.to_dict(orient="index").items()},
+            "warnings": list(self.warnings), "meta": self.meta,
+        })
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.loadings.reset_index()
+
+
+def _schmid_leiman(R: np.ndarray, nf: int, rotation: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """psych::schmid: returns the SL pattern [g, F1*…], h2 and u2 (before item flipping)."""
+    notes: list[str] = []
+    L0, ok = _extract(R, nf, "minres")
+    if not ok:
+        notes.append("the minres extraction did not converge")
+    orth, _ = _rotate(L0, "varimax")            # psych: fa(..., rotate = "varimax")
+    orth, _, _ = _psych_sign_sort(orth, None)
+    fload, phi = _rotate(orth, rotation)        # psych: GPArotation::oblimin(orth.load), no re-sorting
+    if nf > 2:
+        gl, _ = _extract(phi, 1, "minres")      # psych: fa(Phi, fm = fm), the general factor of Φ
+        gload = gl[:, 0]
+    else:
+        # psych option = "equal": both group factors load sqrt(|φ12|) on g
+        r12 = phi[0, 1]
+        gload = np.array([math.sqrt(abs(r12)), math.copysign(math.sqrt(abs(r12)), r12)])
+        notes.append("three group factors are required for identification; with two, the general "
+                     "loadings are set equal (psych option = 'equal')")
+    g = fload @ gload
+    h2 = np.sum(orth ** 2, axis=1)
+    u2 = np.diag(R) - h2
+    uniq2 = np.clip(fload ** 2 - (fload * gload) ** 2, 0, None)
+    sm = np.sign(fload) * np.sqrt(uniq2)
+    return np.column_stack([g, sm]), h2, u2, notes
+
+
+def omega_hierarchical(responses: pd.DataFrame, *, items: Sequence[str] | None = None, n_groups: int = 3,
+                       missing: str = "listwise", rotation: str = "oblimin") -> OmegaResult:
+    """Omega hierarchical and omega total from a Schmid–Leiman solution, as ``psych::omega``.
+
+    Parameters
+    ----------
+    responses : DataFrame
+    items : list of str, optional
+    n_groups : int
+        Number of group factors (psych's ``nfactors``, default 3). With 2, the general loadings are
+        set equal (psych ``option = "equal"``) and a warning is recorded.
+    missing : {"listwise", "fiml", "pairwise"}
+        ``fiml``/``pairwise`` use pairwise correlations (psych).
+    rotation : {"oblimin", "promax"}
+        Oblique rotation of the group factors.
+
+    Returns
+    -------
+    OmegaResult
+        ``omega_h`` = (Σg)²/ΣR, ``omega_total`` = (ΣR − Σu²)/ΣR, ``omega_limit`` = (Σg)²/(ΣR − Σu²),
+        ``alpha`` (standardised), ``ecv``, the SL ``loadings`` table (g, F1*…, h2, u2, p2) and
+        ``group_omegas`` (psych's ``omega.group``).
+
+    Notes
+    -----
+    Steps (psych::schmid): minres extraction of ``n_groups`` factors, varimax, oblimin from the varimax
+    solution, a one-factor minres fit to the factor correlations Φ gives the general loadings γ;
+    g = Λγ and the group loadings are sign(λ)·sqrt(λ²(1 − γ²)). Items with a negative g loading are
+    reversed before ΣR is taken. Checked against R: ``psych::omega(x, nfactors = 3, fm = "minres")``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(4)
+    >>> g, s = rng.normal(size=(500, 1)), rng.normal(size=(500, 3))
+    >>> X = np.hstack([g + s[:, [j]] + rng.normal(size=(500, 3)) for j in range(3)])
+    >>> om = omega_hierarchical(pd.DataFrame(X), n_groups=3)   # R: psych::omega(X, nfactors = 3)
+    >>> bool(0 < om.omega_h < om.omega_total < 1)
+    True
+    """
+    missing = _norm_missing(missing)
+    _check_choice("rotation", rotation, ("oblimin", "promax"))
+    if not isinstance(n_groups, (int, np.integer)) or n_groups < 2:
+        raise ValueError(f"n_groups={n_groups!r} must be an integer ≥ 2 (use cronbach_alpha for omega total "
+                         "of a one-factor model)")
+    X = _select_items(responses, items, "omega_hierarchical")
+    warnings: list[str] = []
+    if missing == "listwise":
+        X = X.dropna()
+    const = _constant_items(X)
+    if const:
+        warnings.append(f"items with no variance were left out: {const}")
+        X = X.drop(columns=const)
+    cols = list(X.columns)
+    p, n = len(cols), int(X.dropna().shape[0])
+    gnames = ["g"] + [f"F{j + 1}*" for j in range(n_groups)]
+    meta = {"missing": missing, "rotation": rotation, "fm": "minres", "checked_against": "psych 2.2.9 omega()"}
+
+    def empty(msg: str) -> OmegaResult:
+        warnings.append(msg)
+        lt = pd.DataFrame(np.nan, index=pd.Index(cols, name="item"), columns=gnames + ["h2", "u2", "p2"])
+        go = pd.DataFrame(np.nan, index=gnames, columns=["total", "general", "group"])
+        return OmegaResult(tuple(cols), n, n_groups, *([math.nan] * 5), lt, go, tuple(warnings), meta)
+
+    if p < 2 * n_groups:
+        return empty(f"{n_groups} group factors need at least {2 * n_groups} items with variance (have {p})")
+    if n < 3:
+        return empty(f"too few complete rows ({n})")
+    R = X.corr(min_periods=2).to_numpy(float)
+    if not np.all(np.isfinite(R)):
+        return empty("undefined correlations (pairs of items never observed together)")
+    sl, h2, u2, notes = _schmid_leiman(R, n_groups, rotation)
+    warnings.extend(notes)
+    key = np.sign(sl[:, 0])
+    key[key == 0] = 1
+    if np.any(key < 0):
+        warnings.append(f"items with negative general loadings were reversed: {[c for c, s in zip(cols, key) if s < 0]}")
+        R = R * np.outer(key, key)
+        sl = sl * key[:, None]
+    Vt, Vitem = R.sum(), np.trace(R)
+    gsq = sl[:, 0].sum() ** 2
+    om_tot = (Vt - u2.sum()) / Vt
+    ev = np.sum(sl ** 2, axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p2 = sl[:, 0] ** 2 / h2
+    table = pd.DataFrame(sl, index=pd.Index(cols, name="item"), columns=gnames)
+    table["h2"], table["u2"], table["p2"] = h2, u2, p2
+    # psych's omega.group: items belong to the group factor with their largest |loading|
+    sub = np.argmax(np.abs(sl[:, 1:]), axis=1)
+    go = pd.DataFrame(np.nan, index=gnames, columns=["total", "general", "group"])
+    grs = 0.0
+    for j in range(n_groups):
+        idx = np.where(sub == j)[0]
+        if len(idx) == 0:
+            continue
+        Vgr = R[np.ix_(idx, idx)].sum()
+        gr = sl[idx, j + 1].sum()
+        grs += gr ** 2
+        go.iloc[j + 1] = [(gr ** 2 + sl[idx, 0].sum() ** 2) / Vgr, sl[idx, 0].sum() ** 2 / Vgr, gr ** 2 / Vgr]
+    go.iloc[0] = [om_tot, gsq / Vt, grs / Vt]
+    return OmegaResult(tuple(cols), n, n_groups, float(gsq / Vt), float(om_tot), float(gsq / (Vt - u2.sum())),
+                       float((Vt - Vitem) / Vt * p / (p - 1)), float(ev[0] / ev.sum()), table, go,
+                       tuple(warnings), meta)
+
+
+# --------------------------------------------------------------------------- table over scales and groups
+@dataclass(frozen=True, slots=True)
+class ReliabilityTable:
+    """Reliability of several scales, overall and (optionally) per group."""
+
+    results: tuple[ReliabilityResult, ...]
+    by: str | None
+    missing: str
+    n_rows: int
+    n_used: int
+    warnings: tuple[str, ...] = ()
+
+    def __getitem__(self, scale: str) -> ReliabilityResult:
+        """The overall result of one scale."""
+        for r in self.results:
+            if r.scale == scale and r.group is None:
+                return r
+        raise KeyError(scale)
+
+    def get(self, scale: str, group: Any = None) -> ReliabilityResult:
+        for r in self.results:
+            if r.scale == scale and r.group == group:
+                return r
+        raise KeyError((scale, group))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per scale (and group): k, n, alpha, CI, omega …"""
+        return pd.DataFrame([r.summary() for r in self.results])
+
+    def to_dict(self) -> dict:
+        overall = {r.scale: r.to_dict() for r in self.results if r.group is None}
+        groups: dict = {}
+        for r in self.results:
+            if r.group is not None:
+                groups.setdefault(str(r.group), {})[r.scale] = r.to_dict()
+        return jsonable({"by": self.by, "missing": self.missing, "n_rows": self.n_rows, "n_used": self.n_used,
+                         "scales": overall, "groups": groups or None, "warnings": list(self.warnings)})
+
+
+def reliability_table(responses: pd.DataFrame, scales: Mapping[str, Sequence[str]], *, missing: str = "listwise",
+                      by: str | None = None, ci: float = 0.95, omega: bool = True) -> ReliabilityTable:
+    """:func:`cronbach_alpha` for every scale, overall and within each group of column ``by``.
+
+    Parameters
+    ----------
+    responses : DataFrame
+    scales : dict
+        ``{scale: [item, …]}``.
+    missing : {"listwise", "fiml", "pairwise"}
+        ``listwise`` keeps the rows complete on *all* scales' items (and ``by``), as the conformance
+        oracle does; ``fiml`` keeps every row (pairwise alpha, FIML omega_total_cfa).
+    by : str, optional
+        Grouping column (e.g. ``"sector"``); rows where it is missing are left out of the groups.
+    ci : float
+    omega : bool
+
+    Returns
+    -------
+    ReliabilityTable
+        ``results`` (overall first, then per group in sorted order), ``to_frame()`` one row each.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"a": [1, 2, 3, 4, 5, 3], "b": [2, 2, 3, 5, 4, 3], "c": [1, 3, 3, 4, 5, 2],
+    ...                    "sector": ["m", "v", "m", "v", "m", "v"]})
+    >>> tab = reliability_table(df, {"s": ["a", "b", "c"]}, by="sector", omega=False)
+    >>> [(r.scale, r.group) for r in tab.results]
+    [('s', None), ('s', 'm'), ('s', 'v')]
+    """
+    missing = _norm_missing(missing)
+    if not isinstance(scales, Mapping) or not scales:
+        raise ModelSpecError("reliability_table: scales must be a non-empty {scale: [items]} mapping")
+    all_items: list[str] = []
+    for sc, its in scales.items():
+        if isinstance(its, str) or not len(its):
+            raise ModelSpecError(f"reliability_table: scale {sc!r} must list its items")
+        all_items += [i for i in its if i not in all_items]
+    X = _select_items(responses, all_items, "reliability_table")
+    if by is not None:
+        if by not in responses.columns:
+            raise ModelSpecError(f"reliability_table: grouping column {by!r} is not in the responses")
+        X = X.assign(**{"\0by": responses[by]})
+    n_rows = int(X.shape[0])
+    warnings: list[str] = []
+    if missing == "listwise":
+        X = X.dropna()
+        if n_rows - X.shape[0]:
+            warnings.append(f"{n_rows - X.shape[0]} of {n_rows} rows were dropped (incomplete on the scales' items"
+                            + (f" or {by}" if by else "") + ")")
+    results = []
+    for sc, its in scales.items():
+        results.append(cronbach_alpha(X, items=list(its), ci=ci, missing=missing, omega=omega, scale=sc))
+    if by is not None:
+        grp = X["\0by"]
+        if grp.isna().any():
+            warnings.append(f"{int(grp.isna().sum())} rows without {by} are left out of the group results")
+        for level in sorted(grp.dropna().unique(), key=str):
+            sub = X[grp == level]
+            for sc, its in scales.items():
+                results.append(cronbach_alpha(sub, items=list(its), ci=ci, missing=missing, omega=omega,
+                                              scale=sc, group=level))
+    return ReliabilityTable(tuple(results), by, missing, n_rows, int(X.shape[0]), tuple(warnings))
