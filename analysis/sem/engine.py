@@ -1,0 +1,207 @@
+"""Data preparation and a single fit: the shared core of ``fit_sem``, the bootstrap and invariance.
+
+An :class:`Engine` holds the parameter table, the model and the data matrices of every group
+(rows in the order of the data, groups in order of first appearance, lavaan's ``group.label``).
+It computes sufficient statistics (optionally from bootstrap row counts, so that a draw never
+builds a DataFrame) and fits the model from given starting values.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import ModelSpecError
+from analysis.sem.fiml import FimlDiscrepancy, _patterns, fiml_group_data, independence_loglik
+from analysis.sem.ml import GroupData, MLDiscrepancy, OptimResult, group_data, minimize
+from analysis.sem.model import Model
+from analysis.sem.partable import build_partable
+from analysis.sem.start import start_values
+from analysis.sem.syntax import parse_model
+
+__all__ = ["Engine", "MISSING", "ESTIMATORS"]
+
+MISSING = ("listwise", "fiml")
+ESTIMATORS = ("ML",)
+
+
+@dataclass(slots=True)
+class H1:
+    """Saturated-model statistics: per-group logL_h1 and the baseline logL (FIML)."""
+
+    loglik: list[float]
+    baseline_loglik: list[float]
+
+
+class Engine:
+    """Prepared model + data. See module docstring."""
+
+    def __init__(self, data: pd.DataFrame, model: str, *, group: str | None = None,
+                 group_equal=(), group_partial=(), missing: str = "listwise",
+                 estimator: str = "ML", meanstructure: bool | None = None):
+        if not isinstance(data, pd.DataFrame):
+            raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+        if missing not in MISSING:
+            raise ModelSpecError(f"missing='{missing}' is not supported; use one of {list(MISSING)}")
+        if str(estimator).upper() not in ESTIMATORS:
+            raise ModelSpecError(f"estimator='{estimator}' is not supported; use one of {list(ESTIMATORS)}")
+        if isinstance(group_equal, str):
+            group_equal = [group_equal]
+        if isinstance(group_partial, str):
+            group_partial = [group_partial]
+        self.warnings: list[str] = []
+        self.fiml = missing == "fiml"
+        pm = parse_model(model)
+        n_file = len(data)
+        if group is not None:
+            if group not in data.columns:
+                raise ModelSpecError(f"group column '{group}' is not in the data")
+            keep = data[group].notna().to_numpy()
+            data = data.loc[keep]
+            self.groups = tuple(pd.unique(data[group]))
+        else:
+            self.groups = ("all",)
+        self.group_col = group
+        ngroups = len(self.groups)
+        if meanstructure is None:
+            meanstructure = group is not None or self.fiml
+        self.meanstructure = bool(meanstructure)
+        self.pt, w = build_partable(pm, [c for c in data.columns if c != group], ngroups=ngroups,
+                                    meanstructure=self.meanstructure, group_equal=tuple(group_equal),
+                                    group_partial=tuple(group_partial))
+        self.warnings += w
+        if group is None and group_equal:
+            self.warnings.append("group_equal ignored: no group column given")
+        self.model = Model(self.pt)
+        ov = self.model.ov
+        x = self._numeric(data[ov])
+        ov_x = [self.model.ov_index[v] for v in self.pt.vars.ov_x]
+        if self.fiml:
+            ok = ~np.all(np.isnan(x), axis=1)
+            if ov_x:
+                okx = ~np.any(np.isnan(x[:, ov_x]), axis=1)
+                if (ok & ~okx).any():
+                    self.warnings.append(f"{int((ok & ~okx).sum())} row(s) with a missing exogenous covariate "
+                                         "dropped (fixed.x)")
+                ok &= okx
+        else:
+            ok = ~np.any(np.isnan(x), axis=1)
+        gcol = data[group].to_numpy() if group is not None else np.zeros(len(data))
+        self.x = [x[ok & (gcol == lab)] if group is not None else x[ok] for lab in self.groups]
+        self.n_used = int(sum(len(a) for a in self.x))
+        self.n_dropped = n_file - self.n_used
+        self.x_index = ov_x
+        self._check_data()
+
+    # ------------------------------------------------------------------ data checks
+    @staticmethod
+    def _numeric(frame: pd.DataFrame) -> np.ndarray:
+        cols = []
+        for c in frame.columns:
+            s = frame[c]
+            if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+                conv = pd.to_numeric(s, errors="coerce")
+                bad = conv.isna() & s.notna()
+                if bad.any():
+                    first = s[bad].iloc[0]
+                    raise ModelSpecError(f"column '{c}' is not numeric (e.g. value {first!r})")
+                s = conv
+            cols.append(s.to_numpy(dtype=float, na_value=np.nan))
+        return np.column_stack(cols) if cols else np.zeros((len(frame), 0))
+
+    def _check_data(self) -> None:
+        ov = self.model.ov
+        for g, xg in enumerate(self.x):
+            where = f" in group {self.groups[g]!r}" if self.group_col else ""
+            n = len(xg)
+            if n < 2:
+                self.warnings.append(f"only {n} usable row(s){where}: the model cannot be estimated")
+                continue
+            sd = np.nanstd(xg, axis=0)
+            for j in np.flatnonzero(~(sd > 0)):
+                self.warnings.append(f"column '{ov[j]}' is constant{where}: its variance is 0 and the "
+                                     "sample covariance matrix is singular")
+        npar = self.pt.nfree
+        if self.n_used < npar:
+            self.warnings.append(f"fewer usable rows ({self.n_used}) than free parameters ({npar}): "
+                                 "estimates are unreliable or not identified")
+        if self.df < 0:
+            self.warnings.append(f"model is not identified: {npar} free parameters but only "
+                                 f"{self.df + npar} sample moments (df = {self.df})")
+
+    @property
+    def df(self) -> int:
+        p, nx = self.model.p, len(self.x_index)
+        per = p * (p + 1) // 2 - nx * (nx + 1) // 2
+        if self.meanstructure:
+            per += p - nx
+        return len(self.groups) * per - self.pt.nfree
+
+    @property
+    def baseline_df(self) -> int:
+        p, nx = self.model.p, len(self.x_index)
+        per = p * (p + 1) // 2 - nx * (nx + 1) // 2 - (p - nx)
+        return len(self.groups) * per
+
+    # ------------------------------------------------------------------ statistics
+    def stats(self, weights: list[np.ndarray] | None = None) -> tuple[list[GroupData], H1 | None]:
+        """Per-group sufficient statistics; ``weights`` are bootstrap row counts per group."""
+        out = []
+        if not self.fiml:
+            for g, xg in enumerate(self.x):
+                if len(xg) == 0:
+                    out.append(GroupData(0, np.full(self.model.p, np.nan), np.full((self.model.p,) * 2, np.nan)))
+                    continue
+                out.append(group_data(xg, None if weights is None else weights[g]))
+            return out, None
+        lls, bls = [], []
+        for g, xg in enumerate(self.x):
+            if weights is not None:
+                xg = np.repeat(xg, weights[g].astype(int), axis=0)
+                pats = _patterns(xg)
+                mean = np.nanmean(xg, axis=0)
+                cov = np.diag(np.nanvar(xg, axis=0))
+                out.append(GroupData(len(xg), mean, cov, pats))
+                continue
+            gd, ll, ok = fiml_group_data(xg)
+            if not ok:
+                self.warnings.append("EM for the saturated (h1) model did not converge")
+            out.append(gd)
+            lls.append(ll)
+            bls.append(independence_loglik(gd.patterns, self.model.p))
+        return out, (None if weights is not None else H1(lls, bls))
+
+    def discrepancy(self, gdata: list[GroupData]):
+        return FimlDiscrepancy(self.model, gdata) if self.fiml else MLDiscrepancy(self.model, gdata)
+
+    def exo_stats(self, gdata: list[GroupData]) -> None:
+        """Refresh fixed.x values (complete data: sample; FIML: observed covariates, no NaN)."""
+        if not self.x_index:
+            return
+        covs, means = [], []
+        for g, d in enumerate(gdata):
+            if self.fiml:
+                xs = self.x[g][:, self.x_index] if d.patterns is not None else None
+                c = np.zeros((self.model.p, self.model.p))
+                m = np.zeros(self.model.p)
+                if xs is not None and len(xs):
+                    c[np.ix_(self.x_index, self.x_index)] = np.cov(xs, rowvar=False, bias=True).reshape(
+                        len(self.x_index), len(self.x_index))
+                    m[self.x_index] = xs.mean(axis=0)
+                covs.append(c)
+                means.append(m)
+            else:
+                covs.append(d.cov)
+                means.append(d.mean)
+        self.model.set_exo(covs, means)
+
+    def fit(self, gdata: list[GroupData], start: np.ndarray | None = None, *, maxit: int = 300) -> OptimResult:
+        """Fit from ``start`` (default: starting values from ``gdata``)."""
+        self.exo_stats(gdata)
+        disc = self.discrepancy(gdata)
+        if start is None:
+            start = start_values(self.model, gdata)
+        if any(d.n < 2 for d in gdata):
+            return OptimResult(start, np.nan, False, 0, "too few rows to estimate the model")
+        return minimize(disc, start, maxit=maxit)
