@@ -310,8 +310,8 @@ def htmt(responses: pd.DataFrame, scales: Mapping[str, Sequence[str]], *, htmt2:
     absolute : bool
         Use absolute correlations (always, for HTMT2).
     missing : {"listwise", "pairwise", "fiml"}
-        Correlations from complete rows, pairwise complete rows, or the EM covariance (lavCor's
-        ``missing = "ml"``).
+        As ``lavaan::lavCor``: complete rows; pairwise covariances standardised by each item's
+        variance (cov2cor); or the EM covariance (``missing = "ml"``).
 
     Returns
     -------
@@ -342,7 +342,11 @@ def htmt(responses: pd.DataFrame, scales: Mapping[str, Sequence[str]], *, htmt2:
         X = X.dropna()
         R = X.corr().to_numpy(float)
     elif missing == "pairwise":
-        R = X.corr(min_periods=2).to_numpy(float)
+        # lavCor(missing = "pairwise") standardises the pairwise covariances by the variances of all
+        # available answers (cov2cor), which is not R's cor(use = "pairwise")
+        C = X.cov(min_periods=2).to_numpy(float)
+        d = np.sqrt(np.diag(C))
+        R = C / np.outer(d, d)
     else:
         _mu, S, _ok = _em_saturated(X.dropna(how="all").to_numpy(float))
         d = np.sqrt(np.diag(S))
