@@ -328,7 +328,7 @@ def factorability(responses: pd.DataFrame, *, items: Sequence[str] | None = None
     missing = _normalise_missing(missing)
     X = _select_items(responses, items, "factorability")
     warnings: list[str] = []
-    const = _constant_items(X)
+    const = _constant_items(X) if X.dropna(how="all").shape[0] >= 2 else []
     if const:
         warnings.append(f"items with no variance were left out: {const}")
         X = X.drop(columns=const)
@@ -454,7 +454,7 @@ def parallel_analysis(responses: pd.DataFrame, *, items: Sequence[str] | None = 
         raise ValueError(f"n_iter={n_iter!r} must be a positive integer")
     X = _select_items(responses, items, "parallel_analysis")
     warnings: list[str] = []
-    const = _constant_items(X)
+    const = _constant_items(X) if X.dropna(how="all").shape[0] >= 2 else []
     if const:
         warnings.append(f"items with no variance were left out: {const}")
         X = X.drop(columns=const)
@@ -610,7 +610,7 @@ def efa(responses: pd.DataFrame, *, items: Sequence[str] | None = None, n_factor
         raise ValueError(f"n_factors={n_factors!r} must be a positive integer")
     X = _select_items(responses, items, "efa")
     warnings: list[str] = []
-    const = _constant_items(X)
+    const = _constant_items(X) if X.dropna(how="all").shape[0] >= 2 else []
     if const:
         warnings.append(f"items with no variance were left out: {const}")
         X = X.drop(columns=const)

@@ -162,7 +162,7 @@ def item_analysis(responses: pd.DataFrame, *, items: Sequence[str], dont_know: p
     for k in ("r_drop", "raw_r", "alpha_if_deleted_raw", "alpha_if_deleted_std"):
         stats[k] = np.nan
     Xa = X.dropna() if missing == "listwise" else X.dropna(how="all")
-    const = _constant_items(Xa)
+    const = _constant_items(Xa) if Xa.shape[0] >= 2 else []
     if const:
         warnings.append(f"items with no variance get no item-rest statistics: {const}")
     usable = [c for c in cols if c not in const]

@@ -388,7 +388,8 @@ def cronbach_alpha(responses: pd.DataFrame, *, items: Sequence[str] | None = Non
         X = X.dropna()
     else:
         X = X.dropna(how="all")  # rows with no answer to any item carry no information
-    const = _constant_items(X)
+    few_rows = X.shape[0] < 2
+    const = [] if few_rows else _constant_items(X)
     if const:
         warnings.append(f"items with no variance were left out (as psych does): {const}")
         X = X.drop(columns=const)
@@ -405,6 +406,8 @@ def cronbach_alpha(responses: pd.DataFrame, *, items: Sequence[str] | None = Non
                                  ci, math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, math.nan,
                                  nan_items, group, tuple(warnings), meta)
 
+    if few_rows:
+        return empty(f"too few rows ({X.shape[0]}) to estimate reliability")
     if k < 2:
         return empty(f"alpha needs at least 2 items with variance (have {k})")
     if n < 2 or X.count().min() < 2:
@@ -544,7 +547,7 @@ def omega_hierarchical(responses: pd.DataFrame, *, items: Sequence[str] | None =
     warnings: list[str] = []
     if missing == "listwise":
         X = X.dropna()
-    const = _constant_items(X)
+    const = _constant_items(X) if X.shape[0] >= 2 else []
     if const:
         warnings.append(f"items with no variance were left out: {const}")
         X = X.drop(columns=const)
@@ -559,10 +562,10 @@ def omega_hierarchical(responses: pd.DataFrame, *, items: Sequence[str] | None =
         go = pd.DataFrame(np.nan, index=gnames, columns=["total", "general", "group"])
         return OmegaResult(tuple(cols), n, n_groups, *([math.nan] * 5), lt, go, tuple(warnings), meta)
 
-    if p < 2 * n_groups:
-        return empty(f"{n_groups} group factors need at least {2 * n_groups} items with variance (have {p})")
     if n < 3:
         return empty(f"too few complete rows ({n})")
+    if p < 2 * n_groups:
+        return empty(f"{n_groups} group factors need at least {2 * n_groups} items with variance (have {p})")
     R = X.corr(min_periods=2).to_numpy(float)
     if not np.all(np.isfinite(R)):
         return empty("undefined correlations (pairs of items never observed together)")
