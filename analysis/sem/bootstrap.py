@@ -26,11 +26,21 @@ def _draw(engine, theta_hat: np.ndarray, seq: np.random.SeedSequence) -> np.ndar
         n = len(xg)
         weights.append(np.bincount(rng.integers(0, n, size=n), minlength=n).astype(float))
     gdata, _ = engine.stats(weights)
-    res = engine.fit(gdata, start=theta_hat, maxit=100)
+    res = engine.fit(gdata, start=theta_hat, maxit=100, tol=1e-8)
     return res.theta if res.converged else None
 
 
+def _single_thread_blas():
+    """Limit BLAS to one thread: the matrices are small and the workers already use the cores."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional (ships with scikit-learn); without it BLAS keeps its default
+        return None
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _init_worker(engine, theta_hat) -> None:
+    _WORKER["limits"] = _single_thread_blas()
     _WORKER["engine"] = engine
     _WORKER["theta"] = theta_hat
 
@@ -52,10 +62,15 @@ def run_bootstrap(engine, theta_hat: np.ndarray, n_draws: int, *, seed: int | No
     seqs = np.random.SeedSequence(seed).spawn(n_draws)
     results: list = []
     if n_jobs is None or n_jobs <= 1 or n_draws < 20:
-        for i, s in enumerate(seqs):
-            results.append(_draw(engine, theta_hat, s))
-            if progress is not None:
-                progress(i + 1, n_draws)
+        limits = _single_thread_blas()
+        try:
+            for i, s in enumerate(seqs):
+                results.append(_draw(engine, theta_hat, s))
+                if progress is not None:
+                    progress(i + 1, n_draws)
+        finally:
+            if limits is not None:
+                limits.restore_original_limits()
     else:
         size = max(10, n_draws // (n_jobs * 8))
         chunks = [seqs[i:i + size] for i in range(0, n_draws, size)]

@@ -153,7 +153,10 @@ class Engine:
                 if len(xg) == 0:
                     out.append(GroupData(0, np.full(self.model.p, np.nan), np.full((self.model.p,) * 2, np.nan)))
                     continue
-                out.append(group_data(xg, None if weights is None else weights[g]))
+                if weights is None:
+                    out.append(group_data(xg))
+                else:
+                    out.append(group_data(self._centred(g), weights[g], self._centre[g]))
             return out, None
         lls, bls = [], []
         for g, xg in enumerate(self.x):
@@ -171,6 +174,12 @@ class Engine:
             lls.append(ll)
             bls.append(independence_loglik(gd.patterns, self.model.p))
         return out, (None if weights is not None else H1(lls, bls))
+
+    def _centred(self, g: int) -> np.ndarray:
+        if not hasattr(self, "_xc"):
+            self._centre = [xg.mean(axis=0) for xg in self.x]
+            self._xc = [xg - c for xg, c in zip(self.x, self._centre)]
+        return self._xc[g]
 
     def discrepancy(self, gdata: list[GroupData]):
         return FimlDiscrepancy(self.model, gdata) if self.fiml else MLDiscrepancy(self.model, gdata)
@@ -196,7 +205,8 @@ class Engine:
                 means.append(d.mean)
         self.model.set_exo(covs, means)
 
-    def fit(self, gdata: list[GroupData], start: np.ndarray | None = None, *, maxit: int = 300) -> OptimResult:
+    def fit(self, gdata: list[GroupData], start: np.ndarray | None = None, *, maxit: int = 300,
+            tol: float = 1e-12) -> OptimResult:
         """Fit from ``start`` (default: starting values from ``gdata``)."""
         self.exo_stats(gdata)
         disc = self.discrepancy(gdata)
@@ -204,4 +214,4 @@ class Engine:
             start = start_values(self.model, gdata)
         if any(d.n < 2 for d in gdata):
             return OptimResult(start, np.nan, False, 0, "too few rows to estimate the model")
-        return minimize(disc, start, maxit=maxit)
+        return minimize(disc, start, maxit=maxit, tol=tol)

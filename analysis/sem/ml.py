@@ -34,18 +34,23 @@ class GroupData:
     patterns: list = field(default_factory=list)  # FIML: [(observed index, n, mean, cov)]
 
 
-def group_data(x: np.ndarray, weights: np.ndarray | None = None) -> GroupData:
-    """Mean and covariance (divisor N) of complete rows ``x``; ``weights`` are bootstrap counts."""
+def group_data(x: np.ndarray, weights: np.ndarray | None = None, center: np.ndarray | None = None) -> GroupData:
+    """Mean and covariance (divisor N) of complete rows ``x``; ``weights`` are bootstrap counts.
+
+    With ``weights``, ``x`` should already be centred at ``center`` (the full-sample mean): a
+    draw's moments are then two matrix products, with no loss of precision from raw moments.
+    """
     if weights is None:
         n = x.shape[0]
         mean = x.mean(axis=0)
         xc = x - mean
         cov = xc.T @ xc / n
     else:
-        n = int(weights.sum())
-        mean = weights @ x / n
-        xc = x - mean
-        cov = (xc * weights[:, None]).T @ xc / n
+        n = float(weights.sum())
+        m = weights @ x / n
+        cov = (x.T * weights) @ x / n - np.outer(m, m)
+        mean = m + (center if center is not None else 0.0)
+        n = int(round(n))
     return GroupData(n=n, mean=mean, cov=0.5 * (cov + cov.T))
 
 

@@ -87,7 +87,14 @@ class Model:
                     mat, r, c = self.cell[i]
                     cells[mat][0].append(r); cells[mat][1].append(c); cells[mat][2].append(pt.free[i] - 1)
             self._free.append({k: tuple(np.asarray(x, dtype=int) for x in v) for k, v in cells.items()})
+        # scatter matrices (q × cells) summing the derivatives of cells that share a parameter
+        self._scatter = [{mat: self._scatter_matrix(k) for mat, (_, _, k) in fr.items()} for fr in self._free]
         self.exo_rows = [i for i in pt.rows() if pt.exo[i]]
+
+    def _scatter_matrix(self, k: np.ndarray) -> np.ndarray:
+        out = np.zeros((self.nfree, len(k)))
+        out[k, np.arange(len(k))] = 1.0
+        return out
 
     # ------------------------------------------------------------------ matrices
     def _fixed_matrices(self, group: int) -> GroupMatrices:
@@ -155,41 +162,46 @@ class Model:
         av = a @ gm.alpha                   # m
         d_sigma = np.zeros((q, p, p))
         d_mu = np.zeros((q, p))
-        free = self._free[group]
+        free, sc = self._free[group], self._scatter[group]
+        pp = p * p
         r, c, k = free[LAM]
         if len(k):
             dl = np.zeros((len(k), p, p))
             idx = np.arange(len(k))
             dl[idx, r, :] += mm[c]
             dl[idx, :, r] += mm[c]
-            np.add.at(d_sigma, k, dl)
-            np.add.at(d_mu, (k, r), av[c])
+            d_sigma += (sc[LAM] @ dl.reshape(len(k), pp)).reshape(q, p, p)
+            dmu = np.zeros((len(k), p))
+            dmu[idx, r] = av[c]
+            d_mu += sc[LAM] @ dmu
         r, c, k = free[BETA]
         if len(k):
             u = g[:, r].T
             db = u[:, :, None] * mm[c][:, None, :]
-            np.add.at(d_sigma, k, db + db.transpose(0, 2, 1))
-            np.add.at(d_mu, k, u * av[c][:, None])
+            d_sigma += (sc[BETA] @ (db + db.transpose(0, 2, 1)).reshape(len(k), pp)).reshape(q, p, p)
+            d_mu += sc[BETA] @ (u * av[c][:, None])
         r, c, k = free[PSI]
         if len(k):
             u, v = g[:, r].T, g[:, c].T
             dp = u[:, :, None] * v[:, None, :]
             dp = dp + dp.transpose(0, 2, 1)
             dp[r == c] *= 0.5
-            np.add.at(d_sigma, k, dp)
+            d_sigma += (sc[PSI] @ dp.reshape(len(k), pp)).reshape(q, p, p)
         r, c, k = free[THETA]
         if len(k):
             dt = np.zeros((len(k), p, p))
             idx = np.arange(len(k))
             dt[idx, r, c] = 1.0
             dt[idx, c, r] = 1.0
-            np.add.at(d_sigma, k, dt)
+            d_sigma += (sc[THETA] @ dt.reshape(len(k), pp)).reshape(q, p, p)
         r, _, k = free[NU]
         if len(k):
-            np.add.at(d_mu, (k, r), 1.0)
+            dmu = np.zeros((len(k), p))
+            dmu[np.arange(len(k)), r] = 1.0
+            d_mu += sc[NU] @ dmu
         r, _, k = free[ALPHA]
         if len(k):
-            np.add.at(d_mu, k, g[:, r].T)
+            d_mu += sc[ALPHA] @ g[:, r].T
         return sigma, mu, d_sigma, d_mu
 
     # ------------------------------------------------------------------ values per row
