@@ -368,7 +368,9 @@ def _items(data: Any, c: _Checker, scales: dict, constructs: dict) -> tuple[Item
         if x["facet"] == "core" and set(sectors) != set(SECTORS):
             c.add(f, where, "sectors", "a core item is asked of both sectors")
         scale = x.get("scale") or (con.scale if con else None)
-        if scale not in scales:
+        # an inherited scale that is unknown is already reported on the construct (or the
+        # construct itself is unknown): report only the item's own scale here
+        if x.get("scale") and scale not in scales:
             c.add(f, where, "scale", f"unknown scale {scale!r}")
         out.append(Item(id=iid, construct=x["construct"], facet=x["facet"], sectors=sectors,
                         reverse=x["reverse"], scale=scale or "", text=c.text(x["text"], f, where, "text"),
@@ -410,15 +412,19 @@ def _context(data: Any, c: _Checker, scales: dict, constructs: dict):
         c.add(f, "consent", "", "the consent question is missing")
     questions: list[ContextQuestion] = []
     seen: set[str] = set()
+    broken: set[str] = set()  # questions with a problem already reported
     qs = data.get("questions")
     if not isinstance(qs, list):
         c.add(f, "questions", "", "expected a list of context questions")
         qs = []
     for k, x in enumerate(qs, 1):
         where = str(x.get("id")) if isinstance(x, dict) and x.get("id") else f"question #{k}"
+        before = len(c.problems)
         q = _question(x, c, f, where, scales)
         if q is None:
             continue
+        if len(c.problems) > before:
+            broken.add(q.id)
         if q.id in seen:
             c.add(f, where, "id", f"duplicate id {q.id!r}")
         seen.add(q.id)
@@ -427,7 +433,8 @@ def _context(data: Any, c: _Checker, scales: dict, constructs: dict):
         if rid not in seen:
             c.add(f, "questions", rid, "required context question is missing")
     sector_q = next((q for q in questions if q.id == "sector"), None)
-    if sector_q is not None and sorted(ch.name for ch in sector_q.choices) != sorted(SECTORS):
+    if (sector_q is not None and "sector" not in broken
+            and sorted(ch.name for ch in sector_q.choices) != sorted(SECTORS)):
         c.add(f, "sector", "choices", f"choice names must be exactly {', '.join(SECTORS)}")
     attention = None
     a = data.get("attention")

@@ -1,0 +1,127 @@
+"""Exports of the questionnaire for fielding, and its codebook.
+
+One pure function per format (``to_xlsform``, ``to_limesurvey``, ``to_redcap``,
+``to_qualtrics``, ``to_html``, ``to_codebook``) takes a :class:`~instrument.generator.Questionnaire`
+and returns an :class:`ExportResult`; :func:`export` builds the questionnaire from the bank and
+dispatches, :func:`write_export` writes the result atomically.
+
+``ExportResult.files`` maps a file suffix to the file's bytes (``{".xlsx": ...}``; the codebook
+has ``.json`` and ``.csv``). :func:`write_export` writes each next to ``out``: ``out`` with its
+suffix replaced by the file's suffix when it already has one of the result's suffixes, or the
+suffix appended otherwise (``--out form`` -> ``form.xlsx``; ``--out cb.json`` -> ``cb.json`` and
+``cb.csv``).
+
+Submodules are imported on first use, so ``import instrument`` stays cheap.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+from typing import TYPE_CHECKING, Mapping
+
+from ..generator import OptionError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..generator import Questionnaire
+    from ..model import Bank
+
+__all__ = ["ExportResult", "FORMATS", "SUFFIXES", "export", "write_export", "OptionError"]
+
+#: allowed export formats (in the order they are listed in messages)
+FORMATS: tuple[str, ...] = ("xlsform", "limesurvey", "redcap", "qualtrics", "html", "codebook")
+#: the files each format writes, by suffix
+SUFFIXES: Mapping[str, tuple[str, ...]] = {
+    "xlsform": (".xlsx",), "limesurvey": (".txt",), "redcap": (".csv",), "qualtrics": (".txt",),
+    "html": (".html",), "codebook": (".json", ".csv"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """The files of one export (suffix -> bytes) and the warnings to show the user."""
+
+    files: Mapping[str, bytes]
+    warnings: tuple[str, ...] = ()
+
+
+def export(bank: "Bank | Questionnaire", fmt: str, *, lang: str = "en", sector: str | None = None,
+           seed: int | None = None) -> ExportResult:
+    """Build the questionnaire and export it in one format.
+
+    Parameters
+    ----------
+    bank : Bank or Questionnaire
+        The item bank (then ``lang``, ``sector`` and ``seed`` build the questionnaire), or a
+        questionnaire already built (the options must then be left at their defaults).
+    fmt : str
+        One of :data:`FORMATS`.
+    lang, sector, seed
+        See :func:`instrument.generator.build_questionnaire`.
+
+    Returns
+    -------
+    ExportResult
+
+    Raises
+    ------
+    OptionError
+        An unknown format, language or sector (the message lists the allowed values).
+    ItemBankError
+        The bank cannot be expressed on the platform (e.g. a name too long for REDCap).
+    """
+    from ..generator import Questionnaire, build_questionnaire
+
+    if fmt not in FORMATS:
+        raise OptionError(f"unknown export format {fmt!r} (allowed: {', '.join(FORMATS)})")
+    if isinstance(bank, Questionnaire):
+        if (lang, sector, seed) != ("en", None, None) and (lang, sector, seed) != (
+                bank.lang, bank.sector, bank.seed):
+            raise OptionError("pass lang/sector/seed to build_questionnaire, not to export, "
+                              "when exporting a questionnaire")
+        q = bank
+    else:
+        q = build_questionnaire(bank, sector=sector, lang=lang, seed=seed)
+    module = import_module(f"{__name__}.{fmt}")
+    return getattr(module, f"to_{fmt}")(q)
+
+
+def _targets(result: ExportResult, out: Path) -> list[tuple[Path, bytes]]:
+    suffixes = list(result.files)
+    base = out.with_suffix("") if out.suffix.lower() in suffixes else out
+    return [(base.with_name(base.name + sfx), data) for sfx, data in result.files.items()]
+
+
+def write_export(result: ExportResult, out: str | Path) -> list[Path]:
+    """Write the files of ``result`` next to ``out``, atomically.
+
+    Each file is first written in full to a temporary file in the target folder; only when every
+    file is written are they moved into place with :func:`os.replace`. On any error the
+    temporary files are removed and no target file is created or truncated.
+
+    Returns
+    -------
+    list of Path
+        The files written, in the order of ``result.files``.
+    """
+    out = Path(out)
+    targets = _targets(result, out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temps: list[tuple[str, Path]] = []
+    try:
+        for path, data in targets:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            temps.append((tmp, path))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        for tmp, path in temps:
+            os.replace(tmp, path)
+    finally:
+        for tmp, _ in temps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return [path for path, _ in targets]

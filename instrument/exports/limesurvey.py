@@ -1,0 +1,203 @@
+"""LimeSurvey "TSV survey structure" (``.txt``): UTF-8 with BOM, tab-separated, ``"`` quoting,
+CRLF line ends; import with "Import survey (.lss/.txt/.lsa)".
+
+Layout: ``S`` rows (base language = ``lang``, the other bank languages as additional languages,
+group-by-group format, anonymised responses), ``SL`` rows per language, then one block of
+``G``/``Q``/``SQ``/``A`` rows per language, all with the same rows in the same order. Each
+construct-by-sector block is one Array (flexible labels, type ``F``) question, ``INSm``, with
+one subquestion per item, ``C1``; its response-export column is ``INSm[C1]``. Answer codes are
+``A<code>`` and ``DK`` (see :mod:`instrument.naming`). Consent and sector routing are group
+relevance equations (``consent.NAOK == "A1" and sector.NAOK == "A1"``).
+
+In the combined form, partner nouns in context questions switch on the sector answer with an
+``{if(...)}`` expression; answer options cannot be filtered by sector in LimeSurvey, so the
+sector-limited lists (role, organisation type) show every option and a validation equation
+rejects an option of the other sector.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import io
+
+from .. import naming
+from ..generator import ContextField, Questionnaire
+from ..model import Scale
+from . import ExportResult
+
+__all__ = ["to_limesurvey", "limitations", "COLUMNS", "context_codes", "answer_codes"]
+
+COLUMNS: tuple[str, ...] = (
+    "class", "type/scale", "name", "relevance", "text", "help", "language", "validation",
+    "mandatory", "other", "default", "same_default", "hidden", "min_num_value_n",
+    "max_num_value_n", "num_value_int_only", "em_validation_q", "em_validation_q_tip",
+)
+CONSENT = naming.limesurvey_context("consent")
+SECTOR = naming.limesurvey_context("sector")
+
+
+def context_codes(q: Questionnaire) -> dict[str, str]:
+    """LimeSurvey question code of every context question (and consent), by question id."""
+    return {f.id: naming.limesurvey_context(f.id) for f in (q.consent, *q.context)}
+
+
+def answer_codes(scale: Scale) -> dict[int, str]:
+    """Bank code -> LimeSurvey answer code for a scale, don't know included."""
+    codes = [p.code for p in scale.points] + [scale.dont_know]
+    return {c: naming.limesurvey_scale_answer(c, scale.dont_know) for c in codes}
+
+
+def limitations(q: Questionnaire) -> tuple[str, ...]:
+    out = ["no offline validator: the structure is checked against LimeSurvey's rules by our tests, "
+           "not by LimeSurvey's importer; import once into a test survey before fielding",
+           "export responses as CSV with Headings 'Question code' and Responses 'Answer codes'"]
+    if q.combined and any(f.filtered for f in q.context):
+        ids = ", ".join(f.id for f in q.context if f.filtered)
+        out.append(f"answer options cannot be filtered by sector: {ids} list every option; a "
+                   "validation equation rejects an option of the other sector")
+    if not q.combined:
+        out.append("the sector is recorded by a hidden Equation question 'sector' holding its answer code")
+    return tuple(out)
+
+
+def _esc(text: str) -> str:
+    # LimeSurvey texts are HTML; braces are left alone (ExpressionScript)
+    return html.escape(text, quote=False).replace("\n", "<br />")
+
+
+def _str(s: str) -> str:
+    return f"'{s}'" if '"' in s else f'"{s}"'
+
+
+def _is_sector(q: Questionnaire, sector: str) -> str:
+    return f'{SECTOR}.NAOK == "{naming.limesurvey_answer(q.sector_choice(sector).code)}"'
+
+
+def _partner_expr(q: Questionnaire, sectors: tuple[str, ...], lang: str, cap: bool) -> str:
+    *head, last = sectors
+    def noun(s: str) -> str:
+        n = q.bank.partner[s][lang]
+        return n[:1].upper() + n[1:] if cap else n
+    expr = _str(noun(last))
+    for s in reversed(head):
+        expr = f"if({_is_sector(q, s)}, {_str(noun(s))}, {expr})"
+    return "{" + expr + "}"
+
+
+def _label(q: Questionnaire, f: ContextField, lang: str) -> str:
+    if not f.dynamic:
+        return _esc(f.label[lang])
+    t = _esc(f.question.label[lang])
+    return (t.replace("{Partner}", _partner_expr(q, f.sectors, lang, True))
+            .replace("{partner}", _partner_expr(q, f.sectors, lang, False)))
+
+
+def to_limesurvey(q: Questionnaire) -> ExportResult:
+    """The questionnaire as a LimeSurvey TSV survey structure (``.txt``)."""
+    rows: list[dict[str, str]] = []
+    add = rows.append
+    langs = (q.lang, *q.other_languages())
+    yes = naming.limesurvey_answer(q.consent_yes.code)
+    consented = f'{CONSENT}.NAOK == "{yes}"'
+    codes = context_codes(q)
+
+    add({"class": "S", "name": "language", "text": q.lang})
+    add({"class": "S", "name": "additional_languages", "text": " ".join(q.other_languages())})
+    add({"class": "S", "name": "format", "text": "G"})
+    add({"class": "S", "name": "anonymized", "text": "Y"})
+    for lang in langs:
+        title = q.title[lang] if q.combined else f"{q.title[lang]} – {q.bank.sector_label[q.sector][lang]}"
+        add({"class": "SL", "name": "surveyls_title", "text": _esc(title), "language": lang})
+        add({"class": "SL", "name": "surveyls_description",
+             "text": _esc(q.ui("version", lang, version=q.version)), "language": lang})
+        if q.intro:
+            add({"class": "SL", "name": "surveyls_welcometext", "text": _esc(q.intro[lang]), "language": lang})
+        if q.outro:
+            add({"class": "SL", "name": "surveyls_endtext", "text": _esc(q.outro[lang]), "language": lang})
+
+    def answers(pairs: list[tuple[str, str]], lang: str) -> None:
+        for code, text in pairs:
+            add({"class": "A", "type/scale": "0", "name": code, "text": _esc(text), "language": lang})
+
+    def scale_answers(scale: Scale, lang: str) -> None:
+        codes_ = answer_codes(scale)
+        answers([(codes_[p.code], p.label[lang]) for p in scale.points]
+                + [(codes_[scale.dont_know], scale.dont_know_label[lang])], lang)
+
+    def equation(code: str, value: str, lang: str) -> None:
+        add({"class": "Q", "type/scale": "*", "name": code, "relevance": "1",
+             "text": "{" + _str(value) + "}", "language": lang, "mandatory": "N", "hidden": "1"})
+
+    for lang in langs:
+        seq = 1
+        add({"class": "G", "type/scale": str(seq), "name": _esc(q.ui("consent_heading", lang)),
+             "relevance": "1", "language": lang})
+        equation(naming.VERSION_FIELD["limesurvey"], q.version, lang)
+        add({"class": "Q", "type/scale": "L", "name": codes["consent"], "relevance": "1",
+             "text": _esc(q.consent.label[lang]), "language": lang, "mandatory": "Y"})
+        answers([(naming.limesurvey_answer(c.code), c.label[lang]) for c in q.consent.choices], lang)
+
+        seq += 1
+        add({"class": "G", "type/scale": str(seq), "name": _esc(q.ui("context_heading", lang)),
+             "relevance": consented, "language": lang})
+        for f in q.context:
+            code = codes[f.id]
+            if f.fixed is not None:
+                equation(code, naming.limesurvey_answer(f.fixed.code), lang)
+                continue
+            row = {"class": "Q", "name": code, "text": _label(q, f, lang), "language": lang,
+                   "relevance": " or ".join(_is_sector(q, s) for s in f.sectors)
+                   if set(f.sectors) != set(q.sectors) else "1",
+                   "help": _esc(f.hint.get(lang, "")),
+                   "mandatory": "Y" if f.question.required else "N"}
+            if f.type == "select_one":
+                row["type/scale"] = "L"
+                if f.filtered:
+                    allowed = []
+                    for s in f.sectors:
+                        ok = " or ".join(f'{code}.NAOK == "{naming.limesurvey_answer(c.code)}"'
+                                         for c in f.choices if s in c.sectors)
+                        allowed.append(f"({_is_sector(q, s)} and ({ok}))")
+                    row["em_validation_q"] = f"is_empty({code}.NAOK) or " + " or ".join(allowed)
+                    row["em_validation_q_tip"] = _esc(q.ui("choice_invalid", lang))
+                add(row)
+                answers([(naming.limesurvey_answer(c.code), q.static_choice_label(f, c, lang))
+                         for c in f.choices], lang)
+            elif f.type == "rating":
+                row["type/scale"] = "L"
+                add(row)
+                scale_answers(f.scale, lang)
+            elif f.type == "integer":
+                row.update({"type/scale": "N", "num_value_int_only": "1"})
+                if f.question.min is not None:
+                    row["min_num_value_n"] = str(f.question.min)
+                if f.question.max is not None:
+                    row["max_num_value_n"] = str(f.question.max)
+                add(row)
+            else:
+                row["type/scale"] = "S"
+                add(row)
+
+        for b in q.blocks:
+            seq += 1
+            relevance = consented if not q.combined else f"{consented} and {_is_sector(q, b.sector)}"
+            add({"class": "G", "type/scale": str(seq), "name": _esc(q.ui("part", lang, n=b.number)),
+                 "relevance": relevance, "language": lang})
+            for m in b.matrices:
+                add({"class": "Q", "type/scale": "F",
+                     "name": naming.limesurvey_question(b.construct.id, b.sector, m.part),
+                     "relevance": "1", "text": _esc(b.instruction[lang]), "language": lang,
+                     "mandatory": "Y"})
+                for r in m.rows:
+                    add({"class": "SQ", "type/scale": "0",
+                         "name": naming.limesurvey_subquestion(r.id, b.construct.id),
+                         "relevance": "1", "text": _esc(r.text[lang]), "language": lang})
+                scale_answers(m.scale, lang)
+
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter="\t", quotechar='"', quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    w.writerow(COLUMNS)
+    for r in rows:
+        w.writerow([r.get(c, "") for c in COLUMNS])
+    warnings = tuple(q.warnings) + tuple(m for m in limitations(q) if "cannot be filtered" in m)
+    return ExportResult(files={".txt": buf.getvalue().encode("utf-8-sig")}, warnings=warnings)

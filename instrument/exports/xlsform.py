@@ -1,0 +1,239 @@
+"""XLSForm (ODK Central, KoboToolbox, SurveyCTO, Ona): an ``.xlsx`` with ``survey``, ``choices``
+and ``settings`` sheets, every language of the bank in ``label::English (en)`` columns.
+
+Routing: ``relevant`` on the ``begin_group`` rows (``${consent} = 'yes' and ${sector} =
+'municipal'``). Sector-limited choices (role, organisation type) carry one 1/0 column per sector
+tag on the choices sheet (``m``, ``v``) and a ``choice_filter`` that lets a choice through when
+the respondent's sector has a 1. A sector-specific form records the sector with a ``calculate``
+field of the same name and lists only that sector's choices.
+
+In the combined form, context questions that mention the partner get their noun from the
+``calculate`` fields ``partner_en``/``partner_da`` (``partner_cap_*`` for ``{Partner}``), which
+switch on the sector answer; these helper columns appear in the response export.
+"""
+from __future__ import annotations
+
+import io
+import re
+
+from .. import naming
+from ..generator import LANGUAGE_NAMES, ContextField, Questionnaire
+from ..model import SECTOR_TAG
+from . import ExportResult
+
+__all__ = ["to_xlsform", "limitations", "language_column", "form_version", "form_id"]
+
+
+def language_column(column: str, lang: str) -> str:
+    """``label``, ``da`` -> ``label::Danish (da)``."""
+    return f"{column}::{LANGUAGE_NAMES.get(lang, lang)} ({lang})"
+
+
+def form_version(version: str) -> str:
+    """A sortable form version from the instrument version: ``1.0+0ae8`` -> ``0001.0000-0ae8``.
+
+    Numeric runs of the base version are zero-padded so versions sort as strings; the content
+    hash keeps two different banks with the same base version apart.
+    """
+    base, _, digest = version.partition("+")
+    padded = re.sub(r"\d+", lambda m: m.group().zfill(4), base)
+    return f"{padded}-{digest}" if digest else padded
+
+
+def form_id(q: Questionnaire) -> str:
+    fid = re.sub(r"[^A-Za-z0-9_]", "_", q.id)
+    return fid if q.sector is None else f"{fid}_{SECTOR_TAG[q.sector]}"
+
+
+def _xpath_string(s: str) -> str:
+    if "'" not in s:
+        return f"'{s}'"
+    if '"' not in s:
+        return f'"{s}"'
+    return "concat(" + ", \"'\", ".join(f"'{p}'" for p in s.split("'")) + ")"
+
+
+def limitations(q: Questionnaire) -> tuple[str, ...]:
+    out = ["Kobo: export with 'XML values and headers' so columns are field names and values are "
+           "choice names (label exports differ by language); Kobo's CSV uses ';' as separator."]
+    if q.combined and any(f.dynamic for f in q.context):
+        out.append("the combined form adds helper columns partner_<lang> (calculate fields that "
+                   "hold the partner noun shown in context questions); ignore them in analysis")
+    return tuple(out)
+
+
+class _Sheet:
+    """Rows as dicts; the header is the union of keys in first-seen order."""
+
+    def __init__(self, columns: list[str]):
+        self.columns = list(columns)
+        self.rows: list[dict[str, object]] = []
+
+    def add(self, **row: object) -> None:
+        self.rows.append(row)
+
+    def add_row(self, row: dict[str, object]) -> None:
+        self.rows.append(row)
+
+
+def _labels(text: dict, langs: tuple[str, ...], column: str = "label") -> dict[str, str]:
+    return {language_column(column, lang): text.get(lang, "") for lang in langs}
+
+
+def _sector_is(sector: str) -> str:
+    return f"${{sector}} = '{sector}'"
+
+
+def _dynamic_label(f: ContextField, langs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for lang in langs:
+        t = f.question.label[lang]
+        t = t.replace("{Partner}", f"${{partner_cap_{lang}}}").replace("{partner}", f"${{partner_{lang}}}")
+        out[language_column("label", lang)] = t
+    return out
+
+
+def to_xlsform(q: Questionnaire) -> ExportResult:
+    """The questionnaire as an XLSForm workbook (``.xlsx``), every bank language included.
+
+    ``q.lang`` becomes ``default_language``. See the module docstring for the routing scheme.
+    """
+    from openpyxl import Workbook  # deferred: heavy
+
+    langs = q.languages
+    consent = naming.xlsform_context("consent")
+    consent_yes = f"${{{consent}}} = '{q.consent_yes.name}'"
+    survey = _Sheet([])
+    choices = _Sheet([])
+    list_done: set[str] = set()
+
+    def add_list(name: str, items: list[tuple[str, dict]], flags: dict[str, tuple[str, ...]] | None = None):
+        if name in list_done:
+            return
+        list_done.add(name)
+        for cname, label in items:
+            row: dict[str, object] = {"list_name": name, "name": cname, **_labels(label, langs)}
+            if flags is not None:
+                for s, tag in SECTOR_TAG.items():
+                    row[tag] = 1 if s in flags[cname] else 0
+            choices.add_row(row)
+
+    def scale_list(scale) -> str:
+        add_list(scale.id, [(str(p.code), p.label) for p in scale.points]
+                 + [(str(scale.dont_know), scale.dont_know_label)])
+        return scale.id
+
+    survey.add(type="calculate", name=naming.VERSION_FIELD["xlsform"],
+               calculation=_xpath_string(q.version))
+
+    # consent
+    survey.add_row({"type": "begin_group", "name": "intro", **_labels(q.ui_text("consent_heading"), langs),
+                    "appearance": "field-list"})
+    if q.intro:
+        survey.add_row({"type": "note", "name": "intro_note", **_labels(q.intro, langs)})
+    add_list(consent, [(c.name, c.label) for c in q.consent.choices])
+    survey.add_row({"type": f"select_one {consent}", "name": consent, **_labels(q.consent.label, langs),
+                    "required": "yes"})
+    survey.add_row({"type": "end_group", "name": "intro"})
+
+    # context
+    dynamic = q.combined and any(f.dynamic for f in q.context)
+    sector_field = q.sector_field
+    if sector_field.fixed is not None:
+        survey.add(type="calculate", name=naming.xlsform_context("sector"),
+                   calculation=_xpath_string(sector_field.fixed.name))
+    survey.add_row({"type": "begin_group", "name": "context", **_labels(q.ui_text("context_heading"), langs),
+                    "relevant": consent_yes, "appearance": "field-list"})
+    for f in q.context:
+        if f.fixed is not None:
+            continue
+        name = naming.xlsform_context(f.id)
+        row: dict[str, object] = {"name": name, **_labels(f.label, langs)}
+        if f.dynamic:
+            row.update(_dynamic_label(f, langs))
+        if f.hint:
+            row.update(_labels(f.hint, langs, "hint"))
+        if f.question.required:
+            row["required"] = "yes"
+        if set(f.sectors) != set(q.sectors):
+            row["relevant"] = " or ".join(_sector_is(s) for s in f.sectors)
+        if f.type == "select_one":
+            lst = name
+            add_list(lst, [(c.name, c.label) for c in f.choices],
+                     {c.name: c.sectors for c in f.choices} if f.filtered else None)
+            row["type"] = f"select_one {lst}"
+            if f.filtered:
+                row["choice_filter"] = " or ".join(
+                    f"({_sector_is(s)} and {SECTOR_TAG[s]} = 1)" for s in f.sectors)
+        elif f.type == "rating":
+            row["type"] = f"select_one {scale_list(f.scale)}"
+            row["appearance"] = "likert"
+        elif f.type == "integer":
+            row["type"] = "integer"
+            mn, mx = f.question.min, f.question.max
+            bounds = [f". >= {mn}" if mn is not None else "", f". <= {mx}" if mx is not None else ""]
+            if any(bounds):
+                row["constraint"] = " and ".join(b for b in bounds if b)
+                row.update(_labels(q.ui_text("integer_constraint", min=mn if mn is not None else "",
+                                             max=mx if mx is not None else ""), langs,
+                                   "constraint_message"))
+        else:
+            row["type"] = "text"
+        survey.add_row(row)
+        if f.id == "sector" and dynamic:
+            # helper calculates right after the sector answer they depend on
+            for lang in langs:
+                for cap, suffix in ((False, ""), (True, "cap_")):
+                    if not any(("{Partner}" if cap else "{partner}") in g.question.label[lang]
+                               for g in q.context if g.dynamic):
+                        continue
+                    expr = "''"
+                    for s in reversed(q.sectors):
+                        noun = q.bank.partner[s][lang]
+                        noun = noun[:1].upper() + noun[1:] if cap else noun
+                        expr = f"if({_sector_is(s)}, {_xpath_string(noun)}, {expr})"
+                    survey.add(type="calculate", name=f"partner_{suffix}{lang}", calculation=expr)
+    survey.add_row({"type": "end_group", "name": "context"})
+
+    # rating blocks
+    for b in q.blocks:
+        group = naming.xlsform_block(b.construct.id, b.sector)
+        relevant = consent_yes if not q.combined else f"{consent_yes} and {_sector_is(b.sector)}"
+        survey.add_row({"type": "begin_group", "name": group, **_labels(b.instruction, langs),
+                        "relevant": relevant, "appearance": "field-list"})
+        for m in b.matrices:
+            lst = scale_list(m.scale)
+            for r in m.rows:
+                survey.add_row({"type": f"select_one {lst}", "name": naming.xlsform_item(r.id, b.sector),
+                                **_labels(r.text, langs), "required": "yes", "appearance": "likert"})
+        survey.add_row({"type": "end_group", "name": group})
+
+    if q.outro:
+        survey.add_row({"type": "note", "name": "outro_note", **_labels(q.outro, langs),
+                        "relevant": consent_yes})
+
+    settings = {"form_title": f"{q.title[q.lang]} ({q.version})", "form_id": form_id(q),
+                "version": form_version(q.version),
+                "default_language": f"{LANGUAGE_NAMES.get(q.lang, q.lang)} ({q.lang})",
+                "style": "pages"}
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "survey"
+    _write(ws, survey.rows, ["type", "name"])
+    _write(wb.create_sheet("choices"), choices.rows, ["list_name", "name"])
+    _write(wb.create_sheet("settings"), [settings], list(settings))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return ExportResult(files={".xlsx": buf.getvalue()}, warnings=q.warnings)
+
+
+def _write(ws, rows: list[dict[str, object]], first: list[str]) -> None:
+    columns = list(first)
+    for r in rows:
+        for k in r:
+            if k not in columns:
+                columns.append(k)
+    ws.append(columns)
+    for r in rows:
+        ws.append([(None if r.get(c, "") == "" else r.get(c)) for c in columns])
