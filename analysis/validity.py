@@ -8,8 +8,9 @@ lavaan-style parameter table our SEM engine returns (columns ``lhs, op, rhs, est
 * ``compRelSEM`` (obs.var = TRUE): ω_f = (Σλ)²·φ_ff / 1'S_f1, S_f the *observed* covariance matrix of
   the factor's indicators (N denominator, rows complete on the model's variables; with FIML the EM
   estimate of the saturated covariance, i.e. lavaan's ``sampstat``).
-* ``AVE`` (obs.var = TRUE): Σλ²·φ_ff / Σ diag(S_f), with the unstandardised loadings. Without data
-  the model-implied variances are used, and AVE is then the mean squared standardised loading.
+* ``AVE`` (obs.var = TRUE): Σλ²·φ_ff / Σ diag(S_f), with the unstandardised loadings: a ratio of sums.
+  It equals the textbook mean of squared standardised loadings (Fornell & Larcker 1981) only when the
+  indicators have equal variances; we follow semTools.
 
 φ_ff is the model-implied factor variance (for endogenous factors: (I − B)⁻¹Ψ(I − B)⁻ᵀ, as
 ``lavInspect(fit, "cov.lv")``).
@@ -240,9 +241,10 @@ def ave(estimates: pd.DataFrame, data: pd.DataFrame | None = None, *, missing: s
     """Average variance extracted per factor, as ``semTools::AVE(fit)`` (obs.var = TRUE).
 
     AVE_f = Σλ²·φ_ff / Σ var(x_i) over the factor's indicators, with unstandardised loadings and the
-    observed variances (N denominator). Without ``data`` the implied variances are used, which makes
-    AVE the mean of the squared standardised loadings. Indicators that cross-load make AVE undefined
-    (NaN with a warning, as semTools). Parameters as :func:`composite_reliability`.
+    observed variances (N denominator); without ``data`` the model-implied variances. This ratio of
+    sums is semTools' definition; the mean of the squared standardised loadings (Fornell & Larcker)
+    differs from it unless the indicators' variances are equal. Indicators that cross-load make AVE
+    undefined (NaN with a warning, as semTools). Parameters as :func:`composite_reliability`.
 
     Notes
     -----
