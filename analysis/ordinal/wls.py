@@ -179,10 +179,11 @@ def _univariate_scores(data: _Ordinal, taus: list[np.ndarray]) -> np.ndarray:
     return np.hstack(cols) if cols else np.zeros((data.n, 0))
 
 
-def _threshold_cross(freq, s_rho, lik_ok, rho, t_own, t_other):
+def _threshold_cross(freq, s_rho, inv_lik, rho, t_own, t_other):
     """Σ_cases sc_ρ · ∂ℓ_pair/∂τ_own,t for every pair and threshold t (lavaan's A21 rows).
 
-    ``freq``, ``s_rho``, ``lik_ok`` are P × K_own × K_other cell tables (own item on axis 1);
+    ``freq``, ``s_rho``, ``inv_lik`` are P × K_own × K_other cell tables (own item on axis 1;
+    ``inv_lik`` is 1/π, or 0 where lavaan's score is NA);
     ``t_own``/``t_other`` are the extended thresholds with ±∞ replaced by ±100 as in lavaan.
     """
     R = np.sqrt(1.0 - rho * rho)[:, None, None]
@@ -191,7 +192,7 @@ def _threshold_cross(freq, s_rho, lik_ok, rho, t_own, t_other):
     up = t_other[:, 1:][:, None, :]  # P × 1 × K: other item's upper bounds
     lo = t_other[:, :-1][:, None, :]
     U = _dnorm(tt) * (ndtr((up - r * tt) / R) - ndtr((lo - r * tt) / R))  # P × (K−1) × K
-    w = freq * s_rho * lik_ok  # F · sc_ρ / π per cell (lik_ok is 1/π or 0)
+    w = freq * s_rho * inv_lik  # n_ab · sc_ρ / π per cell
     return (w[:, :-1, :] * U).sum(axis=2) - (w[:, 1:, :] * U).sum(axis=2)
 
 

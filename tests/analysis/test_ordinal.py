@@ -10,6 +10,8 @@ SEs, DWLS estimates, robust SEs, scaled χ²) and against the bootstrap on simul
 """
 from __future__ import annotations
 
+import doctest
+import importlib
 import json
 import time
 from pathlib import Path
@@ -440,6 +442,8 @@ def test_single_category_item_gives_nan_and_is_left_out_of_the_moments():
     assert list(thresholds(data)["item"]).count("k") == 0
     m = sample_statistics(data)
     assert m.items == ("a", "b") and any("left out" in w for w in m.warnings)
+    nothing = sample_statistics(data, ["k"])  # keeps going: empty moments, with the reason
+    assert nothing.gamma.shape == (0, 0) and any("left out" in w for w in nothing.warnings)
 
 
 def test_empty_middle_category_uses_observed_categories_like_lavaan():
@@ -476,3 +480,10 @@ def test_bad_input_raises_with_every_problem_named():
     assert "zz" in msg and "b" in msg and "'x'" in msg and len(err.value.problems) == 2
     with pytest.raises(ModelSpecError):
         ordinal_alpha(pd.DataFrame([[1.0]], index=["a"], columns=["a"]))
+
+
+@pytest.mark.parametrize("module", ["analysis.ordinal._bvn", "analysis.ordinal.polychoric",
+                                    "analysis.ordinal.wls"])
+def test_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.failed == 0 and result.attempted > 0
