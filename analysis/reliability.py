@@ -62,12 +62,14 @@ def _alpha_core(C: np.ndarray, R: np.ndarray) -> dict:
     CC = C @ C
     Q = (2 * n ** 2 / ((n - 1) ** 2 * sumC ** 3)) * (sumC * (np.trace(CC) + trC ** 2) - 2 * trC * CC.sum())
     av_r = (sumR - n) / (n * (n - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):  # perfectly correlated items: S/N is infinite
+        sn = n * av_r / (1 - av_r)
     return {
         "raw": (1 - trC / sumC) * n / (n - 1),
         "std": (1 - n / sumR) * n / (n - 1),
         "g6": 1 - (n - _smc(R).sum()) / sumR,
         "av_r": av_r,
-        "sn": n * av_r / (1 - av_r),
+        "sn": sn,
         "Q": Q,
     }
 
@@ -81,11 +83,11 @@ def _psych_alpha(X: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
     tot = _alpha_core(C, R)
     total_score = X.mean(axis=1, skipna=True)
     nsub = X.shape[0]
-    total = {
+    total = {k: float(v) for k, v in {
         "alpha": tot["raw"], "alpha_std": tot["std"], "g6_smc": tot["g6"], "average_r": tot["av_r"],
         "signal_noise": tot["sn"], "alpha_ase": math.sqrt(tot["Q"] / nsub) if tot["Q"] >= 0 else math.nan,
-        "scale_mean": float(total_score.mean()), "scale_sd": float(total_score.std(ddof=1)),
-    }
+        "scale_mean": total_score.mean(), "scale_sd": total_score.std(ddof=1),
+    }.items()}
     drop_raw, drop_std, drop_avr = np.empty(k), np.empty(k), np.empty(k)
     if k > 2:
         for i in range(k):
@@ -120,8 +122,8 @@ def _feldt(alpha: float, n: int, k: int, level: float) -> tuple[float, float]:
         return math.nan, math.nan
     p = 1 - level
     df1, df2 = n - 1, (n - 1) * (k - 1)
-    return (1 - (1 - alpha) * stats.f.ppf(1 - p / 2, df1, df2),
-            1 - (1 - alpha) * stats.f.ppf(p / 2, df1, df2))
+    return (float(1 - (1 - alpha) * stats.f.ppf(1 - p / 2, df1, df2)),
+            float(1 - (1 - alpha) * stats.f.ppf(p / 2, df1, df2)))
 
 
 # --------------------------------------------------------------------------- one-factor models for omega
@@ -375,7 +377,7 @@ def cronbach_alpha(responses: pd.DataFrame, *, items: Sequence[str] | None = Non
     >>> df = pd.DataFrame({"a": [1, 2, 3, 4, 5, 3], "b": [2, 2, 3, 5, 4, 3], "c": [1, 3, 3, 4, 5, 2]})
     >>> res = cronbach_alpha(df, items=["a", "b", "c"])   # R: psych::alpha(df)$total$raw_alpha
     >>> round(res.alpha, 4), round(res.alpha_std, 4)
-    (0.9182, 0.9205)
+    (0.9318, 0.9336)
     """
     missing = _norm_missing(missing)
     if not (0 < ci < 1):

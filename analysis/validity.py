@@ -87,7 +87,11 @@ def _block(pt: pd.DataFrame) -> dict:
             Psi[fi[r.lhs], fi[r.rhs]] = Psi[fi[r.rhs], fi[r.lhs]] = r.est
         elif r.lhs in oi and r.rhs in oi:
             Theta[oi[r.lhs], oi[r.rhs]] = Theta[oi[r.rhs], oi[r.lhs]] = r.est
-    IB = np.linalg.inv(np.eye(len(factors)) - B)
+    try:
+        IB = np.linalg.inv(np.eye(len(factors)) - B)
+    except np.linalg.LinAlgError:
+        raise ModelSpecError("the regressions among the factors are singular (I - B has no inverse); "
+                             "check the parameter table") from None
     Phi = IB @ Psi @ IB.T
     Sigma = L @ Phi @ L.T + Theta
     return {"factors": factors, "ov": ov, "L": L, "Phi": Phi, "Sigma": Sigma, "notes": notes}
@@ -253,9 +257,9 @@ def ave(estimates: pd.DataFrame, data: pd.DataFrame | None = None, *, missing: s
     Examples
     --------
     >>> import pandas as pd
-    >>> pt = pd.DataFrame({"lhs": ["f"] * 6, "op": ["=~"] * 3 + ["~~"] * 3,
-    ...                    "rhs": ["a", "b", "f", "a", "b", "c"], "est": [0.8, 0.6, 1.0, 0.36, 0.64, 0]})
-    >>> round(ave(pt)["f"], 4)                         # (0.64 + 0.36) / 2
+    >>> pt = pd.DataFrame({"lhs": ["f", "f", "f", "a", "b"], "op": ["=~", "=~", "~~", "~~", "~~"],
+    ...                    "rhs": ["a", "b", "f", "a", "b"], "est": [0.8, 0.6, 1.0, 0.36, 0.64]})
+    >>> round(ave(pt)["f"], 4)                         # (0.64 + 0.36) / (1 + 1): implied variances
     0.5
     """
     return _construct_measure("ave", estimates, data, missing, group)
@@ -329,8 +333,8 @@ def htmt(responses: pd.DataFrame, scales: Mapping[str, Sequence[str]], *, htmt2:
     >>> import pandas as pd
     >>> df = pd.DataFrame({"a1": [1, 2, 3, 4, 5], "a2": [1, 3, 2, 4, 5], "b1": [2, 1, 4, 3, 5], "b2": [1, 2, 4, 5, 3]})
     >>> res = htmt(df, {"A": ["a1", "a2"], "B": ["b1", "b2"]}, htmt2=False)   # R: semTools::htmt(..., htmt2 = FALSE)
-    >>> round(res.matrix.loc["A", "B"], 4)
-    0.8
+    >>> round(float(res.matrix.loc["A", "B"]), 4)
+    0.9317
     """
     _check_choice("missing", missing, MISSING_OPTIONS)
     if not isinstance(scales, Mapping) or len(scales) < 2:
@@ -381,7 +385,7 @@ def htmt(responses: pd.DataFrame, scales: Mapping[str, Sequence[str]], *, htmt2:
             if a == b:
                 M.loc[a, b] = 1.0 if math.isfinite(within[a]) else math.nan
                 continue
-            M.loc[a, b] = mean_block(scales[a], scales[b], False) / math.sqrt(within[a] * within[b])
+            M.loc[a, b] = float(mean_block(scales[a], scales[b], False) / math.sqrt(within[a] * within[b]))
     return HtmtResult(M, htmt2, absolute or htmt2, n, missing, tuple(warnings))
 
 

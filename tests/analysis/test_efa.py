@@ -275,3 +275,12 @@ def test_argument_errors():
         parallel_analysis(df, quantile=1.5)
     with pytest.raises(ModelSpecError):
         factorability(df, items=["v0", "nope"])
+
+
+def test_docstring_examples():
+    import doctest
+
+    import analysis.efa
+
+    result = doctest.testmod(analysis.efa)
+    assert result.attempted > 0 and result.failed == 0

@@ -345,3 +345,12 @@ def test_result_frames_and_dicts():
     assert list(r.to_frame()["item"]) == ["a", "b", "c"]
     assert tab.to_frame().shape[0] == 6
     json.dumps(tab.to_dict(), allow_nan=False)
+
+
+@pytest.mark.parametrize("module", ["analysis.reliability", "analysis.items"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0

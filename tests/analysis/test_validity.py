@@ -195,3 +195,12 @@ def test_single_indicator_and_cross_loading():
         composite_reliability(pt.drop(columns="est"))
     with pytest.raises(ModelSpecError):
         composite_reliability(pt, data.drop(columns="e"))
+
+
+def test_docstring_examples():
+    import doctest
+
+    import analysis.validity
+
+    result = doctest.testmod(analysis.validity)
+    assert result.attempted > 0 and result.failed == 0
