@@ -1,0 +1,207 @@
+"""The canonical response table: one row per respondent, one column per question.
+
+Columns, in this order (derived from the item bank, never hard-coded):
+
+``respondent_id`` (text), ``sector``, ``role``, ``service_area``, ``municipality`` (free text:
+any name, e.g. ``Høje-Taastrup``), ``organisation_type``, the bank's other context questions in
+bank order, one integer column per item id in bank order, the attention check (``ATT_1``) and
+``duration_s`` (seconds taken, missing when the platform records no times).
+
+Dtypes: choices and text are pandas ``str`` (choice *names*, e.g. ``elderly_care``), integer
+and rating questions and items are nullable ``Int64``, ``duration_s`` is ``float64``.
+In :attr:`ResponseData.table` a don't-know answer is missing (``<NA>``) and marked in
+:attr:`ResponseData.dont_know`. A canonical *file* (and :func:`~analysis.responses.simulate`)
+keeps the scale's don't-know code (99) instead, as platforms store it, and adds an
+``instrument_version`` column.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from instrument.model import SECTORS, Bank, Choice, Scale
+
+from .problems import ResponseProblem
+
+__all__ = ["ID", "REQUIRED_CONTEXT", "DURATION", "VERSION", "Column", "Schema", "schema_for",
+           "ResponseData", "empty_flags"]
+
+ID = "respondent_id"
+REQUIRED_CONTEXT = ("sector", "role", "service_area", "municipality", "organisation_type")
+DURATION = "duration_s"
+VERSION = "instrument_version"
+#: quality flag columns (see :mod:`analysis.responses.quality`)
+FLAG_COLUMNS = ("straightlining", "attention_failed", "speeding", "missingness", "flagged")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One canonical column and the rule for its values.
+
+    ``kind`` is ``id``, ``select_one``, ``text``, ``integer``, ``rating`` (context question on a
+    response scale), ``item``, ``attention`` or ``duration``. ``sectors`` are the sectors asked.
+    """
+
+    name: str
+    kind: str
+    sectors: tuple[str, ...] = SECTORS
+    scale: Scale | None = None
+    choices: tuple[Choice, ...] = ()
+    min: int | None = None
+    max: int | None = None
+    construct: str | None = None
+    reverse: bool = False
+    core: bool = False
+
+    @property
+    def coded(self) -> bool:
+        """Answered on a response scale (don't-know possible)."""
+        return self.kind in ("item", "attention", "rating")
+
+    @property
+    def dtype(self) -> str:
+        if self.kind in ("id", "select_one", "text"):
+            return "str"
+        if self.kind == "duration":
+            return "float64"
+        return "Int64"
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """The canonical columns of one bank."""
+
+    bank: Bank
+    columns: tuple[Column, ...]
+    by_name: Mapping[str, Column] = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def item_ids(self) -> list[str]:
+        return [c.name for c in self.columns if c.kind == "item"]
+
+    @property
+    def coded(self) -> list[str]:
+        return [c.name for c in self.columns if c.coded]
+
+    @property
+    def context(self) -> list[Column]:
+        return [c for c in self.columns if c.kind in ("select_one", "text", "integer", "rating")]
+
+    def dtypes(self) -> dict[str, str]:
+        return {c.name: c.dtype for c in self.columns}
+
+    def blocks(self, sector: str) -> dict[str, list[str]]:
+        """Item columns per construct asked of ``sector`` (its scale: core + that sector's facets)."""
+        out: dict[str, list[str]] = {}
+        for c in self.columns:
+            if c.kind == "item" and sector in c.sectors:
+                out.setdefault(c.construct or "", []).append(c.name)
+        return out
+
+
+_CACHE: dict[int, tuple[Bank, Schema]] = {}
+
+
+def schema_for(bank: Bank) -> Schema:
+    """The canonical schema of ``bank`` (cached per bank object)."""
+    hit = _CACHE.get(id(bank))
+    if hit is not None and hit[0] is bank:
+        return hit[1]
+    cols: list[Column] = [Column(ID, "id")]
+    by_id = {q.id: q for q in bank.context}
+    ordered = [by_id[q] for q in REQUIRED_CONTEXT if q in by_id]
+    ordered += [q for q in bank.context if q.id not in REQUIRED_CONTEXT]
+    for q in ordered:
+        kind = q.type if q.type in ("select_one", "text", "integer", "rating") else "text"
+        cols.append(Column(q.id, kind, sectors=q.sectors, choices=q.choices, min=q.min, max=q.max,
+                           scale=bank.scales.get(q.scale) if q.scale else None))
+    for it in bank.items:
+        cols.append(Column(it.id, "item", sectors=it.sectors, scale=bank.scales[it.scale],
+                           construct=it.construct, reverse=it.reverse, core=it.is_core))
+    att = bank.attention
+    if att is not None:
+        con = bank.constructs.get(att.block)
+        cols.append(Column(att.id, "attention", sectors=con.sectors if con else SECTORS,
+                           scale=bank.scales[att.scale], construct=att.block))
+    cols.append(Column(DURATION, "duration"))
+    schema = Schema(bank=bank, columns=tuple(cols), by_name={c.name: c for c in cols})
+    if len(_CACHE) > 16:
+        _CACHE.clear()
+    _CACHE[id(bank)] = (bank, schema)
+    return schema
+
+
+def empty_flags(index: pd.Index) -> pd.DataFrame:
+    return pd.DataFrame({c: np.zeros(len(index), dtype=bool) for c in FLAG_COLUMNS}, index=index)
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseData:
+    """Responses read from one file, in the canonical table.
+
+    Attributes
+    ----------
+    table : DataFrame
+        The canonical table (see module docs); don't-know answers are missing here.
+    dont_know : DataFrame
+        Boolean mask, same rows as ``table``, one column per coded question (items, attention
+        check, rating questions): True where the respondent answered don't know.
+    source : mapping
+        ``file``, ``sha256``, ``platform``, ``container``, ``encoding``, ``delimiter``,
+        ``header_row``, ``instrument_version`` (when the file carries it), ``n_rows_file``,
+        ``dropped`` (rows left out, by reason: previews, summary rows, blank rows...).
+    problems : tuple of ResponseProblem
+        Every error found (empty for a clean file).
+    warnings : tuple of ResponseProblem
+        Things worth knowing that do not make the file wrong (title row skipped, labels mixed
+        with codes, ...).
+    flags : DataFrame
+        Data-quality flags per respondent (:func:`~analysis.responses.quality_flags` with its
+        defaults): ``straightlining``, ``attention_failed``, ``speeding``, ``missingness`` and
+        ``flagged`` (any of them).
+    """
+
+    table: pd.DataFrame
+    dont_know: pd.DataFrame
+    source: Mapping[str, Any]
+    problems: tuple[ResponseProblem, ...] = ()
+    warnings: tuple[ResponseProblem, ...] = ()
+    flags: pd.DataFrame | None = None
+
+    @property
+    def dont_know_counts(self) -> pd.Series:
+        """Don't-know answers per column."""
+        return self.dont_know.sum().astype(int)
+
+    @property
+    def n(self) -> int:
+        return len(self.table)
+
+    def analysis_table(self, *, keep_flagged: bool = False) -> pd.DataFrame:
+        """The table with the flag columns appended; flagged respondents dropped unless
+        ``keep_flagged``."""
+        flags = self.flags if self.flags is not None else empty_flags(self.table.index)
+        out = self.table.join(flags)
+        return out if keep_flagged else out.loc[~flags["flagged"].to_numpy()]
+
+    def counts(self) -> dict[str, Any]:
+        """Summary counts (respondents, per sector, don't-knows, flags, problems)."""
+        t = self.table
+        flags = self.flags if self.flags is not None else empty_flags(t.index)
+        return {
+            "n_respondents": int(len(t)),
+            "by_sector": {str(k): int(v) for k, v in t["sector"].value_counts().items()}
+            if "sector" in t else {},
+            "dont_know": int(self.dont_know.to_numpy().sum()),
+            "dont_know_by_column": {k: int(v) for k, v in self.dont_know_counts.items() if v},
+            "flags": {c: int(flags[c].sum()) for c in flags.columns},
+            "problems": len(self.problems),
+            "warnings": len(self.warnings),
+        }

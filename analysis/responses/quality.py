@@ -1,0 +1,131 @@
+"""Data-quality flags per respondent: straight-lining, failed attention check, speeding, heavy
+missingness.
+
+Flags are kept as columns next to the data (never silently deleted), counted in every output,
+and by default the analysis leaves flagged respondents out (``keep_flagged=True`` keeps them).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from instrument.model import SECTORS, Bank
+
+from .canonical import DURATION, FLAG_COLUMNS, schema_for
+
+__all__ = ["quality_flags", "flag_counts", "FLAG_COLUMNS"]
+
+
+def _numeric(table: pd.DataFrame, cols: list[str], lo: int, hi: int) -> np.ndarray:
+    """Item answers as floats; codes outside ``lo..hi`` (don't know = 99 in a raw table) -> nan."""
+    x = table[cols].to_numpy(dtype=float, na_value=np.nan) if cols else np.empty((len(table), 0))
+    return np.where((x >= lo) & (x <= hi), x, np.nan)
+
+
+def quality_flags(table: pd.DataFrame, bank: Bank | None = None, *,
+                  straightline_min_items: int = 4, straightline_share: float = 0.5,
+                  speeding_fraction: float = 0.4, missing_max: float = 0.5,
+                  dont_know: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Flag careless or unusable respondents.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The canonical table (:attr:`ResponseData.table`, or :func:`simulate` output).
+    bank : Bank, optional
+        The item bank; :func:`instrument.load_bank` by default.
+    straightline_min_items : int
+        A block (one construct, the items asked of the respondent's sector) counts for
+        straight-lining when at least this many of its items are answered.
+    straightline_share : float
+        Flag ``straightlining`` when the respondent gave the same answer to every item in at
+        least this share of their countable blocks (and in at least one).
+    speeding_fraction : float
+        Flag ``speeding`` when the time taken is below this fraction of the median time of the
+        respondent's sector (only where durations exist).
+    missing_max : float
+        Flag ``missingness`` when more than this share of the items asked of the respondent has
+        no usable answer (missing or don't know).
+    dont_know : DataFrame, optional
+        The don't-know mask (:attr:`ResponseData.dont_know`): a don't-know on the attention check
+        is a failed check.
+
+    Returns
+    -------
+    DataFrame
+        Same index as ``table``; boolean columns ``straightlining``, ``attention_failed``,
+        ``speeding``, ``missingness`` and ``flagged`` (any of them).
+
+    Notes
+    -----
+    The attention check fails when it is answered with anything but the instructed code
+    (``bank.attention.expected``); an unanswered check is not a failure (missingness covers it).
+    Straight-lining uses the raw answers, so reverse-keyed items make it a contradiction.
+    """
+    if bank is None:
+        from instrument.bank import load_bank
+        bank = load_bank()
+    schema = schema_for(bank)
+    n = len(table)
+    sector = table["sector"].to_numpy(dtype=object, na_value=None) if "sector" in table else \
+        np.full(n, None, dtype=object)
+    straight = np.zeros(n, dtype=bool)
+    missing = np.zeros(n, dtype=bool)
+    for s in (*SECTORS, None):
+        rows = np.flatnonzero(sector == s) if s is not None else \
+            np.flatnonzero(~np.isin(sector, list(SECTORS)))
+        if not len(rows):
+            continue
+        sub = table.iloc[rows]
+        if s is None:
+            blocks: dict[str, list[str]] = {}
+            for c in schema.columns:
+                if c.kind == "item" and set(c.sectors) >= set(SECTORS):
+                    blocks.setdefault(c.construct or "", []).append(c.name)
+        else:
+            blocks = schema.blocks(s)
+        n_elig = np.zeros(len(rows), dtype=int)
+        n_flat = np.zeros(len(rows), dtype=int)
+        n_items = 0
+        n_missing = np.zeros(len(rows), dtype=int)
+        for con, cols in blocks.items():
+            sc = schema.by_name[cols[0]].scale
+            x = _numeric(sub, cols, sc.min, sc.max)
+            answered = (~np.isnan(x)).sum(axis=1)
+            n_items += len(cols)
+            n_missing += len(cols) - answered
+            if len(cols) < straightline_min_items:
+                continue
+            elig = answered >= straightline_min_items
+            with np.errstate(invalid="ignore"):
+                lo = np.nanmin(np.where(elig[:, None], x, 0.0), axis=1)
+                hi = np.nanmax(np.where(elig[:, None], x, 0.0), axis=1)
+            n_elig += elig
+            n_flat += elig & (lo == hi)
+        straight[rows] = (n_flat > 0) & (n_flat >= straightline_share * np.maximum(n_elig, 1))
+        if n_items:
+            missing[rows] = n_missing / n_items > missing_max
+    att = np.zeros(n, dtype=bool)
+    a = bank.attention
+    if a is not None and a.id in table:
+        v = table[a.id].to_numpy(dtype=float, na_value=np.nan)
+        att = ~np.isnan(v) & (v != a.expected)
+        if dont_know is not None and a.id in dont_know:
+            att |= dont_know[a.id].to_numpy(dtype=bool)
+    speed = np.zeros(n, dtype=bool)
+    if DURATION in table:
+        d = table[DURATION].to_numpy(dtype=float, na_value=np.nan)
+        for s in SECTORS:
+            m = (sector == s) & ~np.isnan(d)
+            if m.sum() >= 5:
+                speed |= m & (d < speeding_fraction * float(np.median(d[m])))
+    out = pd.DataFrame({"straightlining": straight, "attention_failed": att, "speeding": speed,
+                        "missingness": missing}, index=table.index)
+    out["flagged"] = out.any(axis=1)
+    return out[list(FLAG_COLUMNS)]
+
+
+def flag_counts(flags: pd.DataFrame) -> dict[str, int]:
+    """Respondents per flag (``flagged``: with any flag)."""
+    return {c: int(flags[c].sum()) for c in FLAG_COLUMNS if c in flags}
+

@@ -1,0 +1,497 @@
+"""Map a raw file onto the canonical table and check every rule on the way.
+
+Every problem is collected (never just the first): unknown and missing columns, values outside
+the scale, unknown labels or categories, choices not offered to the respondent's sector, items
+answered that the respondent's sector is not asked, missing sector, missing and duplicated
+respondent ids, totals rows, a different instrument version. :class:`ValidationReport` is what
+``coprod validate`` prints.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from instrument.model import SECTORS, Bank
+
+from .._result import jsonable
+from ..errors import UnreadableFileError
+from .canonical import DURATION, ID, ResponseData, schema_for
+from .decode import Decoded, decode, text_codebook
+from .platforms import Field, Platform
+from .problems import RULES, ResponseProblem, problem
+from .readers import RawTable
+
+__all__ = ["to_canonical", "ValidationReport", "report_from", "unreadable_report"]
+
+#: first-cell texts of a totals/summary row (English and Danish spreadsheet habits)
+TOTAL_WORDS = frozenset({"total", "totals", "total:", "sum", "sum:", "i alt", "i alt:", "ialt",
+                         "average", "mean", "gennemsnit", "samlet", "sum total", "grand total",
+                         "count", "antal", "in all", "all"})
+#: Qualtrics ``Status`` values that are not real responses (text and numeric exports)
+QUALTRICS_NOT_RESPONSES = {"survey preview": "preview", "survey test": "test", "spam": "spam",
+                           "preview spam": "spam", "imported spam": "spam",
+                           "offline survey preview": "preview",
+                           1: "preview", 2: "test", 8: "spam", 9: "spam", 12: "spam", 17: "preview"}
+
+
+def _sector_index(names: np.ndarray) -> np.ndarray:
+    out = np.full(len(names), -1, dtype=np.int8)
+    for k, s in enumerate(SECTORS):
+        out[names == s] = k
+    return out
+
+
+class _Collector:
+    def __init__(self, raw: RawTable):
+        self.raw = raw
+        self.file = raw.file
+        self.problems: list[ResponseProblem] = list(raw.problems)
+        self.warnings: list[ResponseProblem] = list(raw.warnings)
+        self.rows = raw.rows
+
+    def add(self, rule: str, message: str, **kw: Any) -> None:
+        self.problems.append(problem(self.file, rule, message, **kw))
+
+    def warn(self, rule: str, message: str, **kw: Any) -> None:
+        self.warnings.append(problem(self.file, rule, message, severity="warning", **kw))
+
+    def cells(self, positions: np.ndarray, column: str, values: list, rule: str,
+              messages: list[str]) -> None:
+        rows = self.rows[positions]
+        for r, v, m in zip(rows.tolist(), values, messages):
+            self.problems.append(problem(self.file, rule, m, row=int(r), column=column, value=v))
+
+
+def _classify_columns(raw: RawTable, plat: Platform, c: _Collector, bank_id: str):
+    """Which file column is which field; unknown, duplicated and missing columns reported."""
+    fields: list[tuple[int, Field]] = []
+    special: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    frame = raw.frame
+    for j, name in enumerate(raw.header):
+        if not name or name.startswith("Unnamed: "):
+            if frame[j].notna().any():
+                c.add("unknown_column", f"column {j + 1} has no header but holds data",
+                      column=f"#{j + 1}")
+            continue
+        key = plat.key(name)
+        if key in seen:
+            c.add("duplicate_column", f"the column appears twice (columns {seen[key] + 1} and "
+                  f"{j + 1}); the second one was ignored", column=name)
+            continue
+        seen[key] = j
+        f = plat.field_for(name)
+        if f is not None:
+            fields.append((j, f))
+        elif plat.consent is not None and key == plat.consent.column:
+            special["consent"] = j
+        elif plat.version_column is not None and key == plat.version_column:
+            special["version"] = j
+        elif name in plat.id_columns or key in plat.id_columns:
+            special.setdefault("id:" + (name if name in plat.id_columns else key), j)
+        elif plat.is_system(name):
+            special.setdefault("sys:" + name, j)
+            special.setdefault("sys:" + key, j)
+        else:
+            c.add("unknown_column", f"unknown column: not a question of {bank_id} in a "
+                  f"{plat.label} export", column=name)
+    present = {f.column for _, f in fields}
+    missing = [f for f in plat.fields if f.column not in present]
+    if missing:
+        by_sector: dict[str, list[Field]] = {}
+        for f in plat.fields:
+            if len(f.sectors) == 1:
+                by_sector.setdefault(f.sectors[0], []).append(f)
+        whole = [s for s, fs in by_sector.items()
+                 if all(f.column not in present for f in fs)
+                 and any(f.column in present for s2, fs2 in by_sector.items() if s2 != s for f in fs2)]
+        for s in whole:
+            c.warn("sector_form", f"the file has no columns for {s} respondents (a form for "
+                   "one sector only); their questions are read as not asked")
+        for f in missing:
+            if len(f.sectors) == 1 and f.sectors[0] in whole:
+                continue
+            c.add("missing_column", f"column {f.column} ({f.target}) is missing", column=f.column)
+    return fields, special
+
+
+def _id_column(plat: Platform, special: dict[str, int]) -> tuple[str | None, int | None]:
+    for name in plat.id_columns:
+        j = special.get("id:" + name)
+        if j is not None:
+            return name, j
+    return None, None
+
+
+def _summary_rows(frame: pd.DataFrame, cols: list[int]) -> np.ndarray:
+    """Rows whose first cell or id says Total/Sum/I alt..."""
+    mask = np.zeros(len(frame), dtype=bool)
+    for j in dict.fromkeys(cols):
+        s = frame[j]
+        if pd.api.types.is_numeric_dtype(s.dtype):
+            continue
+        norm = s.astype("str").str.strip().str.casefold()
+        mask |= norm.isin(TOTAL_WORDS).to_numpy() | norm.str.startswith("total").fillna(False).to_numpy()
+    return mask
+
+
+def _last_row_is_totals(frame: pd.DataFrame, field_js: list[int], id_j: int | None,
+                        blank: np.ndarray) -> int | None:
+    """The last non-blank row, when its id is empty and its answers are sums, not codes."""
+    nonblank = np.flatnonzero(~blank)
+    if not len(nonblank) or not field_js:
+        return None
+    r = int(nonblank[-1])
+    if id_j is not None and pd.notna(frame.iat[r, id_j]) and str(frame.iat[r, id_j]).strip():
+        return None
+    vals = pd.to_numeric(frame.iloc[r, field_js], errors="coerce").dropna()
+    if len(vals) >= 3 and ((vals > 99) | (vals != np.floor(vals))).mean() >= 0.5:
+        return r
+    return None
+
+
+def _duration(plat: Platform, frame: pd.DataFrame, special: dict[str, int]) -> np.ndarray | None:
+    def col(name: str) -> pd.Series | None:
+        j = special.get("sys:" + name)
+        return frame[j] if j is not None else None
+
+    def seconds(s: pd.Series | None) -> np.ndarray | None:
+        if s is None:
+            return None
+        x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        return np.where(x >= 0, x, np.nan) if np.isfinite(x).any() else None
+
+    def between(a: pd.Series | None, b: pd.Series | None) -> np.ndarray | None:
+        if a is None or b is None:
+            return None
+        t0 = pd.to_datetime(a, errors="coerce", utc=True, format="mixed")
+        t1 = pd.to_datetime(b, errors="coerce", utc=True, format="mixed")
+        d = (t1 - t0).dt.total_seconds().to_numpy(dtype=float, na_value=np.nan)
+        return np.where(d >= 0, d, np.nan) if np.isfinite(d).any() else None
+
+    if plat.name == "canonical":
+        return seconds(col(DURATION))
+    if plat.name == "kobo":
+        return between(col("start"), col("end"))
+    if plat.name == "qualtrics":
+        return seconds(col("Duration (in seconds)"))
+    if plat.name == "limesurvey":
+        d = seconds(col("interviewtime"))
+        return d if d is not None else between(col("startdate"), col("submitdate"))
+    return None
+
+
+def _show_sectors(sectors: tuple[str, ...]) -> str:
+    return " and ".join(sectors)
+
+
+def to_canonical(raw: RawTable, plat: Platform, bank: Bank) -> ResponseData:
+    """Build the canonical table from ``raw`` read as platform ``plat``; collect every problem.
+
+    Bad cells become missing; rows that are not respondents (blank rows, Qualtrics previews,
+    respondents who declined consent, totals rows) are left out and counted.
+    """
+    schema = schema_for(bank)
+    c = _Collector(raw)
+    frame = raw.frame
+    fields, special = _classify_columns(raw, plat, c, bank.id)
+    id_name, id_j = _id_column(plat, special)
+    if id_j is None:
+        c.add("missing_column", f"no respondent id column ({' or '.join(plat.id_columns)}); "
+              "row numbers are used as ids", column=plat.id_columns[0])
+
+    # ---- rows that are not respondents
+    n_file = len(frame)
+    blank = frame.isna().all(axis=1).to_numpy() if n_file else np.zeros(0, bool)
+    dropped: dict[str, int] = {}
+    drop = blank.copy()
+    if blank.any():
+        dropped["blank"] = int(blank.sum())
+    summary = _summary_rows(frame, [x for x in (id_j, 0) if x is not None]) & ~blank
+    last = _last_row_is_totals(frame, [j for j, _ in fields], id_j, blank | summary)
+    if last is not None:
+        summary[last] = True
+    for r in np.flatnonzero(summary):
+        first = next((str(v) for v in frame.iloc[r].tolist() if pd.notna(v) and str(v).strip()), "")
+        c.add("summary_row", "this looks like a totals row"
+              + (f" ({first[:30]!r})" if first else "") + ", not a respondent; it was left out "
+              "(delete it from the file)", row=int(raw.rows[r]))
+    if summary.any():
+        dropped["summary"] = int(summary.sum())
+    drop |= summary
+    if plat.name == "qualtrics" and "sys:Status" in special:
+        st = frame[special["sys:Status"]]
+        kinds = st.map(lambda v: QUALTRICS_NOT_RESPONSES.get(
+            v.strip().casefold() if isinstance(v, str) else (int(v) if pd.notna(v) and float(v).is_integer() else None)))
+        for kind in ("preview", "test", "spam"):
+            m = (kinds == kind).to_numpy() & ~drop
+            if m.any():
+                dropped[kind] = int(m.sum())
+                c.warn("dropped_rows", f"{int(m.sum())} {kind} response(s) (Status column) were "
+                       "left out", column="Status")
+                drop |= m
+    if "consent" in special and plat.consent is not None:
+        dec = decode(frame[special["consent"]], plat.consent.codebook)
+        yes = next((ch.name for ch in bank.consent.choices if ch.name == "yes"), None)
+        vals = dec.values
+        no = np.array([v is not None and v != yes for v in vals], dtype=bool) & ~drop
+        if no.any():
+            dropped["no_consent"] = int(no.sum())
+            c.warn("dropped_rows", f"{int(no.sum())} respondent(s) who did not consent were left out",
+                   column=plat.consent.column)
+            drop |= no
+    if drop.any():
+        keep = ~drop
+        frame = frame.loc[keep]
+        c.rows = raw.rows[keep]
+    n = len(frame)
+    rows = c.rows
+    if n == 0:
+        c.add("no_rows", "no respondents: the file has a header but no data rows")
+
+    # ---- decode every field
+    decoded: list[tuple[int, Field, Decoded]] = []
+    for j, f in fields:
+        d = decode(frame[j], f.codebook)
+        name = raw.header[j]
+        for bad in d.bad:
+            c.cells(bad.positions, name, bad.values, bad.rule, bad.messages)
+        if d.n_codes and d.n_labels:
+            c.warn("mixed_codes_labels", f"the column mixes codes and labels; {d.n_labels} "
+                   "label(s) were read as their codes", column=name)
+        decoded.append((j, f, d))
+    by_target: dict[str, list[tuple[int, Field, Decoded]]] = {}
+    for t in decoded:
+        by_target.setdefault(t[1].target, []).append(t)
+
+    # ---- sector
+    sec = by_target.get("sector")
+    if sec:
+        j_sec, f_sec, d_sec = sec[0]
+        sector_names = np.asarray(d_sec.values, dtype=object)
+        sidx = _sector_index(sector_names)
+        miss = np.flatnonzero(sidx < 0)
+        bad_pos = {int(p) for b in d_sec.bad for p in b.positions}
+        for p in miss:
+            if int(p) not in bad_pos:
+                c.add("missing_sector", "sector is missing, so the answers to sector-specific "
+                      "questions cannot be assigned", row=int(rows[p]), column=raw.header[j_sec])
+    else:
+        sidx = np.full(n, -1, dtype=np.int8)
+        sector_names = np.full(n, None, dtype=object)  # reported as a missing column above
+
+    # ---- canonical columns
+    out: dict[str, Any] = {}
+    dk_masks: dict[str, np.ndarray] = {}
+    if id_j is not None:
+        ids = decode(frame[id_j], text_codebook()).values
+    else:
+        ids = np.array([str(r) for r in rows], dtype=object)
+    out[ID] = ids
+    known = sidx >= 0
+    for col in schema.columns:
+        if col.kind in ("id", "duration"):
+            continue
+        numeric = col.dtype != "str"
+        vals = np.full(n, np.nan) if numeric else np.full(n, None, dtype=object)
+        for j, f, d in by_target.get(col.name, []):
+            v = d.values
+            present = ~np.isnan(v) if numeric else np.array([x is not None for x in v], dtype=bool)
+            if set(f.sectors) >= set(SECTORS):
+                applicable = np.ones(n, dtype=bool)
+            else:
+                applicable = np.isin(sidx, [SECTORS.index(s) for s in f.sectors])
+                wrong = present & ~applicable & known
+                if wrong.any():
+                    pos = np.flatnonzero(wrong)
+                    raw_vals = frame[j].to_numpy()[pos].tolist()
+                    c.cells(pos, raw.header[j], raw_vals, "not_applicable",
+                            [f"value {_fmt(rv)} answered, but {raw.header[j]} is asked of "
+                             f"{_show_sectors(f.sectors)} respondents only (this respondent is "
+                             f"{SECTORS[sidx[p]]})" for p, rv in zip(pos, raw_vals)])
+            take = present & applicable
+            vals[take] = v[take]
+            if col.kind == "select_one" and col.name != "sector":
+                _check_choice_sectors(c, col, vals, take, sidx, frame[j], raw.header[j], rows)
+        if col.coded:
+            dk = vals == col.scale.dont_know
+            dk_masks[col.name] = dk
+            if dk.any():
+                vals[dk] = np.nan
+        out[col.name] = vals
+    dur = _duration(plat, frame, special)
+    out[DURATION] = dur if dur is not None else np.full(n, np.nan)
+
+    table = pd.DataFrame({k: _typed(v, schema.by_name[k].dtype if k in schema.by_name else "str")
+                          for k, v in out.items()}, index=pd.Index(rows, name="row"))
+    table = table[schema.names]
+    dont_know = pd.DataFrame({k: dk_masks.get(k, np.zeros(n, dtype=bool)) for k in schema.coded},
+                             index=table.index)
+
+    # ---- ids
+    if id_j is not None:
+        idser = pd.Series(ids, index=np.arange(n))
+        empty = idser.isna().to_numpy()
+        for p in np.flatnonzero(empty):
+            c.add("missing_id", "the respondent id is empty", row=int(rows[p]), column=id_name)
+        dup = idser.duplicated(keep="first").to_numpy() & ~empty
+        if dup.any():
+            first_row = dict(zip(idser[~empty].drop_duplicates().tolist(),
+                                 rows[np.flatnonzero(~empty & ~idser.duplicated(keep="first").to_numpy())].tolist()))
+            for p in np.flatnonzero(dup):
+                c.add("duplicate_id", f"respondent id {ids[p]!r} is also on row {first_row[ids[p]]}",
+                      row=int(rows[p]), column=id_name, value=ids[p])
+
+    # ---- instrument version
+    version = None
+    if "version" in special:
+        vs = sorted({str(v).strip() for v in frame[special["version"]].dropna().tolist() if str(v).strip()})
+        version = vs[0] if len(vs) == 1 else (vs or None)
+        for v in vs:
+            if v == bank.version:
+                continue
+            base = v.split("+")[0]
+            msg = (f"the file was collected with instrument version {v}, but the item bank is "
+                   f"version {bank.version}")
+            col = raw.header[special["version"]]
+            if base != bank.base_version:
+                c.add("version_mismatch", msg + "; check that items and codes still match",
+                      column=col, value=v)
+            else:
+                c.warn("version_mismatch", msg + " (same base version, edited texts)", column=col,
+                       value=v)
+
+    order = {name: k for k, name in enumerate(raw.header)}
+    key = (lambda p: (p.row is not None, p.row or 0, order.get(p.column or "", -1)))
+    problems = tuple(sorted(c.problems, key=key))
+    source = {
+        "file": raw.file, "sha256": raw.sha256, "platform": plat.name, "container": raw.container,
+        "encoding": raw.encoding, "delimiter": raw.delimiter, "header_row": raw.header_row,
+        "instrument_version": version, "bank_version": bank.version, "n_rows_file": n_file,
+        "n_respondents": n, "dropped": dropped,
+        "values": _value_kind(decoded),
+    }
+    return ResponseData(table=table, dont_know=dont_know, source=source, problems=problems,
+                        warnings=tuple(c.warnings))
+
+
+def _value_kind(decoded: list[tuple[int, Field, Decoded]]) -> str:
+    codes = sum(d.n_codes for _, f, d in decoded if f.codebook.kind in ("scale", "choice"))
+    labels = sum(d.n_labels for _, f, d in decoded)
+    return "labels" if labels and not codes else ("mixed" if labels else "codes")
+
+
+def _check_choice_sectors(c: _Collector, col, vals: np.ndarray, take: np.ndarray, sidx: np.ndarray,
+                          raw_series: pd.Series, name: str, rows: np.ndarray) -> None:
+    restricted = [ch for ch in col.choices if set(ch.sectors) != set(SECTORS)]
+    if not restricted:
+        return
+    for ch in restricted:
+        allowed = [SECTORS.index(s) for s in ch.sectors]
+        wrong = take & (vals == ch.name) & (sidx >= 0) & ~np.isin(sidx, allowed)
+        if not wrong.any():
+            continue
+        pos = np.flatnonzero(wrong)
+        raw_vals = raw_series.to_numpy()[pos].tolist()
+        for p, rv in zip(pos, raw_vals):
+            s = SECTORS[sidx[p]]
+            offered = ", ".join(x.name for x in col.choices if s in x.sectors)
+            c.problems.append(problem(
+                c.file, "category_not_for_sector",
+                f"{ch.name!r} is not offered to {s} respondents (choices for {s}: {offered})",
+                row=int(rows[p]), column=name, value=rv))
+        vals[pos] = None
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _typed(v: np.ndarray, dtype: str):
+    if dtype == "Int64":
+        return pd.array(v, dtype="Int64")
+    if dtype == "float64":
+        return np.asarray(v, dtype=float)
+    return pd.array(v, dtype="str")
+
+
+# ------------------------------------------------------------------------------ the report
+@dataclass(frozen=True, slots=True)
+class ValidationReport:
+    """The outcome of checking one response file.
+
+    ``problems`` are errors (exit code 1), ``warnings`` do not change the exit code; a file that
+    cannot be read at all has exit code 2 and its reason as the only problem.
+    """
+
+    file: str
+    problems: tuple[ResponseProblem, ...]
+    warnings: tuple[ResponseProblem, ...] = ()
+    counts: dict[str, Any] = field(default_factory=dict)
+    source: dict[str, Any] = field(default_factory=dict)
+    unreadable: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        if self.unreadable:
+            return 2
+        return 1 if self.problems else 0
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+    def by_rule(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for p in self.problems:
+            out[p.rule] = out.get(p.rule, 0) + 1
+        return out
+
+    def summary(self) -> str:
+        if self.unreadable:
+            return f"{self.file}: cannot be read"
+        n = self.counts.get("n_respondents", 0)
+        plat = self.source.get("platform", "?")
+        head = f"{self.file}: {n} respondent(s), {plat} export"
+        if not self.problems:
+            return head + ", no problems" + (f" ({len(self.warnings)} warning(s))" if self.warnings else "")
+        rules = ", ".join(f"{k} {v}" for k, v in sorted(self.by_rule().items()))
+        return f"{head}, {len(self.problems)} problem(s): {rules}"
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([p.to_dict() for p in (*self.problems, *self.warnings)],
+                            columns=["file", "row", "column", "value", "rule", "severity",
+                                     "message", "text"])
+
+    def to_dict(self) -> dict:
+        return jsonable({
+            "file": self.file, "exit_code": self.exit_code, "ok": self.ok,
+            "n_problems": len(self.problems), "n_warnings": len(self.warnings),
+            "by_rule": self.by_rule(), "problems": [p.to_dict() for p in self.problems],
+            "warnings": [p.to_dict() for p in self.warnings], "counts": self.counts,
+            "source": self.source, "rules": {k: RULES[k] for k in sorted(
+                {p.rule for p in (*self.problems, *self.warnings)} & set(RULES))},
+        })
+
+
+def report_from(data: ResponseData) -> ValidationReport:
+    return ValidationReport(file=str(data.source.get("file", "")), problems=tuple(data.problems),
+                            warnings=tuple(data.warnings), counts=data.counts(),
+                            source=dict(data.source))
+
+
+def unreadable_report(file: str, exc: BaseException) -> ValidationReport:
+    msg = str(exc)
+    prefix = f"{file}: "
+    if msg.startswith(prefix):
+        msg = msg[len(prefix):]
+    return ValidationReport(file=file, problems=(problem(file, "unreadable", msg),),
+                            unreadable=True)
+
+
+__all__ += ["UnreadableFileError"]
