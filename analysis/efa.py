@@ -347,8 +347,9 @@ def factorability(responses: pd.DataFrame, *, items: Sequence[str] | None = None
     eig_smc = np.sort(np.linalg.eigvalsh(Rs))[::-1]
     df = p * (p - 1) // 2
     if _is_singular(R):
-        warnings.append("the correlation matrix is singular (an item is a linear combination of others, "
-                        "or fewer rows than items): KMO and Bartlett's test are undefined")
+        warnings.append("the correlation matrix is singular or not positive definite (an item is a linear "
+                        "combination of others, fewer rows than items, or pairwise correlations that do not "
+                        "fit together): KMO and Bartlett's test are undefined")
         kmo, kmo_i, chi2, pval = math.nan, np.full(p, np.nan), math.nan, math.nan
     else:
         Q = np.linalg.inv(R)
