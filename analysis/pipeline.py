@@ -213,7 +213,7 @@ def _reliability(df: pd.DataFrame, spec: AnalysisSpec) -> dict:
 
     out = {}
     for name, items in spec.scales.items():
-        r = cronbach_alpha(df, items=list(items))
+        r = cronbach_alpha(df, items=list(items), missing=spec.missing, scale=name)
         out[name] = r.to_dict()
     return out
 
@@ -221,11 +221,13 @@ def _reliability(df: pd.DataFrame, spec: AnalysisSpec) -> dict:
 def _efa(df: pd.DataFrame, items: list[str], spec: AnalysisSpec) -> dict:
     from .efa import efa, factorability, parallel_analysis
 
-    fac = factorability(df, items=items).to_dict()
-    par = parallel_analysis(df, items=items, n_iter=spec.parallel_n_iter, seed=spec.seed).to_dict()
+    fac = factorability(df, items=items, missing=spec.missing).to_dict()
+    par = parallel_analysis(df, items=items, n_iter=spec.parallel_n_iter, seed=spec.seed,
+                            missing=spec.missing).to_dict()
     k = spec.n_factors or par.get("n_factors") or len(spec.scales) or 1
     rotation = None if spec.efa_rotation == "none" else spec.efa_rotation
-    e = efa(df, items=items, n_factors=int(k), method=spec.efa_method, rotation=rotation).to_dict()
+    e = efa(df, items=items, n_factors=int(k), method=spec.efa_method, rotation=rotation,
+            missing=spec.missing).to_dict()
     out = dict(fac)
     out["parallel"] = par
     out["n_factors_parallel"] = par.get("n_factors")
@@ -240,15 +242,21 @@ def _cfa(df: pd.DataFrame, spec: AnalysisSpec, missing: str) -> dict:
     res = fit_sem(df, spec.cfa, missing=missing)
     d = res.to_dict()
     est = res.estimates
-    d["composite_reliability"] = composite_reliability(est, df)
-    d["ave"] = ave(est, df)
+    cr = composite_reliability(est, df, missing=missing)
+    av = ave(est, df, missing=missing)
+    d["composite_reliability"] = cr.to_dict()["values"]
+    d["ave"] = av.to_dict()["values"]
+    d["warnings"] = list(d.get("warnings", [])) + list(cr.warnings) + list(av.warnings)
     return d
 
 
 def _invariance(df: pd.DataFrame, spec: AnalysisSpec, missing: str) -> dict:
     from .sem import measurement_invariance
 
-    return measurement_invariance(df, spec.cfa, spec.group, missing=missing).to_dict()
+    d = measurement_invariance(df, spec.cfa, spec.group, missing=missing).to_dict()
+    # results.json contract: invariance.<level>.{chisq, df, cfi, rmsea} beside invariance.decision
+    models = d.pop("models")
+    return {**models, **d}
 
 
 def _sem(df: pd.DataFrame, spec: AnalysisSpec, missing: str, progress: Progress | None) -> dict:
