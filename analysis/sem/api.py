@@ -119,6 +119,17 @@ def _fit_measures(engine: Engine, gdata, h1, theta) -> dict:
         h1_g = np.array([-0.5 * d.n * (p * _LOG2PI + ld + p) for d, ld in zip(gdata, disc.logdet_s)])
         ll_g = h1_g - 0.5 * chisq_g
         base = baseline_chisq_complete([d.cov for d in gdata], nobs, engine.x_index)
+    if engine.x_index:
+        # fixed.x: lavaan's logL is conditional on the covariates (their saturated marginal
+        # log-likelihood is left out of logl and unrestricted.logl)
+        nx = len(engine.x_index)
+        for g, xg in enumerate(engine.x):
+            xs = xg[:, engine.x_index]
+            xs = xs[~np.isnan(xs).any(axis=1)]
+            sxx = np.atleast_2d(np.cov(xs, rowvar=False, bias=True))
+            lx = -0.5 * len(xs) * (nx * _LOG2PI + np.linalg.slogdet(sxx)[1] + nx)
+            ll_g[g] -= lx
+            h1_g[g] -= lx
     return fit_measures(chisq=float(np.sum(chisq_g)), chisq_by_group=dict(zip(labels, map(float, chisq_g))),
                         df=engine.df, npar=engine.pt.nfree, nobs=nobs, loglik=float(np.sum(ll_g)),
                         loglik_h1=float(np.sum(h1_g)), baseline_chisq=base, baseline_df=engine.baseline_df,

@@ -254,4 +254,6 @@ def parse_model(text: str) -> ParsedModel:
                 this_op, rhs = op, _check_name(var, line, stmt)
             for lhs in lhs_names:
                 formulas.append(Formula(lhs, this_op, rhs, modifier, line))
+    if not formulas:
+        raise ModelSpecError("model syntax has no formulas (=~, ~, ~~): it is empty or only comments")
     return ParsedModel(tuple(formulas), tuple(defined), tuple(constraints))
