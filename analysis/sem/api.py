@@ -185,10 +185,12 @@ def summarize(engine: Engine, *, bootstrap: int = 0, seed: int | None = None, n_
     if not converged:
         warnings.append(f"model did not converge: {opt.message}")
     finite = np.isfinite(opt.value)
-    fit = _fit_measures(engine, gdata, h1, theta) if finite else _nan_fit(engine)
+    with np.errstate(all="ignore"):
+        fit = _fit_measures(engine, gdata, h1, theta) if finite else _nan_fit(engine)
     q = pt.nfree
     if compute_se and finite:
-        vcov, msg = _vcov(engine, gdata, theta)
+        with np.errstate(all="ignore"):
+            vcov, msg = _vcov(engine, gdata, theta)
         if msg:
             warnings.append(msg)
     else:

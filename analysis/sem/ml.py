@@ -72,8 +72,8 @@ class MLDiscrepancy:
         self.ms = model.meanstructure
         self.logdet_s = []
         for d in data:
-            sign, ld = np.linalg.slogdet(d.cov)
-            self.logdet_s.append(ld if sign > 0 else np.nan)
+            ok = np.all(np.isfinite(d.cov)) and np.linalg.eigvalsh(d.cov).min() > 1e-12 * max(np.trace(d.cov), 1e-300)
+            self.logdet_s.append(np.linalg.slogdet(d.cov)[1] if ok else np.nan)
 
     def group_values(self, theta: np.ndarray) -> np.ndarray:
         """N_g F_g per group (inf when Σ_g is not positive definite)."""
@@ -186,6 +186,11 @@ def minimize(disc, start: np.ndarray, *, maxit: int = 300, tol: float = 1e-12) -
     -------
     OptimResult
     """
+    with np.errstate(all="ignore"):  # trial steps may overflow; they are rejected, not errors
+        return _minimize(disc, start, maxit, tol)
+
+
+def _minimize(disc, start, maxit, tol) -> OptimResult:
     theta, f, ok, it, msg = _scoring(disc, np.asarray(start, float).copy(), maxit, tol)
     if ok:
         return OptimResult(theta, f, True, it, msg)
