@@ -116,16 +116,24 @@ class _Pipe:
                 raise BrowserError(f"Chromium closed the DevTools pipe (exit code {self.proc.poll()})")
             self.buf += chunk
         raw, _, self.buf = self.buf.partition(b"\0")
-        return json.loads(raw)
+        message = json.loads(raw)
+        if message.get("method") == "Page.javascriptDialogOpening":
+            # dismiss alert()/confirm() so the load can finish; the dialog is reported as an error
+            self._send("Page.handleJavaScriptDialog", {"accept": True}, message.get("sessionId"))
+        return message
 
-    def call(self, method: str, params: dict | None = None, session: str | None = None) -> dict:
+    def _send(self, method: str, params: dict, session: str | None) -> int:
         self.next_id += 1
-        msg = {"id": self.next_id, "method": method, "params": params or {}}
+        msg = {"id": self.next_id, "method": method, "params": params}
         if session:
             msg["sessionId"] = session
         os.write(self.w, json.dumps(msg).encode() + b"\0")
+        return self.next_id
+
+    def call(self, method: str, params: dict | None = None, session: str | None = None) -> dict:
+        call_id = self._send(method, params or {}, session)
         while (reply := self._read(self.deadline)) is not None:
-            if reply.get("id") == self.next_id:
+            if reply.get("id") == call_id:
                 if "error" in reply:
                     raise BrowserError(f"DevTools {method} failed: {reply['error'].get('message')}")
                 return reply.get("result", {})
@@ -181,6 +189,8 @@ def _summarise(events: list[dict], page_url: str) -> tuple[tuple[str, ...], tupl
         elif method == "Runtime.exceptionThrown":
             d = p.get("exceptionDetails", {})
             errors.append(f"exception: {d.get('exception', {}).get('description') or d.get('text', '')}")
+        elif method == "Page.javascriptDialogOpening":
+            errors.append(f"dialog ({p.get('type')}): {p.get('message', '')}")
         elif method == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
             entry = p["entry"]
             errors.append(f"{entry.get('source', 'log')}: {entry.get('text', '')} {entry.get('url', '')}".strip())

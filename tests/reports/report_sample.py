@@ -1,9 +1,11 @@
-"""A sample report page using every figure, the macros and a hostile municipality name."""
+"""A sample report page using every figure, the macros and a hostile municipality name.
+
+Shared by the tests of reports/ (imported by module name, so it is not called conftest).
+"""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from reports import figures as F
 from reports.env import get_environment
@@ -92,8 +94,3 @@ def sample_context(lang: str = "en") -> dict:
 
 def render_sample(lang: str = "en") -> str:
     return get_environment().from_string(SAMPLE_PAGE).render(lang=lang, **sample_context(lang))
-
-
-@pytest.fixture
-def sample_html() -> str:
-    return render_sample("en")
