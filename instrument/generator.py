@@ -129,9 +129,9 @@ class ContextField:
     """A context question as asked in this form.
 
     ``label`` is the wording to use where the text cannot depend on the respondent's sector;
-    when the bank's label mentions the partner and the form is combined, it names both partner
-    nouns (``the volunteers / the municipality``) and ``label_by_sector`` holds the exact text
-    per sector for platforms that can switch on the sector answer (``dynamic`` is then True).
+    when the bank's label mentions the partner and the form is combined, it uses the bank's
+    neutral partner noun (``partner_neutral``) and ``label_by_sector`` holds the exact text per
+    sector for platforms that can switch on the sector answer (``dynamic`` is then True).
     ``choices`` are the choices offered in this form; ``filtered`` says they must be filtered
     by the sector answer. ``fixed`` is set for the sector question of a sector-specific form:
     the value recorded without asking.
@@ -260,9 +260,12 @@ def _fill_for(bank: Bank, text: Text, sectors: tuple[str, ...]) -> tuple[Text, d
         return dict(text), by_sector, False
     if len(sectors) == 1:
         return by_sector[sectors[0]], by_sector, False
-    joined = {lang: _fill_with(t, " / ".join(bank.partner[s][lang] for s in sectors))
-              for lang, t in text.items()}
-    return joined, by_sector, True
+    # the bank's neutral noun ("the other side (the volunteers or the municipality)"); both
+    # nouns joined if a bank has none
+    neutral = {lang: bank.fill(t, None, lang) if bank.partner_neutral.get(lang)
+               else _fill_with(t, " / ".join(bank.partner[s][lang] for s in sectors))
+               for lang, t in text.items()}
+    return neutral, by_sector, True
 
 
 def _consent_yes(bank: Bank) -> Choice:
@@ -282,7 +285,7 @@ def _context_field(bank: Bank, q: ContextQuestion, sectors: tuple[str, ...], sec
     hint, _, hint_dynamic = _fill_for(bank, q.hint, asked) if q.hint else ({}, {}, False)
     if hint_dynamic:
         warnings.append(f"context question {q.id!r}: its hint mentions the partner; the combined "
-                        "form names both partner nouns there")
+                        "form uses the neutral partner noun there")
     choices = tuple(replace(c, label=_fill_for(bank, c.label, asked)[0]) for c in q.choices
                     if any(s in c.sectors for s in asked))
     filtered = any(set(asked) - set(c.sectors) for c in choices)
@@ -408,8 +411,8 @@ def build_questionnaire(bank: Bank, *, sector: str | None = None, lang: str = "e
     intro, _, intro_dyn = _fill_for(bank, bank.intro, sectors) if bank.intro else ({}, {}, False)
     outro, _, outro_dyn = _fill_for(bank, bank.outro, sectors) if bank.outro else ({}, {}, False)
     if intro_dyn or outro_dyn:
-        warnings.append("the intro or outro mentions the partner; the combined form names both "
-                        "partner nouns there")
+        warnings.append("the intro or outro mentions the partner; the combined form uses the "
+                        "neutral partner noun there")
     return Questionnaire(
         bank=bank, sector=sector, lang=lang, seed=seed, sectors=sectors, intro=intro, outro=outro,
         consent=consent, consent_yes=_consent_yes(bank), context=context, blocks=tuple(blocks),

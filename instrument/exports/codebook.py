@@ -37,7 +37,9 @@ JSON keys
     codes.{xlsform, redcap, limesurvey, qualtrics}``). ``fixed`` names the recorded value when
     a sector-specific form does not ask the question.
 ``helper_columns``
-    Extra columns a platform's export contains that are not questions (XLSForm ``partner_en``).
+    Per platform, fields of our own that are not questions (REDCap ``record_id``; XLSForm
+    ``partner_<lang>`` in a combined form whose context questions name the partner). The
+    platforms' own metadata columns (``_uuid``, ``submitdate``, ``ResponseId`` ...) are not listed.
 ``platform_limitations``
     Per platform (and ``html``), what the format cannot carry and what to do by hand.
 
@@ -204,7 +206,7 @@ def build_codebook(q: Questionnaire) -> dict:
         "attention": attention,
         "consent": {"id": q.consent.id, "yes": {"name": q.consent_yes.name, "code": q.consent_yes.code}},
         "context": [_context(q, f, ls_codes) for f in (q.consent, *q.context)],
-        "helper_columns": {"xlsform": helpers},
+        "helper_columns": {"xlsform": helpers, "redcap": ["record_id"], "limesurvey": [], "qualtrics": []},
         "platform_limitations": {
             "xlsform": list(xlsform.limitations(q)), "redcap": list(redcap.limitations(q)),
             "limesurvey": list(limesurvey.limitations(q)), "qualtrics": list(qualtrics.limitations(q)),

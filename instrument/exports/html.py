@@ -89,7 +89,7 @@ def limitations(q: Questionnaire) -> tuple[str, ...]:
     out = ["paper form: routing is written as instructions; answers must be keyed in by hand "
            "(each row shows its XLSForm field name)"]
     if q.combined and any(f.dynamic for f in q.context):
-        out.append("context questions that mention the partner name both partner nouns")
+        out.append("context questions that mention the partner use the neutral partner noun")
     return tuple(out)
 
 

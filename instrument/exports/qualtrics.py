@@ -46,7 +46,7 @@ def limitations(q: Questionnaire) -> tuple[str, ...]:
     lang = q.lang
     yes = [c.name for c in q.consent.choices].index(q.consent_yes.name) + 1
     out = []
-    later = ", ".join(["context", *(b.key for b in q.blocks)])
+    later = ", ".join(["context", *(b.key for b in q.blocks), *(["end"] if q.outro else [])])
     out.append("no skip logic in the TXT format: in Survey Flow, show blocks " + later
                + f" only if consent = {yes} ('{q.consent_yes.label[lang]}')")
     if q.combined:
@@ -64,8 +64,8 @@ def limitations(q: Questionnaire) -> tuple[str, ...]:
                 out.append(f"answer options of '{f.id}' cannot be filtered by sector: add choice "
                            "display logic, or field a sector-specific form")
             if f.dynamic:
-                out.append(f"'{f.id}' names both partner nouns (no piping of the sector answer "
-                           "in the TXT format)")
+                out.append(f"'{f.id}' uses the neutral partner noun (no piping of the sector "
+                           "answer in the TXT format)")
     else:
         out.append("the sector is set as embedded data [[ED:sector:...]]; check that it appears "
                    "in Survey Flow after import")

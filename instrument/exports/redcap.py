@@ -52,8 +52,8 @@ def limitations(q: Questionnaire) -> tuple[str, ...]:
                        "(field a sector-specific form to show one sector's options only)")
         dynamic = ", ".join(f.id for f in q.context if f.dynamic)
         if dynamic:
-            out.append(f"labels cannot switch on the sector answer: {dynamic} name both partner "
-                       "nouns (field a sector-specific form for exact wording)")
+            out.append(f"labels cannot switch on the sector answer: {dynamic} use the neutral "
+                       "partner noun (field a sector-specific form for exact wording)")
     else:
         out.append("the sector is recorded by a hidden field 'sector' filled by @DEFAULT")
     return tuple(out)
