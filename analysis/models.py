@@ -1,0 +1,80 @@
+"""Lavaan-syntax models generated from the instrument (constructs.md, "Structural model").
+
+The same strings drive our SEM engine and any cross-check in R, so they are plain lavaan syntax.
+
+Which items go where (constructs.md): within one sector a construct's scale is its core items plus
+that sector's facet items; across sectors (invariance, multi-group models, pooled models) only
+the mirrored core items are used.
+"""
+from __future__ import annotations
+
+from instrument.model import Bank
+
+__all__ = ["LATENT", "scale_items", "measurement_model", "structural_model", "DEFINED_EFFECTS"]
+
+#: the five latent constructs of the ambivalence model, in causal order
+LATENT = ("INS", "VIN", "COM", "REP", "AMB")
+#: labels of the structural paths (H1-H3) and the indirect effects tested with bootstrap CIs
+DEFINED_EFFECTS = {
+    "ind_INS_COM_AMB": "a1*b1",
+    "ind_VIN_REP_AMB": "a2*b2",
+    "ind_difference": "a1*b1 - a2*b2",
+}
+
+
+def scale_items(bank: Bank, construct: str, sector: str | None = None) -> list[str]:
+    """Item ids of a construct's scale: the sector's full scale, or the core items when ``sector``
+    is ``None`` (comparable across sectors)."""
+    if sector is None:
+        return [i.id for i in bank.items if i.construct == construct and i.is_core]
+    return [i.id for i in bank.items_for(sector, construct)]
+
+
+def measurement_model(bank: Bank, constructs: tuple[str, ...] | list[str] = LATENT,
+                      sector: str | None = None) -> str:
+    """``F =~ i1 + i2 + ...`` lines for ``constructs`` (core items when ``sector`` is None).
+
+    Examples
+    --------
+    >>> from instrument.bank import load_bank
+    >>> print(measurement_model(load_bank("tests/fixtures/bank_min"), ["INS"]))
+    INS =~ INS_C1 + INS_C2
+    """
+    lines = []
+    for c in constructs:
+        items = scale_items(bank, c, sector)
+        if len(items) >= 2:
+            lines.append(f"{c} =~ " + " + ".join(items))
+    return "\n".join(lines)
+
+
+def structural_model(bank: Bank, sector: str | None = None,
+                     strategies: tuple[str, ...] | None = None) -> str:
+    """The default structural model (H1–H4) with labelled paths and defined indirect effects.
+
+    ``strategies`` defaults to the boundary-work strategies asked of every respondent in scope:
+    with ``sector=None`` (pooled, core items) those asked of both sectors (DEM, WEL); within a
+    sector, all of that sector's strategies.
+    """
+    if strategies is None:
+        strategies = tuple(c.id for c in bank.constructs.values() if c.kind == "strategy"
+                           and (set(c.sectors) == {"municipal", "voluntary"} if sector is None
+                                else sector in c.sectors))
+    latent = [c for c in LATENT if c in bank.constructs]
+    meas = measurement_model(bank, [*latent, *strategies], sector)
+    present = {line.split(" =~ ")[0] for line in meas.splitlines()}
+    lines = [meas, "# H1-H3"]
+    if {"COM", "INS"} <= present:
+        lines.append("COM ~ a1*INS")
+    if {"REP", "VIN"} <= present:
+        lines.append("REP ~ a2*VIN")
+    if {"AMB", "COM", "REP"} <= present:
+        lines.append("AMB ~ b1*COM + b2*REP")
+    st = [s for s in strategies if s in present]
+    if st and "AMB" in present:
+        lines.append("# H4: ambivalence drives cautious boundary work")
+        lines.extend(f"{s} ~ AMB" for s in st)
+    if {"COM", "INS", "REP", "VIN", "AMB"} <= present:
+        lines.append("# indirect effects")
+        lines.extend(f"{k} := {v}" for k, v in DEFINED_EFFECTS.items())
+    return "\n".join(lines)
