@@ -132,8 +132,12 @@ def ramp(colours: tuple[str, ...], u: float) -> str:
 
 
 def pick(colours: tuple[str, ...], k: int, start: int = 0, stop: int | None = None) -> list[str]:
-    """``k`` colours spread evenly over ``colours[start:stop]``."""
+    """``k`` colours spread evenly over ``colours[start:stop]`` (interpolated when k exceeds it)."""
     pool = colours[start:stop]
+    if k <= 0:
+        return []
+    if k > len(pool):
+        return [ramp(pool, i / (k - 1)) for i in range(k)]
     if k == 1:
         return [pool[len(pool) // 2]]
     return [pool[round(i * (len(pool) - 1) / (k - 1))] for i in range(k)]

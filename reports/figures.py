@@ -86,8 +86,8 @@ def diverging_stacked_bars(dist: pd.DataFrame, labels=None, *, title: str, desc:
     k = cols.index(neutral) if neutral is not None else len(cols) // 2
     n_neg = k
     n_pos = len(cols) - k - (1 if neutral is not None else 0)
-    colours = (s.pick(s.NEG_RAMP, n_neg, 0, 5) if n_neg else []) + ([s.NEUTRAL] if neutral is not None else []) \
-        + (list(reversed(s.pick(s.POS_RAMP, n_pos, 0, 5))) if n_pos else [])
+    colours = (s.pick(s.NEG_RAMP, n_neg, 0, 5) + ([s.NEUTRAL] if neutral is not None else [])
+               + list(reversed(s.pick(s.POS_RAMP, n_pos, 0, 5))))
 
     values = dist.apply(pd.to_numeric, errors="coerce").astype(float)
     if (values < 0).any().any():
@@ -479,16 +479,17 @@ def dot_ci_plot(estimates: pd.DataFrame, *, title: str, desc: str, lang: str = "
             body.append(s.text((x0 + x1) / 2, cy, t("no_data", lang), anchor="middle", italic=True,
                                fill=s.MUTED, halo=True))
             continue
-        tip = f"{g}: {fmt_num(m, digits, lang=lang)}"
+        value = fmt_num(m, digits, lang=lang)
         if not (pd.isna(a) or pd.isna(b)):
             xa, xb = sx(max(a, lo)), sx(min(b, hi))
-            body.append(f'<line x1="{s.f(xa)}" y1="{s.f(cy)}" x2="{s.f(xb)}" y2="{s.f(cy)}" stroke="#2b5f8e" stroke-width="2"/>')
-            body.extend(f'<line x1="{s.f(xx)}" y1="{s.f(cy - 5)}" x2="{s.f(xx)}" y2="{s.f(cy + 5)}" stroke="#2b5f8e" '
-                        f'stroke-width="2"/>' for xx in (xa, xb))
-            tip += " " + fmt_ci(a, b, digits, lang=lang)
+            whisker = 'stroke="#2b5f8e" stroke-width="2"'
+            body.append(f'<line x1="{s.f(xa)}" y1="{s.f(cy)}" x2="{s.f(xb)}" y2="{s.f(cy)}" {whisker}/>')
+            body.extend(f'<line x1="{s.f(xx)}" y1="{s.f(cy - 5)}" x2="{s.f(xx)}" y2="{s.f(cy + 5)}" {whisker}/>'
+                        for xx in (xa, xb))
+            value += " " + fmt_ci(a, b, digits, lang=lang)
         body.append(f'<circle cx="{s.f(sx(m))}" cy="{s.f(cy)}" r="5" fill="#08306b" stroke="#ffffff" '
-                    f'stroke-width="1.5">{s.title_el(tip)}</circle>')
-        body.append(s.text(x1 + 12, cy, tip[len(g) + 2:], size=11, fill=s.MUTED))
+                    f'stroke-width="1.5">{s.title_el(f"{g}: {value}")}</circle>')
+        body.append(s.text(x1 + 12, cy, value, size=11, fill=s.MUTED))
     extra = []
     h = bottom + 28
     if xlabel:
