@@ -398,7 +398,7 @@ def heatmap(matrix: pd.DataFrame, *, title: str, desc: str, suppressed_mask, mis
     stops = "".join(f'<stop offset="{k / 7:.3f}" stop-color="{c}"/>' for k, c in enumerate(s.SEQ_RAMP))
     defs = (s.hatch_pattern(f"{fid}-hatch")
             + f'<linearGradient id="{fid}-scale" x1="0" x2="1" y1="0" y2="0">{stops}</linearGradient>')
-    sup_label = f"{t('suppressed', lang)} (n < {min_cell})"
+    sup_label = t("suppressed_legend", lang, min_cell=min_cell)
     end_digits = s.decimals([lo, hi], 1, digits)
     legend = [
         f'<rect x="{s.f(label_w)}" y="{y - 6}" width="120" height="12" fill="url(#{fid}-scale)"/>',

@@ -35,6 +35,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "da": "Skjult: færre end {min_cell} besvarelser, eller skjult så en lille gruppe ikke "
               "kan regnes ud fra totalen.",
     },
+    # secondary suppression also hides groups of min_cell or more, so the legend says "privacy"
+    "suppressed_legend": {"en": "suppressed for privacy (min. n = {min_cell})",
+                          "da": "skjult af hensyn til anonymitet (min. n = {min_cell})"},
     "suppressed_cell_title": {
         "en": "Suppressed to protect respondents' anonymity",
         "da": "Skjult for at beskytte respondenternes anonymitet",

@@ -178,7 +178,7 @@ def test_heatmap_suppressed_differs_from_no_data_and_hides_values():
     assert cells["C, INS: no data"].get("fill") == NO_DATA
     assert cells["A, INS: 4.20"].get("fill") not in (NO_DATA,)
     assert texts(root).count("suppressed") == 2 and texts(root).count("no data") == 3  # 2 + legend
-    assert "suppressed (n < 5)" in texts(root)
+    assert "suppressed for privacy (min. n = 5)" in texts(root)
     assert root.find(f".//{NS}pattern") is not None
 
 
