@@ -23,15 +23,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
 from ..generator import OptionError
+from ..model import LANGUAGES, SECTORS
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..generator import Questionnaire
     from ..model import Bank
 
-__all__ = ["ExportResult", "FORMATS", "SUFFIXES", "export", "write_export", "OptionError"]
+__all__ = ["ExportResult", "FORMATS", "LANGUAGES", "SECTORS", "SUFFIXES", "export", "write_export",
+           "OptionError"]
 
 #: allowed export formats (in the order they are listed in messages)
 FORMATS: tuple[str, ...] = ("xlsform", "limesurvey", "redcap", "qualtrics", "html", "codebook")
+# LANGUAGES (en, da) and SECTORS (municipal, voluntary) are re-exported for the CLI's choices;
+# a bank may declare more languages (bank.languages is what export() checks).
 #: the files each format writes, by suffix
 SUFFIXES: Mapping[str, tuple[str, ...]] = {
     "xlsform": (".xlsx",), "limesurvey": (".txt",), "redcap": (".csv",), "qualtrics": (".txt",),
@@ -88,6 +92,12 @@ def export(bank: "Bank | Questionnaire", fmt: str, *, lang: str = "en", sector: 
     return getattr(module, f"to_{fmt}")(q)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _targets(result: ExportResult, out: Path) -> list[tuple[Path, bytes]]:
     suffixes = list(result.files)
     base = out.with_suffix("") if out.suffix.lower() in suffixes else out
@@ -114,6 +124,8 @@ def write_export(result: ExportResult, out: str | Path) -> list[Path]:
         for path, data in targets:
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             temps.append((tmp, path))
+            # mkstemp makes the file private (0600); give it the mode a plain open() would
+            os.chmod(tmp, 0o666 & ~_umask())
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()

@@ -63,10 +63,9 @@ def limitations(q: Questionnaire) -> tuple[str, ...]:
 
 
 class _Sheet:
-    """Rows as dicts; the header is the union of keys in first-seen order."""
+    """Rows as dicts; the header is the union of their keys (see :func:`_write`)."""
 
-    def __init__(self, columns: list[str]):
-        self.columns = list(columns)
+    def __init__(self) -> None:
         self.rows: list[dict[str, object]] = []
 
     def add(self, **row: object) -> None:
@@ -103,8 +102,8 @@ def to_xlsform(q: Questionnaire) -> ExportResult:
     langs = q.languages
     consent = naming.xlsform_context("consent")
     consent_yes = f"${{{consent}}} = '{q.consent_yes.name}'"
-    survey = _Sheet([])
-    choices = _Sheet([])
+    survey = _Sheet()
+    choices = _Sheet()
     list_done: set[str] = set()
 
     def add_list(name: str, items: list[tuple[str, dict]], flags: dict[str, tuple[str, ...]] | None = None):

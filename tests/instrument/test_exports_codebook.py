@@ -85,6 +85,8 @@ def test_shape(bank):
     assert cb["generated"] == {"sector": None, "lang": "en", "seed": None, "sectors": list(SECTORS),
                                "shuffled": False, "item_order": build_questionnaire(bank).item_order()}
     assert len(cb["items"]) == len(bank.items)
+    ids = [i["id"] for i in cb["items"]] + [cb["attention"]["id"]] + [c["id"] for c in cb["context"]]
+    assert len(ids) == len(set(ids))
     first = cb["items"][0]
     i0 = bank.items[0]
     assert first["id"] == i0.id and first["text"] == dict(i0.text) and first["source"] == i0.source

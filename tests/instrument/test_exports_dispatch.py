@@ -72,6 +72,9 @@ def test_write_export_paths(bank, tmp_path):
     assert write_export(export(bank, "html"), tmp_path / "q-1.0.html") == [tmp_path / "q-1.0.html"]
     assert write_export(cb, tmp_path / "x") == [tmp_path / "x.json", tmp_path / "x.csv"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["cb.csv", "cb.json"], "no temp files"
+    mask = os.umask(0)
+    os.umask(mask)
+    assert written[0].stat().st_mode & 0o777 == 0o666 & ~mask, "the mode of a plainly opened file"
 
 
 def test_write_export_leaves_nothing_on_failure(bank, tmp_path, monkeypatch):

@@ -72,6 +72,30 @@ def test_bad_choice_filter_column_passes_pyxform_but_not_our_check():
     assert _filter_columns("(${sector} = 'municipal' and m = 1) or (${sector} = 'voluntary' and v = 1)") == {"m", "v"}
 
 
+def test_sector_filter_scheme_validates():
+    """The choice_filter scheme on its own, as pyxform's inline markdown: one 1/0 column per
+    sector tag, so a choice offered to both sectors passes either filter."""
+    md = """
+    | survey   |
+    |          | type              | name   | label::English (en) | label::Danish (da) | choice_filter |
+    |          | select_one sector | sector | Sector              | Sektor             |               |
+    |          | select_one role   | role   | Role                | Rolle              | (${sector} = 'municipal' and m = 1) or (${sector} = 'voluntary' and v = 1) |
+    | choices  |
+    |          | list_name | name      | label::English (en) | label::Danish (da) | m | v |
+    |          | sector    | municipal | Municipal           | Kommunal           |   |   |
+    |          | sector    | voluntary | Voluntary           | Frivillig          |   |   |
+    |          | role      | manager   | Manager             | Leder              | 1 | 0 |
+    |          | role      | volunteer | Volunteer           | Frivillig          | 0 | 1 |
+    |          | role      | both      | Coordinator         | Koordinator        | 1 | 1 |
+    | settings |
+    |          | form_title | form_id | version | default_language |
+    |          | Filter     | filter  | 1       | Danish (da)      |
+    """
+    result = convert(md, validate=JAVA)
+    assert result.warnings == []
+    assert "[( /data/sector  = 'municipal' and m = 1) or ( /data/sector  = 'voluntary' and v = 1)]" in result.xform
+
+
 def _filter_columns(expr: str) -> set[str]:
     expr = re.sub(r"\$\{[^}]*\}", "", expr)
     expr = re.sub(r"'[^']*'", "", expr)
