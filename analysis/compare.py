@@ -1,0 +1,181 @@
+"""Per-group statistics behind ``coprod compare`` (service area, municipality, sector, role).
+
+Construct scores are means of the mirrored core items (comparable across sectors), and they are
+compared between groups only where **scalar** invariance holds for the grouping
+(constructs.md: metric for paths and correlations, scalar for means). Invariance is tested on the
+core-items measurement model across the groups large enough to estimate it; when it cannot be
+tested, or fails, the comparison says so instead of comparing. Privacy (small-cell suppression)
+is applied by the reports layer, which never shows what this module computes for a small group.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from instrument.model import Bank
+
+from ._result import jsonable
+from .models import LATENT, measurement_model, structural_model
+
+__all__ = ["compare_groups", "ComparisonResult", "GROUPINGS", "MIN_GROUP_FOR_MODEL"]
+
+GROUPINGS = ("service_area", "municipality", "sector", "role")
+#: complete cases a group needs before it enters an invariance test or gets its own SEM
+MIN_GROUP_FOR_MODEL = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonResult:
+    """Statistics per group; ``invariance`` decides whether means may be compared."""
+
+    by: str
+    groups: dict[str, dict]
+    invariance: dict
+    means_comparable: bool
+    reason: str
+    overall: dict
+    warnings: tuple[str, ...] = ()
+    meta: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return jsonable({"by": self.by, "groups": self.groups, "invariance": self.invariance,
+                         "means_comparable": self.means_comparable, "reason": self.reason,
+                         "overall": self.overall, "warnings": list(self.warnings), "meta": self.meta})
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per group and construct: n, mean, CI."""
+        rows = []
+        for g, d in self.groups.items():
+            for c, m in (d.get("means") or {}).items():
+                rows.append({"group": g, "construct": c, **m})
+        return pd.DataFrame(rows)
+
+
+def _mean_ci(x: pd.Series) -> dict:
+    from scipy import stats
+
+    x = x.dropna().astype(float)
+    n = len(x)
+    if n == 0:
+        return {"n": 0, "mean": None, "sd": None, "lower": None, "upper": None}
+    m = float(x.mean())
+    if n < 2:
+        return {"n": n, "mean": m, "sd": None, "lower": None, "upper": None}
+    sd = float(x.std())
+    h = stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)
+    return {"n": n, "mean": m, "sd": sd, "lower": m - h, "upper": m + h}
+
+
+def _hedges_g(a: pd.Series, b: pd.Series) -> float | None:
+    a, b = a.dropna().astype(float), b.dropna().astype(float)
+    if len(a) < 2 or len(b) < 2:
+        return None
+    sp = math.sqrt(((len(a) - 1) * a.var() + (len(b) - 1) * b.var()) / (len(a) + len(b) - 2))
+    if sp == 0:
+        return None
+    return (1 - 3 / (4 * (len(a) + len(b)) - 9)) * (a.mean() - b.mean()) / sp
+
+
+def _paths(df: pd.DataFrame, model: str) -> dict:
+    from .sem import fit_sem
+
+    res = fit_sem(df, model)
+    out = {}
+    for e in res.to_dict()["estimates"]:
+        if e["op"] == "~":
+            out[f"{e['lhs']} ~ {e['rhs']}"] = {"est": e["est"], "std_all": e.get("std_all"),
+                                              "pvalue": e.get("pvalue")}
+    return {"n": res.n_used, "converged": res.converged, "paths": out,
+            "fit": {k: res.fit.get(k) for k in ("cfi", "rmsea", "srmr")},
+            "warnings": list(res.warnings)}
+
+
+def compare_groups(table: pd.DataFrame, by: str, *, bank: Bank, progress: Callable[[int, int], None] | None = None,
+                   min_group_for_model: int = MIN_GROUP_FOR_MODEL) -> ComparisonResult:
+    """Construct means with 95% CIs, strategy profiles and structural paths per group.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Canonical responses (flagged respondents already removed if wanted); reverse-keyed items
+        are handled here.
+    by : str
+        Grouping column, one of ``GROUPINGS``.
+
+    Returns
+    -------
+    ComparisonResult
+    """
+    from .default import reverse_keyed
+    from .responses import score
+    from .sem import measurement_invariance
+
+    if by not in GROUPINGS:
+        raise ValueError(f"cannot compare by {by!r}; choose one of {', '.join(GROUPINGS)}")
+    if by not in table.columns:
+        raise ValueError(f"the data have no column {by!r}")
+    df = reverse_keyed(table, bank)
+    # core items only: they ask the same question of both sectors, and the invariance test
+    # that licenses a mean comparison is run on them
+    scores = score(table, bank, keep_flagged=True, core_only=True)
+    constructs = [c for c in bank.constructs if c in scores.columns]
+    labels = [g for g in pd.unique(df[by].dropna())]
+    warnings: list[str] = []
+
+    core_model = measurement_model(bank, LATENT, None)
+    core_items = [i.id for c in LATENT for i in bank.items if i.construct == c and i.is_core]
+    complete = df.dropna(subset=core_items)
+    big = [g for g in labels if (complete[by] == g).sum() >= min_group_for_model]
+    inv: dict[str, Any] = {"groups_tested": [str(g) for g in big], "min_group": min_group_for_model}
+    if len(big) >= 2:
+        try:
+            r = measurement_invariance(complete[complete[by].isin(big)], core_model, by)
+            d = r.to_dict()
+            inv.update({**d.pop("models"), **d})
+        except ValueError as exc:
+            inv["decision"] = "not tested"
+            warnings.append(f"invariance by {by}: {exc}")
+    else:
+        inv["decision"] = "not tested"
+    decision = inv.get("decision", "not tested")
+    comparable = decision in ("scalar", "partial_scalar") and len(big) == len(labels)
+    if decision == "not tested":
+        reason = (f"measurement invariance by {by} could not be tested: fewer than two groups have "
+                  f"{min_group_for_model} complete responses")
+    elif decision not in ("scalar", "partial_scalar"):
+        reason = (f"scalar invariance by {by} does not hold (highest level: {decision}), so the groups "
+                  "may understand the items differently and their means are not compared")
+    elif not comparable:
+        reason = (f"scalar invariance holds for the groups large enough to test, but not every group "
+                  f"could be tested (fewer than {min_group_for_model} complete responses)")
+    else:
+        reason = f"{decision.replace('_', ' ')} invariance holds by {by}: means are comparable"
+
+    sem_model = structural_model(bank, None)
+    groups: dict[str, dict] = {}
+    for k, g in enumerate(labels, 1):
+        rows = df[by] == g
+        s = scores.loc[rows]
+        means = {c: _mean_ci(s[c]) for c in constructs}
+        d: dict[str, Any] = {"n": int(rows.sum()), "means": means,
+                             "by_sector": {str(k2): int(v) for k2, v in df.loc[rows, "sector"].value_counts().items()}}
+        if comparable:
+            d["effect_vs_rest"] = {c: _hedges_g(s[c], scores.loc[~rows, c]) for c in constructs}
+        if g in big:
+            try:
+                d["sem"] = _paths(df[rows], sem_model)
+            except ValueError as exc:
+                d["sem"] = {"error": str(exc)}
+        else:
+            d["sem"] = {"error": f"fewer than {min_group_for_model} complete responses for a structural model"}
+        groups[str(g)] = d
+        if progress:
+            progress(k, len(labels))
+    overall = {"n": len(df), "means": {c: _mean_ci(scores[c]) for c in constructs}}
+    return ComparisonResult(by=by, groups=groups, invariance=inv, means_comparable=comparable, reason=reason,
+                            overall=overall, warnings=tuple(warnings),
+                            meta={"instrument_version": bank.version})
