@@ -11,10 +11,8 @@ from pathlib import Path
 import pytest
 
 from instrument.bank import load_bank
-from instrument.generator import build_questionnaire
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "bank_min"
-DANISH = ("æ", "ø", "å")
 
 
 @pytest.fixture(scope="session")
@@ -33,13 +31,6 @@ def mini_copy(tmp_path):
     d = tmp_path / "bank"
     shutil.copytree(MINI, d)
     return d
-
-
-@pytest.fixture(scope="session")
-def questionnaires(bank):
-    """Every (sector, lang) form of the shipped bank, unshuffled."""
-    return {(s, lang): build_questionnaire(bank, sector=s, lang=lang)
-            for s in (None, "municipal", "voluntary") for lang in ("en", "da")}
 
 
 def expected_fields(q):
