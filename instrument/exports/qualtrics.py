@@ -75,6 +75,8 @@ def limitations(q: Questionnaire) -> tuple[str, ...]:
                "response' and add the numeric content validation in the editor")
     out.append("recodes are positional (1..n in the order shown, don't know = n + 1); export "
                "numeric values and map them back with the codebook")
+    out.append("the instrument version is set as embedded data [[ED:instrument_version:...]] (a tag "
+               "used by third-party generators, not in Qualtrics' documentation): check Survey Flow")
     out.append("whether [[ID:...]] sets the Data Export Tag is unverified: check the tags after "
                "import (columns are then INS_m_1 ... in row order)")
     return tuple(out)
