@@ -141,7 +141,9 @@ def cmd_demo(args) -> int:
 
     out = run_demo(Path(args.out), n=args.n, seed=args.seed, lang=args.lang,
                    progress=_progress(args, "demo"), quiet=args.quiet)
-    _say(args, "open these in a browser:")
+    for w in out.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    _say(args, f"demo finished in {out.seconds:.1f} s; open these in a browser:")
     for p in out.files:
         _say(args, f"  {p}")
     return 0
