@@ -109,15 +109,53 @@ def fiml_group_data(x: np.ndarray) -> tuple[GroupData, float, bool]:
     return GroupData(n=x.shape[0], mean=mu, cov=sigma, patterns=pats), ll, ok
 
 
+def _batches(patterns) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Patterns stacked by their number of observed variables: (index, n, mean, cov) arrays."""
+    by_k: dict[int, list] = {}
+    for pat in patterns:
+        by_k.setdefault(len(pat[0]), []).append(pat)
+    return [(np.array([q[0] for q in pats]), np.array([q[1] for q in pats], float),
+             np.array([q[2] for q in pats]), np.array([q[3] for q in pats])) for pats in by_k.values()]
+
+
 class FimlDiscrepancy:
-    """−2 logL of the model under FIML, summed over groups."""
+    """−2 logL of the model under FIML, summed over groups.
+
+    Patterns with the same number of observed variables are evaluated together (stacked
+    Cholesky factors), which keeps the per-pattern Python overhead out of the optimiser.
+    """
 
     def __init__(self, model: Model, data: list[GroupData]):
         self.model, self.data = model, data
+        self.batches = [_batches(d.patterns) for d in data]
+
+    @staticmethod
+    def _terms(batches, sigma: np.ndarray, mu: np.ndarray, grad: bool):
+        """(−2 logL, ∂/∂Σ, ∂/∂μ) of one group; (inf, None, None) if a Σ_oo is not PD."""
+        p = len(mu)
+        total = 0.0
+        gs, gm = (np.zeros((p, p)), np.zeros(p)) if grad else (None, None)
+        for idx, n, mean, cov in batches:
+            soo = sigma[idx[:, :, None], idx[:, None, :]]
+            try:
+                chol = np.linalg.cholesky(soo)
+            except np.linalg.LinAlgError:
+                return np.inf, None, None
+            inv = np.linalg.inv(soo)
+            logdet = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+            r = mean - mu[idx]
+            ir = np.einsum("pij,pj->pi", inv, r)
+            k = idx.shape[1]
+            total += float(n @ (k * _LOG2PI + logdet + np.einsum("pij,pij->p", inv, cov) + np.einsum("pi,pi->p", r, ir)))
+            if grad:
+                g_oo = n[:, None, None] * (inv - inv @ cov @ inv - ir[:, :, None] * ir[:, None, :])
+                np.add.at(gs, (idx[:, :, None], idx[:, None, :]), g_oo)
+                np.add.at(gm, idx, -2.0 * n[:, None] * ir)
+        return total, gs, gm
 
     def group_loglik(self, theta: np.ndarray) -> np.ndarray:
-        return np.array([pattern_loglik(d.patterns, mu, sigma)
-                         for (sigma, mu), d in zip(self.model.implied(theta), self.data)])
+        return np.array([-0.5 * self._terms(b, sigma, mu, False)[0]
+                         for (sigma, mu), b in zip(self.model.implied(theta), self.batches)])
 
     def value(self, theta: np.ndarray) -> float:
         v = -2.0 * self.group_loglik(theta).sum()
@@ -131,18 +169,10 @@ class FimlDiscrepancy:
         grad, hess, total = np.zeros(q), np.zeros((q, q)), 0.0
         for g, d in enumerate(self.data):
             sigma, mu, ds, dm = self.model.jacobian(theta, g)
-            p = len(mu)
-            gs, gm = np.zeros((p, p)), np.zeros(p)
-            for idx, n, mean, cov, _ in d.patterns:
-                ci = _chol_inv(sigma[np.ix_(idx, idx)])
-                if ci is None:
-                    return np.inf, None, None
-                inv, logdet, _ = ci
-                r = mean - mu[idx]
-                total += n * (len(idx) * _LOG2PI + logdet + np.sum(inv * cov) + r @ inv @ r)
-                ir = inv @ r
-                gs[np.ix_(idx, idx)] += n * (inv - inv @ cov @ inv - np.outer(ir, ir))
-                gm[idx] += -2.0 * n * ir
+            f, gs, gm = self._terms(self.batches[g], sigma, mu, True)
+            if gs is None:
+                return np.inf, None, None
+            total += f
             grad += np.einsum("ij,kij->k", gs, ds) + dm @ gm
             if info:
                 ci = _chol_inv(sigma)
