@@ -1,0 +1,93 @@
+"""The command line: thin argument parsing, exit codes, no partial outputs."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reports.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "reports.cli", *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_help_imports_no_heavy_library():
+    # `coprod --help` must answer at once: nothing heavy may be imported on that path
+    code = ("import sys; from reports.cli import build_parser; build_parser().format_help(); "
+            "heavy = [m for m in ('pandas', 'numpy', 'scipy', 'semopy', 'jinja2', 'openpyxl', 'yaml') if m in sys.modules]; "
+            "print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("cmd", [[], ["instrument"], ["instrument", "build"], ["validate"], ["simulate"],
+                                 ["analyze"], ["compare"], ["demo"]])
+def test_every_command_has_help(cmd):
+    proc = run(*cmd, "--help")
+    assert proc.returncode == 0
+    assert "usage: coprod" in proc.stdout
+
+
+def test_usage_error_exits_2():
+    proc = run("instrument", "build", "--format", "pdf", "--out", "x")
+    assert proc.returncode == 2
+    assert "invalid choice: 'pdf'" in proc.stderr
+
+
+@pytest.mark.parametrize("fmt,suffixes", [("xlsform", [".xlsx"]), ("limesurvey", [".txt"]), ("redcap", [".csv"]),
+                                          ("qualtrics", [".txt"]), ("html", [".html"]), ("codebook", [".json", ".csv"])])
+@pytest.mark.parametrize("lang", ["en", "da"])
+def test_instrument_build_writes_every_format(tmp_path, fmt, suffixes, lang):
+    out = tmp_path / f"form{suffixes[0]}"
+    assert main(["instrument", "build", "--format", fmt, "--lang", lang, "--out", str(out), "-q"]) == 0
+    for s in suffixes:
+        assert out.with_suffix(s).stat().st_size > 500
+
+
+def test_broken_bank_exits_1_lists_every_problem_and_writes_nothing(tmp_path, capsys):
+    bank = tmp_path / "bank"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "bank_min", bank)
+    items = (bank / "items.yaml").read_text(encoding="utf-8")
+    items = items.replace("construct: SEL", "construct: XYZ").replace('da: "Vi mangler lokaler."', 'fr: "x"')
+    (bank / "items.yaml").write_text(items, encoding="utf-8")
+    out = tmp_path / "form.xlsx"
+    code = main(["instrument", "build", "--format", "xlsform", "--bank", str(bank), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "items.yaml, SEL_M1, construct: unknown construct 'XYZ'" in err
+    assert "items.yaml, INS_V1, text.da: missing translation" in err
+    assert not out.exists() and list(tmp_path.glob("*.xlsx")) == []
+
+
+def test_simulate_then_validate_clean(tmp_path):
+    data = tmp_path / "sim.csv"
+    assert main(["simulate", "--n", "60", "--seed", "4", "--out", str(data), "-q"]) == 0
+    proc = run("validate", str(data), "--json")
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    report = json.loads(proc.stdout)
+    assert report["problems"] == []
+
+
+def test_validate_unreadable_file_exits_2(tmp_path):
+    bad = tmp_path / "empty.csv"
+    bad.write_bytes(b"")
+    assert run("validate", str(bad)).returncode == 2
+
+
+def test_analyze_spec_error_exits_1_and_writes_nothing(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("scales: {s: [a, b]}\nbootstrap: -3\nbogus: 1\n")
+    data = tmp_path / "d.csv"
+    data.write_text("a,b\n1,2\n2,3\n3,3\n")
+    proc = run("analyze", str(data), "--spec", str(spec), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 1
+    assert "bogus: unknown key" in proc.stderr and "bootstrap: must be 0 or more" in proc.stderr
+    assert not (tmp_path / "out").exists()
