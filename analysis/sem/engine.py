@@ -162,17 +162,19 @@ class Engine:
         for g, xg in enumerate(self.x):
             if weights is not None:
                 xg = np.repeat(xg, weights[g].astype(int), axis=0)
-                pats = _patterns(xg)
-                mean = np.nanmean(xg, axis=0)
-                cov = np.diag(np.nanvar(xg, axis=0))
-                out.append(GroupData(len(xg), mean, cov, pats))
-                continue
-            gd, ll, ok = fiml_group_data(xg)
-            if not ok:
-                self.warnings.append("EM for the saturated (h1) model did not converge")
+                gd = GroupData(len(xg), np.nanmean(xg, axis=0), np.diag(np.nanvar(xg, axis=0)), _patterns(xg))
+            else:
+                gd, ll, ok = fiml_group_data(xg)
+                if not ok:
+                    self.warnings.append("EM for the saturated (h1) model did not converge")
+            if self.x_index and len(xg):
+                xs = xg[:, self.x_index]
+                gd.x_moments = (np.atleast_2d(np.cov(xs, rowvar=False, bias=True)), xs.mean(axis=0))
             out.append(gd)
+            if weights is not None:
+                continue
             lls.append(ll)
-            bls.append(independence_loglik(gd.patterns, self.model.p))
+            bls.append(independence_loglik(gd.patterns, self.model.p, self.x_index))
         return out, (None if weights is not None else H1(lls, bls))
 
     def _centred(self, g: int) -> np.ndarray:
@@ -185,19 +187,15 @@ class Engine:
         return FimlDiscrepancy(self.model, gdata) if self.fiml else MLDiscrepancy(self.model, gdata)
 
     def exo_stats(self, gdata: list[GroupData]) -> None:
-        """Refresh fixed.x values (complete data: sample; FIML: observed covariates, no NaN)."""
+        """Refresh fixed.x values from the (resampled) sample: complete data S and x̄; FIML the covariates' own moments."""
         if not self.x_index:
             return
         covs, means = [], []
-        for g, d in enumerate(gdata):
+        for d in gdata:
             if self.fiml:
-                xs = self.x[g][:, self.x_index] if d.patterns is not None else None
-                c = np.zeros((self.model.p, self.model.p))
-                m = np.zeros(self.model.p)
-                if xs is not None and len(xs):
-                    c[np.ix_(self.x_index, self.x_index)] = np.cov(xs, rowvar=False, bias=True).reshape(
-                        len(self.x_index), len(self.x_index))
-                    m[self.x_index] = xs.mean(axis=0)
+                c, m = np.zeros((self.model.p, self.model.p)), np.zeros(self.model.p)
+                if d.x_moments is not None:
+                    c[np.ix_(self.x_index, self.x_index)], m[self.x_index] = d.x_moments
                 covs.append(c)
                 means.append(m)
             else:

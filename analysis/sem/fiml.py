@@ -90,8 +90,12 @@ def em_saturated(patterns, p: int, *, maxit: int = 5000, tol: float = 1e-11):
     return mu, sigma, ll_old, False
 
 
-def independence_loglik(patterns, p: int) -> float:
-    """logL of the independence (baseline) model: each variable's own mean and variance."""
+def independence_loglik(patterns, p: int, x_index: list[int] = ()) -> float:
+    """logL of the independence (baseline) model: each variable's own mean and variance.
+
+    fixed.x covariates (``x_index``, complete) keep their saturated joint distribution, as in
+    lavaan's baseline model.
+    """
     s1, s2, cnt = np.zeros(p), np.zeros(p), np.zeros(p)
     for idx, n, mean, cov, _ in patterns:
         s1[idx] += n * mean
@@ -99,7 +103,14 @@ def independence_loglik(patterns, p: int) -> float:
         cnt[idx] += n
     mu = s1 / cnt
     var = s2 / cnt - mu ** 2
-    return float(-0.5 * np.sum(cnt * (_LOG2PI + np.log(var) + 1.0)))
+    y = [j for j in range(p) if j not in set(x_index)]
+    ll = float(-0.5 * np.sum(cnt[y] * (_LOG2PI + np.log(var[y]) + 1.0)))
+    if len(x_index):
+        rows = np.vstack([r[:, [list(idx).index(j) for j in x_index]] for idx, _, _, _, r in patterns])
+        nx = len(x_index)
+        sxx = np.atleast_2d(np.cov(rows, rowvar=False, bias=True))
+        ll += -0.5 * len(rows) * (nx * _LOG2PI + np.linalg.slogdet(sxx)[1] + nx)
+    return ll
 
 
 def fiml_group_data(x: np.ndarray) -> tuple[GroupData, float, bool]:

@@ -32,7 +32,8 @@ class GroupData:
     n: int
     mean: np.ndarray
     cov: np.ndarray
-    patterns: list = field(default_factory=list)  # FIML: [(observed index, n, mean, cov)]
+    patterns: list = field(default_factory=list)  # FIML: [(observed index, n, mean, cov, rows)]
+    x_moments: tuple | None = None  # FIML: (cov, mean) of the fixed.x covariates (complete rows)
 
 
 def group_data(x: np.ndarray, weights: np.ndarray | None = None, center: np.ndarray | None = None) -> GroupData:

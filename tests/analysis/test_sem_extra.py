@@ -8,7 +8,10 @@ Reference values: tests/fixtures/sem/extra_cases.json, made by make_extra_cases.
 * higher_order: ``cfa()`` with a second-order factor;
 * meanstructure_fixed: ``sem(meanstructure = TRUE)`` with cross-wave equality labels;
 * group_partial: ``cfa(group.equal = c("loadings", "intercepts", "residuals"), group.partial = ...)``;
-* lv_equal: ``cfa(group.equal = c("loadings", "lv.variances", "lv.covariances"))``.
+* lv_equal: ``cfa(group.equal = c("loadings", "lv.variances", "lv.covariances"))``;
+* fiml_fixed_x: ``sem(missing = "ml")`` with fixed.x covariates (x2 missing in every 7th row);
+* fiml_multigroup: ``cfa(group = "sector", group.equal = "loadings", missing = "ml")``
+  (observed-information SEs with equality constraints).
 
 Compared: every fitMeasures key we report, every row of parameterEstimates (order, est, se,
 std.lv, std.all) and R². Tolerances: README's (estimates 1e-3 is loosened to 5e-4 here only
@@ -46,9 +49,11 @@ def _as_list(x):
 def test_extra_case_matches_lavaan(name):
     cs = REF[name]
     data = pd.read_csv(CONFORMANCE / cs["data"] / "data.csv")
-    kw = {}
+    if cs.get("na_every_7th"):
+        data.loc[::7, cs["na_every_7th"]] = float("nan")
+    kw = {"missing": cs.get("missing") or "listwise"}
     if cs.get("group"):
-        kw = dict(group=cs["group"], group_equal=_as_list(cs["group_equal"]), group_partial=_as_list(cs["group_partial"]))
+        kw.update(group=cs["group"], group_equal=_as_list(cs["group_equal"]), group_partial=_as_list(cs["group_partial"]))
     if "meanstructure = TRUE" in cs["call"]:
         kw["meanstructure"] = True
     res = fit_sem(data, cs["model"], **kw)
