@@ -66,6 +66,8 @@ class Engine:
         ngroups = len(self.groups)
         if meanstructure is None:
             meanstructure = group is not None or self.fiml
+        if any(f.op == "~1" for f in pm.formulas):
+            meanstructure = True  # lavaan: an intercept in the syntax switches the mean structure on
         self.meanstructure = bool(meanstructure)
         self.pt, w = build_partable(pm, [c for c in data.columns if c != group], ngroups=ngroups,
                                     meanstructure=self.meanstructure, group_equal=tuple(group_equal),

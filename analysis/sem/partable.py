@@ -219,7 +219,6 @@ def build_partable(pm: ParsedModel, columns: Sequence[str], *, ngroups: int = 1,
                 continue
             seen[key] = len(rows)
             rows.append(dict(lhs=fm.lhs, op=fm.op, rhs=fm.rhs, user=True, fm=fm))
-        n_user = len(rows)
         defaults: list[tuple[str, str, str]] = []
         defaults += [(v, "~~", v) for v in vi.ov_nox] + [(v, "~~", v) for v in vi.lv]
         defaults += [(a, "~~", b) for a, b in combinations(vi.lv_x, 2)]
@@ -234,7 +233,13 @@ def build_partable(pm: ParsedModel, columns: Sequence[str], *, ngroups: int = 1,
                 rows.append(dict(lhs=lhs, op=op, rhs=rhs, user=False, fm=None))
         # free/fixed defaults (lavaan: everything free, then auto.* rules, then user modifiers)
         first_loading: set[str] = set()
+        # auto.fix.single: an indicator that is the only one of its factor (and loads on no other)
         n_ind = {f: sum(1 for r in rows if r["op"] == "=~" and r["lhs"] == f) for f in vi.lv}
+        n_load = {}
+        for r in rows:
+            if r["op"] == "=~":
+                n_load[r["rhs"]] = n_load.get(r["rhs"], 0) + 1
+        single_ind = {r["rhs"] for r in rows if r["op"] == "=~" and n_ind[r["lhs"]] == 1 and n_load[r["rhs"]] == 1}
         for r in rows:
             r.update(free=True, ustart=np.nan, label="", exo=False, start=np.nan)
             lhs, op, rhs = r["lhs"], r["op"], r["rhs"]
@@ -250,12 +255,8 @@ def build_partable(pm: ParsedModel, columns: Sequence[str], *, ngroups: int = 1,
                     free_mean = g > 0 and "intercepts" in group_equal and "means" not in group_equal
                     if not free_mean:
                         r.update(free=False, ustart=0.0)
-            if op == "~~" and lhs == rhs and not r["user"] and lhs not in lv:
-                # auto.fix.single: the only indicator of a factor has residual variance 0
-                singles = [f for f in vi.lv if n_ind[f] == 1]
-                if any(x["op"] == "=~" and x["lhs"] in singles and x["rhs"] == lhs for x in rows) and \
-                        sum(1 for x in rows if x["op"] == "=~" and x["rhs"] == lhs) == 1:
-                    r.update(free=False, ustart=0.0)
+            if op == "~~" and lhs == rhs and not r["user"] and lhs in single_ind:
+                r.update(free=False, ustart=0.0)
             fm: Formula | None = r["fm"]
             if fm is not None:
                 mod = fm.modifier
@@ -274,7 +275,6 @@ def build_partable(pm: ParsedModel, columns: Sequence[str], *, ngroups: int = 1,
                     r["label"] = label
                 if start is not None:
                     r["start"] = float(start)
-        del n_user
         for r in rows:
             pt.lhs.append(r["lhs"]); pt.op.append(r["op"]); pt.rhs.append(r["rhs"])
             pt.group.append(g + 1); pt.user.append(r["user"]); pt.label.append(r["label"])
