@@ -150,7 +150,8 @@ def _vcov(engine: Engine, gdata, theta) -> tuple[np.ndarray, str | None]:
 def _trouble(engine: Engine, theta: np.ndarray, est: np.ndarray) -> list[str]:
     pt, model = engine.pt, engine.model
     out = []
-    neg = [f"{pt.lhs[i]} ~~ {pt.rhs[i]}" + (f" (group {engine.groups[pt.group[i] - 1]})" if len(engine.groups) > 1 else "")
+    multi = len(engine.groups) > 1
+    neg = [f"{pt.lhs[i]} ~~ {pt.rhs[i]}" + (f" (group {engine.groups[pt.group[i] - 1]})" if multi else "")
            for i in pt.rows() if pt.op[i] == "~~" and pt.lhs[i] == pt.rhs[i] and est[i] < 0]
     if neg:
         out.append(f"negative variance estimate(s) (Heywood case; solution not admissible): {', '.join(neg)}")
@@ -176,7 +177,8 @@ def summarize(engine: Engine, *, bootstrap: int = 0, seed: int | None = None, n_
     gdata, h1 = engine.stats()
     warnings = list(engine.warnings)
     for g, d in enumerate(gdata):
-        if d.n >= 2 and np.all(np.isfinite(d.cov)) and np.linalg.eigvalsh(d.cov).min() <= 1e-12 * max(np.trace(d.cov), 1):
+        singular = np.all(np.isfinite(d.cov)) and np.linalg.eigvalsh(d.cov).min() <= 1e-12 * max(np.trace(d.cov), 1)
+        if d.n >= 2 and singular:
             where = f" in group {engine.groups[g]!r}" if len(engine.groups) > 1 else ""
             warnings.append(f"sample covariance matrix is not positive definite{where}: χ² and logL_h1 undefined")
     opt = engine.fit(gdata, start=start)

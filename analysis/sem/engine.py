@@ -189,7 +189,7 @@ class Engine:
         return FimlDiscrepancy(self.model, gdata) if self.fiml else MLDiscrepancy(self.model, gdata)
 
     def exo_stats(self, gdata: list[GroupData]) -> None:
-        """Refresh fixed.x values from the (resampled) sample: complete data S and x̄; FIML the covariates' own moments."""
+        """Refresh fixed.x values from the (resampled) sample (FIML: the covariates' own moments)."""
         if not self.x_index:
             return
         covs, means = [], []

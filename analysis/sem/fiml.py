@@ -157,7 +157,8 @@ class FimlDiscrepancy:
             r = mean - mu[idx]
             ir = np.einsum("pij,pj->pi", inv, r)
             k = idx.shape[1]
-            total += float(n @ (k * _LOG2PI + logdet + np.einsum("pij,pij->p", inv, cov) + np.einsum("pi,pi->p", r, ir)))
+            trace = np.einsum("pij,pij->p", inv, cov)
+            total += float(n @ (k * _LOG2PI + logdet + trace + np.einsum("pi,pi->p", r, ir)))
             if grad:
                 g_oo = n[:, None, None] * (inv - inv @ cov @ inv - ir[:, :, None] * ir[:, None, :])
                 np.add.at(gs, (idx[:, :, None], idx[:, None, :]), g_oo)

@@ -145,6 +145,31 @@ def _sd_tables(model: Model, theta: np.ndarray, group: int):
     return lv_sd, ov_sd, ov_v2
 
 
+def _std_row(lhs, op, rhs, x, lvs, lv_sd, ov_sd, ov_v2, resvar, with_ov: bool) -> float:
+    """One standardized value (std.lv when ``with_ov`` is False, std.all when True)."""
+    def sd(v):
+        if v in lvs:
+            return lv_sd[v]
+        return ov_sd[v] if with_ov else 1.0
+    if op == "=~":
+        return x * sd(lhs) / sd(rhs)
+    if op == "~":
+        return x * sd(rhs) / sd(lhs)
+    if op == "~1":
+        return x / sd(lhs)
+    if op == "~~" and lhs == rhs:
+        if lhs in lvs:
+            return x / lv_sd[lhs] ** 2
+        return x / ov_v2[lhs] if with_ov else x
+    if op == "~~":
+        # lavaan: covariances between residuals become residual correlations
+        for v in (lhs, rhs):
+            if v in lvs or with_ov:
+                rv = resvar.get(v, np.nan)
+                x = x / math.sqrt(abs(rv)) if rv == rv else np.nan
+    return x
+
+
 def standardize(model: Model, theta: np.ndarray, defined: DefinedFunction | None):
     """(std_lv, std_all) for every row of the parameter table, lavaan's rules."""
     pt = model.pt
@@ -157,30 +182,8 @@ def standardize(model: Model, theta: np.ndarray, defined: DefinedFunction | None
         lv_sd, ov_sd, ov_v2 = _sd_tables(model, theta, g)
         resvar = {pt.lhs[i]: est[i] for i in rows if pt.op[i] == "~~" and pt.lhs[i] == pt.rhs[i]}
         for out, with_ov in ((std_lv, False), (std_all, True)):
-            def sd(v):
-                if v in lvs:
-                    return lv_sd[v]
-                return ov_sd[v] if with_ov else 1.0
             for i in rows:
-                lhs, op, rhs = pt.lhs[i], pt.op[i], pt.rhs[i]
-                x = est[i]
-                if op == "=~":
-                    x = x * sd(lhs) / sd(rhs)
-                elif op == "~":
-                    x = x * sd(rhs) / sd(lhs)
-                elif op == "~1":
-                    x = x / sd(lhs)
-                elif op == "~~" and lhs == rhs:
-                    if lhs in lvs:
-                        x = x / lv_sd[lhs] ** 2
-                    elif with_ov:
-                        x = x / ov_v2[lhs]
-                elif op == "~~":
-                    for v in (lhs, rhs):
-                        if v in lvs or with_ov:
-                            rv = resvar.get(v, np.nan)
-                            x = x / math.sqrt(abs(rv)) if rv == rv else np.nan
-                out[i] = x
+                out[i] = _std_row(pt.lhs[i], pt.op[i], pt.rhs[i], est[i], lvs, lv_sd, ov_sd, ov_v2, resvar, with_ov)
     if defined is not None and defined.names:
         idx = [i for i in range(len(pt)) if pt.op[i] == ":="]
         std_lv[idx] = defined.from_rows(std_lv)

@@ -59,11 +59,11 @@ def group_data(x: np.ndarray, weights: np.ndarray | None = None, center: np.ndar
 def _chol_inv(sigma: np.ndarray):
     """(Σ⁻¹, ln|Σ|, W = L⁻¹) or None when Σ is not positive definite."""
     try:
-        l = np.linalg.cholesky(sigma)
+        chol = np.linalg.cholesky(sigma)
     except np.linalg.LinAlgError:
         return None
-    w = np.linalg.solve(l, np.eye(len(sigma)))
-    return w.T @ w, 2.0 * np.log(np.diag(l)).sum(), w
+    w = np.linalg.solve(chol, np.eye(len(sigma)))
+    return w.T @ w, 2.0 * np.log(np.diag(chol)).sum(), w
 
 
 class MLDiscrepancy:

@@ -85,7 +85,8 @@ class Model:
             for i in pt.rows(g + 1):
                 if pt.free[i]:
                     mat, r, c = self.cell[i]
-                    cells[mat][0].append(r); cells[mat][1].append(c); cells[mat][2].append(pt.free[i] - 1)
+                    for lst, v in zip(cells[mat], (r, c, pt.free[i] - 1)):
+                        lst.append(v)
             self._free.append({k: tuple(np.asarray(x, dtype=int) for x in v) for k, v in cells.items()})
         # scatter matrices (q × cells) summing the derivatives of cells that share a parameter
         self._scatter = [{mat: self._scatter_matrix(k) for mat, (_, _, k) in fr.items()} for fr in self._free]

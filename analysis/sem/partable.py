@@ -276,14 +276,17 @@ def build_partable(pm: ParsedModel, columns: Sequence[str], *, ngroups: int = 1,
                 if start is not None:
                     r["start"] = float(start)
         for r in rows:
-            pt.lhs.append(r["lhs"]); pt.op.append(r["op"]); pt.rhs.append(r["rhs"])
-            pt.group.append(g + 1); pt.user.append(r["user"]); pt.label.append(r["label"])
-            pt.free.append(1 if r["free"] else 0)
-            pt.ustart.append(r["ustart"] if not r["free"] else r["start"])
-            pt.exo.append(r["exo"])
+            _append(pt, r["lhs"], r["op"], r["rhs"], g + 1, r["user"], r["label"], 1 if r["free"] else 0,
+                    r["ustart"] if not r["free"] else r["start"], r["exo"])
     _assign_free(pt, pm, group_equal, partial)
     _add_defined(pt, pm)
     return pt, warnings
+
+
+def _append(pt: ParTable, lhs, op, rhs, group, user, label, free, ustart, exo) -> None:
+    for col, v in (("lhs", lhs), ("op", op), ("rhs", rhs), ("group", group), ("user", user), ("label", label),
+                   ("free", free), ("ustart", ustart), ("exo", exo)):
+        getattr(pt, col).append(v)
 
 
 def _assign_free(pt: ParTable, pm: ParsedModel, group_equal, partial) -> None:
@@ -365,6 +368,4 @@ def _add_defined(pt: ParTable, pm: ParsedModel) -> None:
         check_expression(d.expr, d.line, known)
         known.add(d.name)
         pt.defined.append((d.name, d.expr, d.line))
-        pt.lhs.append(d.name); pt.op.append(":="); pt.rhs.append("".join(d.expr.split()))
-        pt.group.append(0); pt.user.append(True); pt.label.append(d.name); pt.free.append(0)
-        pt.ustart.append(np.nan); pt.exo.append(False)
+        _append(pt, d.name, ":=", "".join(d.expr.split()), 0, True, d.name, 0, np.nan, False)

@@ -68,8 +68,8 @@ def start_values(model: Model, data: list[GroupData]) -> np.ndarray:
                 scale = 1.0
             if abs(scale) < 1e-6:
                 scale = 1e-6
-            for v, l in raw[f].items():
-                lam_of[(f, v)] = l / scale
+            for v, load in raw[f].items():
+                lam_of[(f, v)] = load / scale
             lv_var[f] = scale ** 2
         for i in rows:
             k = pt.free[i] - 1

@@ -93,7 +93,9 @@ def test_constant_column(onefactor):
 
 
 def test_non_convergence_is_reported(onefactor, monkeypatch):
-    monkeypatch.setattr(engine_module, "minimize", lambda disc, start, maxit, tol: real_minimize(disc, start, maxit=1, tol=1e-300))
+    def one_step(disc, start, maxit, tol):
+        return real_minimize(disc, start, maxit=1, tol=1e-300)
+    monkeypatch.setattr(engine_module, "minimize", one_step)
     res = fit_sem(onefactor, "f =~ x1 + x2 + x3 + x4", bootstrap=5, seed=1)
     assert not res.converged
     assert any(w.startswith("model did not converge") for w in res.warnings)
