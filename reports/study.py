@@ -193,7 +193,7 @@ def _factors(result, bank, lang: str) -> dict | None:
     if ht:
         names = list(ht)
         out["htmt"] = {"header": [""] + names,
-                       "rows": [[a] + [ht[a].get(b) if i > j else None for j, b in enumerate(names)]
+                       "rows": [[a] + [ht[a].get(b) if i > j else "" for j, b in enumerate(names)]
                                 for i, a in enumerate(names)]}
     return out
 
@@ -291,7 +291,7 @@ def _hypotheses(result, lang: str) -> list[dict]:
     for h in result.sections.get("hypotheses") or []:
         ci = h.get("ci") or [None, None]
         estimate = h.get("estimate")
-        kind = "std" if estimate is not None else None
+        kind = "std" if estimate is not None and str(h.get("test", "")).startswith("SEM path") else None
         if estimate is None and h.get("diff") is not None:
             estimate, kind = h.get("diff"), "diff"
         verdict = str(h.get("verdict") or "not tested")
