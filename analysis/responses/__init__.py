@@ -67,8 +67,20 @@ def _no_match(raw: RawTable, bank: Bank) -> UnreadableFileError:
                                f"in any known export (columns: {shown}){hint}")
 
 
+def _load_codebook(codebook: Any) -> dict | None:
+    if codebook is None or isinstance(codebook, dict):
+        return codebook
+    import json
+
+    p = Path(codebook)
+    try:
+        return json.loads(p.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError) as exc:
+        raise UnreadableFileError(f"{p.name}: cannot read the codebook ({exc})") from None
+
+
 def read_responses(path, *, bank: Bank | None = None, platform: str = "auto",
-                   strict: bool = True) -> ResponseData:
+                   strict: bool = True, codebook: Any = None) -> ResponseData:
     """Read a response file into the canonical table.
 
     Parameters
@@ -86,6 +98,10 @@ def read_responses(path, *, bank: Bank | None = None, platform: str = "auto",
         Raise :class:`ResponseDataError` listing every problem when the file has any (default).
         With ``strict=False`` the problems are returned in ``data.problems`` and bad cells are
         missing.
+    codebook : dict or path, optional
+        The codebook JSON of the form as fielded (``coprod instrument build --format codebook``).
+        Needed only when the form was built with ``--sector`` or ``--seed``; by default the
+        combined form in bank order is assumed.
 
     Returns
     -------
@@ -105,16 +121,25 @@ def read_responses(path, *, bank: Bank | None = None, platform: str = "auto",
         When there is no such file.
     """
     bank = _bank(bank)
-    raw = read_raw(Path(path), is_known_anywhere(bank))
+    cb = _load_codebook(codebook)
     name = _ALIASES.get(platform, platform)
-    if name == "auto":
-        plat, n_fields = detect_platform(bank, raw.header)
-        if n_fields == 0:
-            raise _no_match(raw, bank)
-    elif name in PLATFORMS:
-        plat = platform_for(bank, name)
-    else:
+    if name != "auto" and name not in PLATFORMS:
         raise ValueError(f"unknown platform {platform!r} (allowed: auto, {', '.join(PLATFORMS)})")
+
+    def choose(header: list[str]):
+        if name != "auto":
+            return platform_for(bank, name, cb), 1
+        return detect_platform(bank, header, cb)
+
+    def hints(header: list[str]) -> dict[str, str]:
+        plat, _ = choose(header)
+        return {h: "category" for h in header
+                if (f := plat.field_for(h)) is not None and f.codebook.kind in ("choice", "text")}
+
+    raw = read_raw(Path(path), is_known_anywhere(bank, cb), hints)
+    plat, n_fields = choose(raw.header)
+    if n_fields == 0:
+        raise _no_match(raw, bank)
     return _finish(to_canonical(raw, plat, bank), bank, strict)
 
 
@@ -140,7 +165,8 @@ def from_table(table: pd.DataFrame, *, bank: Bank | None = None, file: str = "<t
     return _finish(to_canonical(raw, platform_for(bank, "canonical"), bank), bank, strict)
 
 
-def validate_responses(path_or_data: Any, *, bank: Bank | None = None) -> ValidationReport:
+def validate_responses(path_or_data: Any, *, bank: Bank | None = None,
+                       codebook: Any = None) -> ValidationReport:
     """Check a response file (or already-read data) and list every problem.
 
     Parameters
@@ -150,6 +176,8 @@ def validate_responses(path_or_data: Any, *, bank: Bank | None = None) -> Valida
         table.
     bank : Bank, optional
         :func:`instrument.load_bank` by default.
+    codebook : dict or path, optional
+        See :func:`read_responses`.
 
     Returns
     -------
@@ -169,7 +197,7 @@ def validate_responses(path_or_data: Any, *, bank: Bank | None = None) -> Valida
         return report_from(from_table(path_or_data, bank=bank, strict=False))
     path = Path(path_or_data)
     try:
-        data = read_responses(path, bank=bank, strict=False)
+        data = read_responses(path, bank=bank, strict=False, codebook=codebook)
     except FileNotFoundError:
         return unreadable_report(path.name, UnreadableFileError("no such file"))
     except (IsADirectoryError, PermissionError) as exc:

@@ -61,10 +61,34 @@ class Bad:
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
-    values: np.ndarray  # float codes (nan = missing) or object choice names / text (None = missing)
+    """``values``: float codes (nan = missing) or object choice names / text (None = missing).
+    For choices also ``cat`` (index into ``categories``, -1 = missing) so callers can compare
+    integers instead of strings."""
+
+    values: np.ndarray
     bad: list[Bad]
     n_codes: int = 0
     n_labels: int = 0
+    cat: np.ndarray | None = None
+    categories: tuple = ()
+
+    @property
+    def present(self) -> np.ndarray:
+        if self.cat is not None:
+            return self.cat >= 0
+        if self.values.dtype == object:
+            return ~pd.isna(self.values)
+        return ~np.isnan(self.values)
+
+
+def _with_categories(values: np.ndarray, per_unique: np.ndarray, codes: np.ndarray) -> tuple:
+    """Category codes of canonical values given per distinct raw value (``codes`` index it)."""
+    cats: dict[Any, int] = {}
+    lut = np.full(len(per_unique), -1, dtype=np.int32)
+    for k, v in enumerate(per_unique):
+        if v is not None:
+            lut[k] = cats.setdefault(v, len(cats))
+    return lut[codes], tuple(cats)
 
 
 def _fmt(v: Any) -> str:
@@ -134,19 +158,34 @@ def decode(series: pd.Series, cb: Codebook) -> Decoded:
     """Decode one column. Missing cells stay missing; every bad cell is reported in ``bad``."""
     if cb.kind == "text":
         return _decode_text(series)
-    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype) \
+            and not isinstance(series.dtype, pd.CategoricalDtype):
         return _decode_numeric(series.to_numpy(dtype=float, na_value=np.nan), cb)
     return _decode_objects(series, cb)
 
 
+def _codes(series: pd.Series) -> tuple[np.ndarray, Any]:
+    """Distinct values and their codes (-1 = missing); free for a categorical column."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(), series.cat.categories
+    return pd.factorize(series, use_na_sentinel=True)
+
+
 def _decode_text(series: pd.Series) -> Decoded:
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    out = np.empty(len(uniques) + 1, dtype=object)
-    out[-1] = None
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        x = series.to_numpy(dtype=float, na_value=np.nan)
+        nan = np.isnan(x)
+        if (x[~nan] == np.floor(x[~nan])).all():  # ids exported as numbers: no ".0"
+            out = np.where(nan, 0, x).astype(np.int64).astype(str).astype(object)
+            out[nan] = None
+            return Decoded(out, [])
+    codes, uniques = _codes(series)
+    per = np.empty(len(uniques) + 1, dtype=object)
+    per[-1] = None
     for k, u in enumerate(uniques):
-        s = _fmt(u).strip()
-        out[k] = s if s else None
-    return Decoded(out[codes], [])
+        t = (u if isinstance(u, str) else _fmt(u)).strip()
+        per[k] = t or None
+    return Decoded(per[codes], [])
 
 
 def _numeric_lookup(cb: Codebook) -> dict[float, Any]:
@@ -159,7 +198,6 @@ def _numeric_lookup(cb: Codebook) -> dict[float, Any]:
 
 
 def _decode_numeric(x: np.ndarray, cb: Codebook) -> Decoded:
-    n = len(x)
     present = ~np.isnan(x)
     bad: list[Bad] = []
     if cb.kind == "integer":
@@ -168,15 +206,10 @@ def _decode_numeric(x: np.ndarray, cb: Codebook) -> Decoded:
             pos = np.flatnonzero(frac)
             bad.append(Bad(pos, x[pos].tolist(), "not_integer",
                            [f"value {_fmt(v)} is not a whole number" for v in x[pos]]))
-        out_r = present & ~frac
-        if cb.lo is not None:
-            out_r &= x >= cb.lo
-            low = present & ~frac & (x < cb.lo)
-        else:
-            low = np.zeros(n, bool)
-        high = present & ~frac & (x > cb.hi) if cb.hi is not None else np.zeros(n, bool)
-        oor = low | high
-        if oor.any():
+        with np.errstate(invalid="ignore"):
+            oor = present & ~frac & (((x < cb.lo) if cb.lo is not None else False)
+                                     | ((x > cb.hi) if cb.hi is not None else False))
+        if np.any(oor):
             pos = np.flatnonzero(oor)
             bad.append(Bad(pos, x[pos].tolist(), "out_of_range",
                            [f"value {_fmt(v)} is outside {cb.expected}" for v in x[pos]]))
@@ -185,44 +218,54 @@ def _decode_numeric(x: np.ndarray, cb: Codebook) -> Decoded:
         return Decoded(y, bad, n_codes=int(present.sum()))
     lut = _numeric_lookup(cb)
     if cb.kind == "scale":
-        keys = np.array(sorted(lut), dtype=float)
-        vals = np.array([lut[k] for k in keys], dtype=float)
-        idx = np.searchsorted(keys, np.where(present, x, keys[0]))
-        idx = np.clip(idx, 0, len(keys) - 1)
-        hit = present & (keys[idx] == x)
-        y = np.where(hit, vals[idx], np.nan)
-        miss = present & ~hit
-        if miss.any():
-            pos = np.flatnonzero(miss)
-            frac = np.floor(x[pos]) != x[pos]
-            rules = ["not_integer" if f else "out_of_range" for f in frac]
-            for rule in ("out_of_range", "not_integer"):
-                sel = pos[[r == rule for r in rules]]
-                if len(sel):
-                    msg = ("value {v} is outside {e}" if rule == "out_of_range"
-                           else "value {v} is not a whole number (expected {e})")
-                    bad.append(Bad(sel, x[sel].tolist(), rule,
-                                   [msg.format(v=_fmt(v), e=cb.expected) for v in x[sel]]))
-        return Decoded(y, bad, n_codes=int(hit.sum()))
+        return _decode_scale_numbers(x, present, lut, cb)
     # choice stored as numbers (REDCap, Qualtrics, SPSS)
     uniq, inv = np.unique(np.where(present, x, np.inf), return_inverse=True)
     out = np.empty(len(uniq), dtype=object)
-    bad_pos: list[int] = []
     for k, u in enumerate(uniq):
         out[k] = None if np.isinf(u) else lut.get(u)
-    y = out[inv.reshape(-1)]
-    miss = present & np.array([v is None for v in y], dtype=bool)
+    inv = inv.reshape(-1)
+    y = out[inv]
+    cat, cats = _with_categories(y, out, inv)
+    miss = present & (cat < 0)
     if miss.any():
         pos = np.flatnonzero(miss)
         bad.append(Bad(pos, x[pos].tolist(), "unknown_category",
                        [f"value {_fmt(v)} is not a choice of {cb.name} (expected one of {cb.expected})"
                         for v in x[pos]]))
-    del bad_pos
-    return Decoded(y, bad, n_codes=int((present & ~miss).sum()))
+    return Decoded(y, bad, n_codes=int((present & ~miss).sum()), cat=cat, categories=cats)
+
+
+def _decode_scale_numbers(x: np.ndarray, present: np.ndarray, lut: dict[float, Any],
+                          cb: Codebook) -> Decoded:
+    """Numeric codes through a lookup table: a handful of array passes per column."""
+    bad: list[Bad] = []
+    ints = [k for k in lut if float(k).is_integer() and 0 <= k <= 10_000]
+    top = int(max(ints)) + 1 if ints else 1
+    table = np.full(top + 1, np.nan)
+    for k in ints:
+        table[int(k)] = lut[k]
+    with np.errstate(invalid="ignore"):
+        inside = (x >= 0) & (x < top)
+    idx = np.where(inside, x, top).astype(np.intp)
+    y = table[idx]
+    miss = present & (np.isnan(y) | (idx != x))
+    if miss.any():
+        pos = np.flatnonzero(miss)
+        y[pos] = np.nan
+        vals = x[pos]
+        frac = np.floor(vals) != vals
+        for rule, sel in (("out_of_range", ~frac), ("not_integer", frac)):
+            if sel.any():
+                msg = ("value {v} is outside {e}" if rule == "out_of_range"
+                       else "value {v} is not a whole number (expected {e})")
+                bad.append(Bad(pos[sel], vals[sel].tolist(), rule,
+                               [msg.format(v=_fmt(v), e=cb.expected) for v in vals[sel]]))
+    return Decoded(y, bad, n_codes=int(present.sum()) - int(miss.sum()))
 
 
 def _decode_objects(series: pd.Series, cb: Codebook) -> Decoded:
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    codes, uniques = _codes(series)
     m = len(uniques)
     canon = np.empty(m + 1, dtype=object)
     canon[-1] = None
@@ -295,7 +338,9 @@ def _decode_objects(series: pd.Series, cb: Codebook) -> Decoded:
             p = np.asarray(pos)
             bad.append(Bad(p, [uniques[codes[i]] for i in pos], rule,
                            [reason[codes[i]][1] for i in pos]))
-    vals = canon[codes]
+    n_codes, n_labels = int((st == 1).sum()), int((st == 2).sum())
     if cb.kind in ("scale", "integer"):
         vals = np.array([np.nan if v is None else float(v) for v in canon], dtype=float)[codes]
-    return Decoded(vals, bad, n_codes=int((st == 1).sum()), n_labels=int((st == 2).sum()))
+        return Decoded(vals, bad, n_codes=n_codes, n_labels=n_labels)
+    cat, cats = _with_categories(canon[codes], canon, codes)
+    return Decoded(canon[codes], bad, n_codes=n_codes, n_labels=n_labels, cat=cat, categories=cats)

@@ -107,6 +107,8 @@ def decode_text(data: bytes, name: str) -> tuple[str, str, list[str]]:
 def looks_double_encoded(text: str) -> str | None:
     """A sample of mojibake (``HÃ¸je-Taastrup``) when UTF-8 text was decoded as Windows-1252
     and saved again; ``None`` when the text looks clean."""
+    if "\u00c3" not in text and "\u00c2" not in text:  # fast path: no "Ã"/"Â" at all
+        return None
     m = _MOJIBAKE.search(text)
     if m is None:
         return None

@@ -1,8 +1,10 @@
-"""What each platform writes into its response export, derived from the questionnaire.
+"""What each platform writes into its response export, read from the instrument's codebook.
 
-Column names come from :mod:`instrument.naming` and the order of matrix rows from
-:func:`instrument.generator.build_questionnaire` (the same sources the exports and the codebook
-use), so a file exported from a fielded form maps back to item ids without guessing.
+Column names and stored codes come from the codebook (:mod:`instrument.exports.codebook`, built
+from :mod:`instrument.naming` and the questionnaire generator, the same sources the exports
+use), so a file exported from a fielded form maps back to item ids without guessing. By default
+the codebook of the combined form in bank order is used; pass the codebook of the form as
+fielded when it was built with ``--sector`` or ``--seed``.
 
 A :class:`Platform` lists its :class:`Field` s (file column -> canonical column, the sectors the
 field is asked of, and the codebook of stored values), its system columns (kept out of the
@@ -18,15 +20,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from instrument import naming
-from instrument.generator import build_questionnaire
-from instrument.model import SECTORS, Bank, Scale
+from instrument.model import SECTORS, Bank
 
 from .canonical import DURATION, ID, VERSION, schema_for
 from .decode import (Codebook, choice_codebook, integer_codebook, scale_codebook,
                      text_codebook)
 
-__all__ = ["Field", "Platform", "PLATFORMS", "platform_for", "all_platforms", "detect_platform"]
+__all__ = ["Field", "Platform", "PLATFORMS", "platform_for", "all_platforms", "detect_platform",
+           "default_codebook", "is_known_anywhere"]
 
 PLATFORMS = ("canonical", "kobo", "limesurvey", "redcap", "qualtrics")
 
@@ -131,31 +132,58 @@ class Platform:
         return out
 
 
-def _scale_fields(scale: Scale, stored: Callable[[int], str], name: str) -> tuple[Codebook, dict]:
-    canon = [p.code for p in scale.points] + [scale.dont_know]
-    store = {c: stored(c) for c in canon}
-    return scale_codebook(scale, codes=store, name=name), store
-
-
+_CB_KEY = {"kobo": "xlsform", "limesurvey": "limesurvey", "redcap": "redcap", "qualtrics": "qualtrics"}
+_SCALE_CODES = {"xlsform": "xlsform_names", "redcap": "redcap_codes", "limesurvey": "limesurvey_codes",
+                "qualtrics": "qualtrics_recode"}
 _CACHE: dict[tuple[int, str], tuple[Bank, Platform]] = {}
 
 
-def platform_for(bank: Bank, name: str) -> Platform:
-    """The description of platform ``name`` for ``bank`` (cached per bank object)."""
-    hit = _CACHE.get((id(bank), name))
-    if hit is not None and hit[0] is bank:
-        return hit[1]
+def default_codebook(bank: Bank) -> dict:
+    """The codebook of the combined form in bank order (what ``coprod instrument build --format
+    codebook`` writes without ``--sector``/``--seed``)."""
+    from instrument.exports.codebook import build_codebook
+    from instrument.generator import build_questionnaire
+
+    return build_codebook(build_questionnaire(bank))
+
+
+def platform_for(bank: Bank, name: str, codebook: Mapping[str, Any] | None = None) -> Platform:
+    """The description of platform ``name`` for ``bank``.
+
+    ``codebook`` is the codebook JSON of the form as fielded (``coprod instrument build --format
+    codebook``, as a dict); needed only for forms built with ``--sector`` or ``--seed`` (Qualtrics
+    numbers matrix rows by position). By default the combined form in bank order is assumed.
+    """
     if name not in PLATFORMS:
         raise ValueError(f"unknown platform {name!r} (allowed: {', '.join(PLATFORMS)})")
-    p = _BUILDERS[name](bank)
-    if len(_CACHE) > 64:
-        _CACHE.clear()
-    _CACHE[(id(bank), name)] = (bank, p)
+    if codebook is None:
+        hit = _CACHE.get((id(bank), name))
+        if hit is not None and hit[0] is bank:
+            return hit[1]
+    p = _canonical(bank) if name == "canonical" else \
+        _from_codebook(bank, name, codebook if codebook is not None else _default_cb(bank))
+    if codebook is None:
+        if len(_CACHE) > 64:
+            _CACHE.clear()
+        _CACHE[(id(bank), name)] = (bank, p)
     return p
 
 
-def all_platforms(bank: Bank) -> list[Platform]:
-    return [platform_for(bank, n) for n in PLATFORMS]
+_CB_CACHE: dict[int, tuple[Bank, dict]] = {}
+
+
+def _default_cb(bank: Bank) -> dict:
+    hit = _CB_CACHE.get(id(bank))
+    if hit is not None and hit[0] is bank:
+        return hit[1]
+    cb = default_codebook(bank)
+    _CB_CACHE.clear()
+    _CB_CACHE[id(bank)] = (bank, cb)
+    return cb
+
+
+def all_platforms(bank: Bank, codebook: Mapping[str, Any] | None = None) -> list[Platform]:
+    return [platform_for(bank, n, codebook) for n in PLATFORMS]
 
 
 def _finish(name: str, fields: list[Field], **kw) -> Platform:
@@ -163,68 +191,30 @@ def _finish(name: str, fields: list[Field], **kw) -> Platform:
     return Platform(name=name, fields=tuple(fields), lookup=lookup, **kw)
 
 
-def _context_fields(bank: Bank, colname: Callable[[str], str],
-                    choice_store: Callable[[Any, int, Any], str],
-                    scale_store: Callable[[Scale, int], str], *, accept_codes: bool = False,
-                    q=None) -> tuple[list[Field], Field | None]:
-    """Fields of the context questions (and consent) in the combined form's order."""
-    q = q or build_questionnaire(bank)
-    out: list[Field] = []
-    consent = None
-    for cf in (q.consent, *q.context):
-        qq = cf.question
-        col = colname(qq.id)
-        if qq.type == "select_one":
-            choices = qq.choices
-            store = {ch.name: choice_store(ch, pos, cf) for pos, ch in
-                     enumerate(cf.choices if cf.choices else choices, 1)}
-            cb = choice_codebook(choices, codes=store, name=qq.id, accept_codes=accept_codes)
-        elif qq.type == "rating":
-            sc = bank.scales[qq.scale]
-            cb, store = _scale_fields(sc, lambda c, sc=sc: scale_store(sc, c), qq.id)
-        elif qq.type == "integer":
-            cb, store = integer_codebook(qq.min, qq.max, name=qq.id), {}
-        else:
-            cb, store = text_codebook(name=qq.id), {}
-        f = Field(col, qq.id, tuple(qq.sectors), cb, store)
-        if qq.id == bank.consent.id:
-            consent = f
-        else:
-            out.append(f)
-    return out, consent
-
-
-def _row_fields(bank: Bank, column: Callable[[Any, Any, int], str],
-                scale_store: Callable[[Scale, int], str]) -> list[Field]:
-    """One field per (matrix row, sector) of the combined form; ``column(block, matrix, pos)``."""
-    q = build_questionnaire(bank)
-    out: list[Field] = []
-    for b in q.blocks:
-        for m in b.matrices:
-            for pos, r in enumerate(m.rows, 1):
-                sc = r.scale
-                cb, store = _scale_fields(sc, lambda c, sc=sc: scale_store(sc, c), r.id)
-                out.append(Field(column(m, r, pos), r.id, (b.sector,), cb, store))
-    return out
+def _scale_field(bank: Bank, cb: Mapping[str, Any], sid: str, key: str, name: str) -> tuple[Codebook, dict]:
+    scale = bank.scales[sid]
+    table = cb["scales"][sid][_SCALE_CODES[key]]
+    store = {int(code): str(v) for code, v in table.items()}
+    return scale_codebook(scale, codes=store, name=name), store
 
 
 def _canonical(bank: Bank) -> Platform:
     schema = schema_for(bank)
     fields: list[Field] = []
-    consent = None
     for c in schema.columns:
         if c.kind in ("id", "duration"):
             continue
         if c.kind == "select_one":
-            cb = choice_codebook(c.choices, name=c.name, accept_codes=True)
+            cbk = choice_codebook(c.choices, name=c.name, accept_codes=True)
             store = {ch.name: ch.name for ch in c.choices}
         elif c.coded:
-            cb, store = _scale_fields(c.scale, str, c.name)
+            store = {code: str(code) for code in [*c.scale.codes, c.scale.dont_know]}
+            cbk = scale_codebook(c.scale, codes=store, name=c.name)
         elif c.kind == "integer":
-            cb, store = integer_codebook(c.min, c.max, name=c.name), {}
+            cbk, store = integer_codebook(c.min, c.max, name=c.name), {}
         else:
-            cb, store = text_codebook(name=c.name), {}
-        fields.append(Field(c.name, c.name, c.sectors, cb, store))
+            cbk, store = text_codebook(name=c.name), {}
+        fields.append(Field(c.name, c.name, c.sectors, cbk, store))
     cq = bank.consent
     consent = Field(cq.id, cq.id, tuple(cq.sectors),
                     choice_codebook(cq.choices, name=cq.id, accept_codes=True),
@@ -233,72 +223,67 @@ def _canonical(bank: Bank) -> Platform:
                    signature=frozenset({ID}), version_column=VERSION, consent=consent)
 
 
-def _kobo(bank: Bank) -> Platform:
-    ctx, consent = _context_fields(bank, naming.xlsform_context, lambda ch, pos, cf: ch.name,
-                                   lambda sc, c: str(c))
-    rows = _row_fields(bank, lambda m, r, pos: naming.xlsform_item(r.id, m.sector),
-                       lambda sc, c: str(c))
-    vcol = naming.VERSION_FIELD["xlsform"]
-    return _finish("kobo", ctx + rows, id_columns=("_id", "_uuid", "KEY", "instanceID"),
-                   system=KOBO_SYSTEM | {vcol},
-                   signature=frozenset({"_uuid", "_submission_time", "__version__", "_id",
-                                        "SubmissionDate", "KEY", "instanceID"}),
-                   version_column=vcol, consent=consent, group_prefixes=True)
+def _from_codebook(bank: Bank, name: str, cb: Mapping[str, Any]) -> Platform:
+    """A platform's fields from the codebook: context (consent first), then every item and the
+    attention check per fielded sector."""
+    key = _CB_KEY[name]
+    fields: list[Field] = []
+    consent = None
+    consent_id = cb["consent"]["id"]
+    for q in cb["context"]:
+        col = q["columns"][key]
+        qid = q["id"]
+        sectors = tuple(q["sectors"])
+        if q["type"] == "select_one":
+            bq = bank.consent if qid == consent_id else next(x for x in bank.context if x.id == qid)
+            store = {ch["name"]: str(ch["codes"][key]) for ch in q["choices"]
+                     if ch["codes"].get(key) is not None}
+            cbk = choice_codebook(bq.choices, codes=store, name=qid)
+        elif q["type"] == "rating":
+            cbk, store = _scale_field(bank, cb, q["scale"], key, qid)
+        elif q["type"] == "integer":
+            cbk, store = integer_codebook(q["min"], q["max"], name=qid), {}
+        else:
+            cbk, store = text_codebook(name=qid), {}
+        f = Field(col, qid, sectors, cbk, store)
+        if qid == consent_id:
+            consent = f
+        else:
+            fields.append(f)
+    block = {c["id"]: k for k, c in enumerate(cb["constructs"])}
+    rows = []
+    for entry in (*cb["items"], cb["attention"]):
+        con = entry.get("construct", entry.get("block"))
+        for sector, col in entry["columns"][key].items():
+            cbk, store = _scale_field(bank, cb, entry["scale"]["id"], key, entry["id"])
+            order = (SECTORS.index(sector), block.get(con, 99), entry["position"].get(sector, 0))
+            rows.append((order, Field(col, entry["id"], (sector,), cbk, store)))
+    fields += [f for _, f in sorted(rows, key=lambda t: t[0])]  # the order the form asks them
+    helpers = frozenset(cb.get("helper_columns", {}).get(key, ()))
+    vcol = cb["version_columns"][key]
+    spec = _SPECS[name]
+    return _finish(name, fields, id_columns=spec["id_columns"], system=spec["system"] | helpers | {vcol},
+                   signature=spec["signature"], version_column=vcol, consent=consent,
+                   group_prefixes=name == "kobo")
 
 
-def _limesurvey(bank: Bank) -> Platform:
-    ctx, consent = _context_fields(bank, naming.limesurvey_context,
-                                   lambda ch, pos, cf: naming.limesurvey_answer(ch.code),
-                                   lambda sc, c: naming.limesurvey_scale_answer(c, sc.dont_know))
-
-    def col(m, r, pos):
-        return naming.limesurvey_column(naming.limesurvey_question(m.construct, m.sector, m.part),
-                                        naming.limesurvey_subquestion(r.id, m.construct))
-
-    rows = _row_fields(bank, col, lambda sc, c: naming.limesurvey_scale_answer(c, sc.dont_know))
-    vcol = naming.VERSION_FIELD["limesurvey"]
-    return _finish("limesurvey", ctx + rows, id_columns=("id",), system=LIMESURVEY_SYSTEM | {vcol},
-                   signature=frozenset({"submitdate", "lastpage", "startlanguage", "seed"}),
-                   version_column=vcol, consent=consent)
+_SPECS: dict[str, dict[str, Any]] = {
+    "kobo": {"id_columns": ("_id", "_uuid", "KEY", "instanceID"), "system": KOBO_SYSTEM,
+             "signature": frozenset({"_uuid", "_submission_time", "__version__", "_id",
+                                     "SubmissionDate", "KEY", "instanceID"})},
+    "limesurvey": {"id_columns": ("id",), "system": LIMESURVEY_SYSTEM,
+                   "signature": frozenset({"submitdate", "lastpage", "startlanguage", "seed"})},
+    "redcap": {"id_columns": ("record_id",), "system": REDCAP_SYSTEM,
+               "signature": frozenset({"record_id", "redcap_survey_identifier", "redcap_event_name"})},
+    "qualtrics": {"id_columns": ("ResponseId",), "system": QUALTRICS_SYSTEM,
+                  "signature": frozenset({"ResponseId", "Duration (in seconds)", "RecordedDate",
+                                          "DistributionChannel"})},
+}
 
 
-def _redcap(bank: Bank) -> Platform:
-    ctx, consent = _context_fields(bank, naming.redcap_context, lambda ch, pos, cf: str(ch.code),
-                                   lambda sc, c: str(c))
-    rows = _row_fields(bank, lambda m, r, pos: naming.redcap_item(r.id, m.sector),
-                       lambda sc, c: str(c))
-    vcol = naming.VERSION_FIELD["redcap"]
-    return _finish("redcap", ctx + rows, id_columns=("record_id",), system=REDCAP_SYSTEM | {vcol},
-                   signature=frozenset({"record_id", "redcap_survey_identifier",
-                                        "redcap_event_name"}),
-                   version_column=vcol, consent=consent)
-
-
-def _qualtrics_scale(sc: Scale, c: int) -> str:
-    codes = [p.code for p in sc.points]
-    return str(len(codes) + 1) if c == sc.dont_know else str(codes.index(c) + 1)
-
-
-def _qualtrics(bank: Bank) -> Platform:
-    ctx, consent = _context_fields(bank, naming.qualtrics_context, lambda ch, pos, cf: str(pos),
-                                   _qualtrics_scale)
-    rows = _row_fields(bank, lambda m, r, pos: naming.qualtrics_column(
-        naming.qualtrics_question(m.construct, m.sector, m.part), pos), _qualtrics_scale)
-    vcol = naming.VERSION_FIELD["qualtrics"]
-    return _finish("qualtrics", ctx + rows, id_columns=("ResponseId",),
-                   system=QUALTRICS_SYSTEM | {vcol},
-                   signature=frozenset({"ResponseId", "Duration (in seconds)", "RecordedDate",
-                                        "DistributionChannel"}),
-                   version_column=vcol, consent=consent)
-
-
-_BUILDERS = {"canonical": _canonical, "kobo": _kobo, "limesurvey": _limesurvey,
-             "redcap": _redcap, "qualtrics": _qualtrics}
-
-
-def is_known_anywhere(bank: Bank) -> Callable[[str], bool]:
+def is_known_anywhere(bank: Bank, codebook: Mapping[str, Any] | None = None) -> Callable[[str], bool]:
     """Predicate: does some platform know this header (a field or a signature column)?"""
-    plats = all_platforms(bank)
+    plats = all_platforms(bank, codebook)
 
     def known(name: str) -> bool:
         return any(p.field_for(name) is not None or name in p.signature for p in plats)
@@ -306,13 +291,14 @@ def is_known_anywhere(bank: Bank) -> Callable[[str], bool]:
     return known
 
 
-def detect_platform(bank: Bank, columns: list[str]) -> tuple[Platform, int]:
+def detect_platform(bank: Bank, columns: list[str],
+                    codebook: Mapping[str, Any] | None = None) -> tuple[Platform, int]:
     """The platform whose fields and signature columns best match ``columns``.
 
     Returns the platform and how many of the columns are its fields (0: nothing matched).
     """
     best: tuple[float, int, Platform] | None = None
-    for p in all_platforms(bank):
+    for p in all_platforms(bank, codebook):
         n_fields = sum(1 for c in columns if p.field_for(c) is not None
                        and (p.name != "canonical" or c in p.lookup))
         n_sig = sum(1 for c in columns if str(c).strip().lstrip("\ufeff") in p.signature)
@@ -322,5 +308,3 @@ def detect_platform(bank: Bank, columns: list[str]) -> tuple[Platform, int]:
             best = (score, n_fields, p)
     return best[2], best[1]  # type: ignore[index]
 
-
-__all__ += ["is_known_anywhere", "QUALTRICS_HEAD", "LIMESURVEY_HEAD", "KOBO_TAIL", "SECTORS"]

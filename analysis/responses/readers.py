@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import warnings as warnings_
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -45,8 +46,12 @@ class RawTable:
     warnings: list[ResponseProblem] = field(default_factory=list)
 
 
-def read_raw(path: Path, is_known: Callable[[str], bool]) -> RawTable:
+def read_raw(path: Path, is_known: Callable[[str], bool],
+             dtype_hint: Callable[[list[str]], dict[str, str]] | None = None) -> RawTable:
     """Read ``path`` whatever it is (CSV/TSV text, XLSX, SPSS, Stata).
+
+    ``dtype_hint(header)`` may name columns to parse as ``category`` (choice and text questions:
+    the CSV parser then builds the distinct values itself, which saves a pass later).
 
     Raises
     ------
@@ -66,7 +71,7 @@ def read_raw(path: Path, is_known: Callable[[str], bool]) -> RawTable:
         return read_spss(path, digest)
     if kind == "dta":
         return read_stata(path, digest)
-    return read_text(data, name, digest, is_known)
+    return read_text(data, name, digest, is_known, dtype_hint)
 
 
 def _qualtrics_extra(records: list[list[Any]], h: int) -> list[int]:
@@ -96,7 +101,8 @@ def _title_warning(name: str, records: list[list[Any]], h: int) -> ResponseProbl
                    + (f" ({first[:40]!r})" if first else "") + " were skipped", severity="warning")
 
 
-def read_text(data: bytes, name: str, digest: str, is_known: Callable[[str], bool]) -> RawTable:
+def read_text(data: bytes, name: str, digest: str, is_known: Callable[[str], bool],
+              dtype_hint: Callable[[list[str]], dict[str, str]] | None = None) -> RawTable:
     """A delimited text file: encoding, delimiter and header row detected, never assumed."""
     text, encoding, notes = decode_text(data, name)
     warnings = [problem(name, "encoding", n, severity="warning") for n in notes]
@@ -116,11 +122,17 @@ def read_text(data: bytes, name: str, digest: str, is_known: Callable[[str], boo
         warnings.append(_title_warning(name, records, h))
     header = [str(c).strip().lstrip("\ufeff") for c in records[h]]
     skip = list(range(h)) + extra
+    dtypes = dtype_hint(header) if dtype_hint is not None else {}
+    # only names pandas will see unchanged (no duplicates, no surrounding blanks)
+    dtypes = {k: v for k, v in dtypes.items() if header.count(k) == 1 and k in records[h]}
     try:
-        frame = pd.read_csv(
-            io.BytesIO(data), sep=dialect.delimiter, skiprows=skip, header=0,
-            encoding=encoding, keep_default_na=False, na_values=NA_VALUES,
-            skip_blank_lines=False, low_memory=False, quotechar='"', dtype=None)
+        with warnings_.catch_warnings():
+            # mixed types across chunks are decoded cell by cell later; no need to warn
+            warnings_.simplefilter("ignore", pd.errors.DtypeWarning)
+            frame = pd.read_csv(
+                io.BytesIO(data), sep=dialect.delimiter, skiprows=skip or 0, header=0,
+                encoding=encoding, keep_default_na=False, na_values=NA_VALUES,
+                skip_blank_lines=False, quotechar='"', dtype=dtypes or None)
     except pd.errors.EmptyDataError:
         raise UnreadableFileError(f"{name}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:

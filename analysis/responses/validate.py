@@ -37,13 +37,6 @@ QUALTRICS_NOT_RESPONSES = {"survey preview": "preview", "survey test": "test", "
                            1: "preview", 2: "test", 8: "spam", 9: "spam", 12: "spam", 17: "preview"}
 
 
-def _sector_index(names: np.ndarray) -> np.ndarray:
-    out = np.full(len(names), -1, dtype=np.int8)
-    for k, s in enumerate(SECTORS):
-        out[names == s] = k
-    return out
-
-
 class _Collector:
     def __init__(self, raw: RawTable):
         self.raw = raw
@@ -188,6 +181,65 @@ def _show_sectors(sectors: tuple[str, ...]) -> str:
     return " and ".join(sectors)
 
 
+def _drop_rows(raw: RawTable, plat: Platform, bank: Bank, c: _Collector, frame: pd.DataFrame,
+               fields: list[tuple[int, Field]], special: dict[str, int],
+               id_j: int | None) -> tuple[np.ndarray, dict[str, int]]:
+    """Rows that are not respondents: blank rows, totals rows, Qualtrics previews/tests/spam,
+    respondents who declined consent. Returns the mask of rows to keep and counts by reason."""
+    n = len(frame)
+    drop = np.zeros(n, dtype=bool)
+    dropped: dict[str, int] = {}
+    sec = next(((j, f) for j, f in fields if f.target == "sector"), None)
+    if sec is not None:
+        ok = decode(frame[sec[0]], sec[1].codebook).present
+        cand = np.flatnonzero(~ok)  # a blank or totals row never holds a valid sector
+    else:
+        cand = np.arange(n)
+    if len(cand):
+        sub = frame.iloc[cand]
+        blank_c = sub.isna().all(axis=1).to_numpy()
+        if blank_c.any():
+            drop[cand[blank_c]] = True
+            dropped["blank"] = int(blank_c.sum())
+        rest = cand[~blank_c]
+        summary = np.zeros(n, dtype=bool)
+        if len(rest):
+            summary[rest] = _summary_rows(frame.iloc[rest], [x for x in (id_j, 0) if x is not None])
+            last = _last_row_is_totals(frame, [j for j, _ in fields], id_j, drop | summary)
+            if last is not None:
+                summary[last] = True
+        for r in np.flatnonzero(summary):
+            first = next((str(v) for v in frame.iloc[r].tolist() if pd.notna(v) and str(v).strip()), "")
+            c.add("summary_row", "this looks like a totals row"
+                  + (f" ({first[:30]!r})" if first else "") + ", not a respondent; it was left out "
+                  "(delete it from the file)", row=int(raw.rows[r]))
+        if summary.any():
+            dropped["summary"] = int(summary.sum())
+            drop |= summary
+    if plat.name == "qualtrics" and "sys:Status" in special:
+        st = frame[special["sys:Status"]]
+        kinds = st.map(lambda v: QUALTRICS_NOT_RESPONSES.get(
+            v.strip().casefold() if isinstance(v, str)
+            else (int(v) if pd.notna(v) and float(v).is_integer() else None))).to_numpy(dtype=object)
+        for kind in ("preview", "test", "spam"):
+            m = (kinds == kind) & ~drop
+            if m.any():
+                dropped[kind] = int(m.sum())
+                c.warn("dropped_rows", f"{int(m.sum())} {kind} response(s) (Status column) were "
+                       "left out", column="Status")
+                drop |= m
+    if "consent" in special and plat.consent is not None:
+        d = decode(frame[special["consent"]], plat.consent.codebook)
+        yes = next((ch.name for ch in bank.consent.choices if ch.name == "yes"), None)
+        no = d.present & (d.cat != (d.categories.index(yes) if yes in d.categories else -2)) & ~drop
+        if no.any():
+            dropped["no_consent"] = int(no.sum())
+            c.warn("dropped_rows", f"{int(no.sum())} respondent(s) who did not consent were left out",
+                   column=plat.consent.column)
+            drop |= no
+    return ~drop, dropped
+
+
 def to_canonical(raw: RawTable, plat: Platform, bank: Bank) -> ResponseData:
     """Build the canonical table from ``raw`` read as platform ``plat``; collect every problem.
 
@@ -202,49 +254,9 @@ def to_canonical(raw: RawTable, plat: Platform, bank: Bank) -> ResponseData:
     if id_j is None:
         c.add("missing_column", f"no respondent id column ({' or '.join(plat.id_columns)}); "
               "row numbers are used as ids", column=plat.id_columns[0])
-
-    # ---- rows that are not respondents
     n_file = len(frame)
-    blank = frame.isna().all(axis=1).to_numpy() if n_file else np.zeros(0, bool)
-    dropped: dict[str, int] = {}
-    drop = blank.copy()
-    if blank.any():
-        dropped["blank"] = int(blank.sum())
-    summary = _summary_rows(frame, [x for x in (id_j, 0) if x is not None]) & ~blank
-    last = _last_row_is_totals(frame, [j for j, _ in fields], id_j, blank | summary)
-    if last is not None:
-        summary[last] = True
-    for r in np.flatnonzero(summary):
-        first = next((str(v) for v in frame.iloc[r].tolist() if pd.notna(v) and str(v).strip()), "")
-        c.add("summary_row", "this looks like a totals row"
-              + (f" ({first[:30]!r})" if first else "") + ", not a respondent; it was left out "
-              "(delete it from the file)", row=int(raw.rows[r]))
-    if summary.any():
-        dropped["summary"] = int(summary.sum())
-    drop |= summary
-    if plat.name == "qualtrics" and "sys:Status" in special:
-        st = frame[special["sys:Status"]]
-        kinds = st.map(lambda v: QUALTRICS_NOT_RESPONSES.get(
-            v.strip().casefold() if isinstance(v, str) else (int(v) if pd.notna(v) and float(v).is_integer() else None)))
-        for kind in ("preview", "test", "spam"):
-            m = (kinds == kind).to_numpy() & ~drop
-            if m.any():
-                dropped[kind] = int(m.sum())
-                c.warn("dropped_rows", f"{int(m.sum())} {kind} response(s) (Status column) were "
-                       "left out", column="Status")
-                drop |= m
-    if "consent" in special and plat.consent is not None:
-        dec = decode(frame[special["consent"]], plat.consent.codebook)
-        yes = next((ch.name for ch in bank.consent.choices if ch.name == "yes"), None)
-        vals = dec.values
-        no = np.array([v is not None and v != yes for v in vals], dtype=bool) & ~drop
-        if no.any():
-            dropped["no_consent"] = int(no.sum())
-            c.warn("dropped_rows", f"{int(no.sum())} respondent(s) who did not consent were left out",
-                   column=plat.consent.column)
-            drop |= no
-    if drop.any():
-        keep = ~drop
+    keep, dropped = _drop_rows(raw, plat, bank, c, frame, fields, special, id_j)
+    if not keep.all():
         frame = frame.loc[keep]
         c.rows = raw.rows[keep]
     n = len(frame)
@@ -253,6 +265,7 @@ def to_canonical(raw: RawTable, plat: Platform, bank: Bank) -> ResponseData:
         c.add("no_rows", "no respondents: the file has a header but no data rows")
 
     # ---- decode every field
+    by_target: dict[str, list[tuple[int, Field, Decoded]]] = {}
     decoded: list[tuple[int, Field, Decoded]] = []
     for j, f in fields:
         d = decode(frame[j], f.codebook)
@@ -263,119 +276,145 @@ def to_canonical(raw: RawTable, plat: Platform, bank: Bank) -> ResponseData:
             c.warn("mixed_codes_labels", f"the column mixes codes and labels; {d.n_labels} "
                    "label(s) were read as their codes", column=name)
         decoded.append((j, f, d))
-    by_target: dict[str, list[tuple[int, Field, Decoded]]] = {}
-    for t in decoded:
-        by_target.setdefault(t[1].target, []).append(t)
+        by_target.setdefault(f.target, []).append((j, f, d))
 
     # ---- sector
-    sec = by_target.get("sector")
-    if sec:
-        j_sec, f_sec, d_sec = sec[0]
-        sector_names = np.asarray(d_sec.values, dtype=object)
-        sidx = _sector_index(sector_names)
-        miss = np.flatnonzero(sidx < 0)
+    sidx = np.full(n, -1, dtype=np.int8)
+    if by_target.get("sector"):
+        j_sec, _, d_sec = by_target["sector"][0]
+        for k, u in enumerate(d_sec.categories):
+            if u in SECTORS:
+                sidx[d_sec.cat == k] = SECTORS.index(u)
         bad_pos = {int(p) for b in d_sec.bad for p in b.positions}
-        for p in miss:
+        for p in np.flatnonzero(sidx < 0):
             if int(p) not in bad_pos:
                 c.add("missing_sector", "sector is missing, so the answers to sector-specific "
                       "questions cannot be assigned", row=int(rows[p]), column=raw.header[j_sec])
-    else:
-        sidx = np.full(n, -1, dtype=np.int8)
-        sector_names = np.full(n, None, dtype=object)  # reported as a missing column above
+    known = sidx >= 0
 
     # ---- canonical columns
     out: dict[str, Any] = {}
-    dk_masks: dict[str, np.ndarray] = {}
     if id_j is not None:
         ids = decode(frame[id_j], text_codebook()).values
     else:
         ids = np.array([str(r) for r in rows], dtype=object)
     out[ID] = ids
-    known = sidx >= 0
+    dk_cols: list[np.ndarray] = []
     for col in schema.columns:
         if col.kind in ("id", "duration"):
             continue
         numeric = col.dtype != "str"
-        vals = np.full(n, np.nan) if numeric else np.full(n, None, dtype=object)
-        for j, f, d in by_target.get(col.name, []):
-            v = d.values
-            present = ~np.isnan(v) if numeric else np.array([x is not None for x in v], dtype=bool)
-            if set(f.sectors) >= set(SECTORS):
-                applicable = np.ones(n, dtype=bool)
-            else:
-                applicable = np.isin(sidx, [SECTORS.index(s) for s in f.sectors])
-                wrong = present & ~applicable & known
-                if wrong.any():
-                    pos = np.flatnonzero(wrong)
-                    raw_vals = frame[j].to_numpy()[pos].tolist()
-                    c.cells(pos, raw.header[j], raw_vals, "not_applicable",
-                            [f"value {_fmt(rv)} answered, but {raw.header[j]} is asked of "
-                             f"{_show_sectors(f.sectors)} respondents only (this respondent is "
-                             f"{SECTORS[sidx[p]]})" for p, rv in zip(pos, raw_vals)])
-            take = present & applicable
-            vals[take] = v[take]
+        flds = by_target.get(col.name, [])
+        if len(flds) == 1 and set(flds[0][1].sectors) >= set(SECTORS):
+            j, f, d = flds[0]
+            vals = d.values
             if col.kind == "select_one" and col.name != "sector":
-                _check_choice_sectors(c, col, vals, take, sidx, frame[j], raw.header[j], rows)
+                vals = vals.copy()
+                _check_choice_sectors(c, col, vals, d, d.present, sidx, frame[j], raw.header[j], rows)
+        else:
+            vals = np.full(n, np.nan) if numeric else np.full(n, None, dtype=object)
+            for j, f, d in flds:
+                v = d.values
+                present = d.present
+                if set(f.sectors) >= set(SECTORS):
+                    take = present
+                else:
+                    ks = [SECTORS.index(s) for s in f.sectors]
+                    applicable = sidx == ks[0] if len(ks) == 1 else np.isin(sidx, ks)
+                    wrong = present & ~applicable & known
+                    if wrong.any():
+                        _not_applicable(c, wrong, frame[j], raw.header[j], f, sidx, rows)
+                    take = present & applicable
+                np.copyto(vals, v, where=take)
+                if col.kind == "select_one" and col.name != "sector":
+                    _check_choice_sectors(c, col, vals, d, take, sidx, frame[j], raw.header[j], rows)
         if col.coded:
             dk = vals == col.scale.dont_know
-            dk_masks[col.name] = dk
+            dk_cols.append(dk)
             if dk.any():
-                vals[dk] = np.nan
+                vals = np.where(dk, np.nan, vals)
         out[col.name] = vals
     dur = _duration(plat, frame, special)
     out[DURATION] = dur if dur is not None else np.full(n, np.nan)
 
-    table = pd.DataFrame({k: _typed(v, schema.by_name[k].dtype if k in schema.by_name else "str")
-                          for k, v in out.items()}, index=pd.Index(rows, name="row"))
-    table = table[schema.names]
-    dont_know = pd.DataFrame({k: dk_masks.get(k, np.zeros(n, dtype=bool)) for k in schema.coded},
-                             index=table.index)
+    index = pd.Index(rows, name="row")
+    table = _frame(schema, out, index)
+    dk_block = np.vstack(dk_cols) if dk_cols else np.zeros((0, n), dtype=bool)
+    dont_know = pd.DataFrame(dk_block.T, columns=schema.coded, index=index, copy=False)
 
     # ---- ids
     if id_j is not None:
-        idser = pd.Series(ids, index=np.arange(n))
+        idser = pd.Series(ids)
         empty = idser.isna().to_numpy()
+        rawid = frame[id_j]
+        # numbers hash much faster than their text; same duplicates either way
+        key = rawid if pd.api.types.is_integer_dtype(rawid.dtype) else idser
         for p in np.flatnonzero(empty):
             c.add("missing_id", "the respondent id is empty", row=int(rows[p]), column=id_name)
-        dup = idser.duplicated(keep="first").to_numpy() & ~empty
+        dup = key.duplicated(keep="first").to_numpy() & ~empty
         if dup.any():
-            first_row = dict(zip(idser[~empty].drop_duplicates().tolist(),
-                                 rows[np.flatnonzero(~empty & ~idser.duplicated(keep="first").to_numpy())].tolist()))
+            firsts = ~empty & ~dup
+            first_row = dict(zip(idser[firsts].tolist(), rows[firsts].tolist()))
             for p in np.flatnonzero(dup):
                 c.add("duplicate_id", f"respondent id {ids[p]!r} is also on row {first_row[ids[p]]}",
                       row=int(rows[p]), column=id_name, value=ids[p])
 
-    # ---- instrument version
-    version = None
-    if "version" in special:
-        vs = sorted({str(v).strip() for v in frame[special["version"]].dropna().tolist() if str(v).strip()})
-        version = vs[0] if len(vs) == 1 else (vs or None)
-        for v in vs:
-            if v == bank.version:
-                continue
-            base = v.split("+")[0]
-            msg = (f"the file was collected with instrument version {v}, but the item bank is "
-                   f"version {bank.version}")
-            col = raw.header[special["version"]]
-            if base != bank.base_version:
-                c.add("version_mismatch", msg + "; check that items and codes still match",
-                      column=col, value=v)
-            else:
-                c.warn("version_mismatch", msg + " (same base version, edited texts)", column=col,
-                       value=v)
-
+    version = _check_version(c, raw, frame, special, bank)
     order = {name: k for k, name in enumerate(raw.header)}
     key = (lambda p: (p.row is not None, p.row or 0, order.get(p.column or "", -1)))
-    problems = tuple(sorted(c.problems, key=key))
     source = {
         "file": raw.file, "sha256": raw.sha256, "platform": plat.name, "container": raw.container,
         "encoding": raw.encoding, "delimiter": raw.delimiter, "header_row": raw.header_row,
         "instrument_version": version, "bank_version": bank.version, "n_rows_file": n_file,
-        "n_respondents": n, "dropped": dropped,
-        "values": _value_kind(decoded),
+        "n_respondents": n, "dropped": dropped, "values": _value_kind(decoded),
     }
-    return ResponseData(table=table, dont_know=dont_know, source=source, problems=problems,
-                        warnings=tuple(c.warnings))
+    return ResponseData(table=table, dont_know=dont_know, source=source,
+                        problems=tuple(sorted(c.problems, key=key)), warnings=tuple(c.warnings))
+
+
+def _frame(schema, out: dict[str, Any], index: pd.Index) -> pd.DataFrame:
+    """The canonical table: numeric columns in one contiguous block (each column contiguous),
+    text columns inserted at their places; no copy of the block."""
+    names = schema.names
+    num = [k for k in names if schema.by_name[k].dtype != "str"]
+    block = np.empty((len(num), len(index)))
+    for i, k in enumerate(num):
+        block[i] = out[k]
+    table = pd.DataFrame(block.T, columns=num, index=index, copy=False)
+    for k in names:
+        if schema.by_name[k].dtype == "str":
+            table.insert(names.index(k), k, pd.array(out[k], dtype="str"))
+    return table
+
+
+def _not_applicable(c: _Collector, wrong: np.ndarray, raw_series: pd.Series, name: str, f: Field,
+                    sidx: np.ndarray, rows: np.ndarray) -> None:
+    pos = np.flatnonzero(wrong)
+    raw_vals = raw_series.to_numpy()[pos].tolist()
+    c.cells(pos, name, raw_vals, "not_applicable",
+            [f"value {_fmt(rv)} answered, but {name} is asked of {_show_sectors(f.sectors)} "
+             f"respondents only (this respondent is {SECTORS[sidx[p]]})"
+             for p, rv in zip(pos, raw_vals)])
+
+
+def _check_version(c: _Collector, raw: RawTable, frame: pd.DataFrame, special: dict[str, int],
+                   bank: Bank):
+    if "version" not in special:
+        return None
+    col = raw.header[special["version"]]
+    vs = sorted({str(v).strip() for v in pd.unique(frame[special["version"]].dropna())
+                 if str(v).strip()})
+    for v in vs:
+        if v == bank.version:
+            continue
+        msg = (f"the file was collected with instrument version {v}, but the item bank is "
+               f"version {bank.version}")
+        if v.split("+")[0] != bank.base_version:
+            c.add("version_mismatch", msg + "; check that items and codes still match",
+                  column=col, value=v)
+        else:
+            c.warn("version_mismatch", msg + " (same base version, edited texts)", column=col, value=v)
+    return vs[0] if len(vs) == 1 else (vs or None)
 
 
 def _value_kind(decoded: list[tuple[int, Field, Decoded]]) -> str:
@@ -384,14 +423,19 @@ def _value_kind(decoded: list[tuple[int, Field, Decoded]]) -> str:
     return "labels" if labels and not codes else ("mixed" if labels else "codes")
 
 
-def _check_choice_sectors(c: _Collector, col, vals: np.ndarray, take: np.ndarray, sidx: np.ndarray,
-                          raw_series: pd.Series, name: str, rows: np.ndarray) -> None:
-    restricted = [ch for ch in col.choices if set(ch.sectors) != set(SECTORS)]
-    if not restricted:
+def _check_choice_sectors(c: _Collector, col, vals: np.ndarray, d: Decoded, take: np.ndarray,
+                          sidx: np.ndarray, raw_series: pd.Series, name: str, rows: np.ndarray) -> None:
+    """A choice offered to the other sector only (``role = manager`` for a volunteer)."""
+    restricted = {ch.name: ch for ch in col.choices if set(ch.sectors) != set(SECTORS)}
+    if not restricted or d.cat is None:
         return
-    for ch in restricted:
+    codes = d.cat
+    for k, u in enumerate(d.categories):
+        ch = restricted.get(u)
+        if ch is None:
+            continue
         allowed = [SECTORS.index(s) for s in ch.sectors]
-        wrong = take & (vals == ch.name) & (sidx >= 0) & ~np.isin(sidx, allowed)
+        wrong = take & (codes == k) & (sidx >= 0) & ~np.isin(sidx, allowed)
         if not wrong.any():
             continue
         pos = np.flatnonzero(wrong)
@@ -410,14 +454,6 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)
-
-
-def _typed(v: np.ndarray, dtype: str):
-    if dtype == "Int64":
-        return pd.array(v, dtype="Int64")
-    if dtype == "float64":
-        return np.asarray(v, dtype=float)
-    return pd.array(v, dtype="str")
 
 
 # ------------------------------------------------------------------------------ the report

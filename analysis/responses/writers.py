@@ -247,6 +247,16 @@ def _write_kobo(table: pd.DataFrame, bank: Bank, path: Path, *, labels: str | No
                 groups: bool = False) -> None:
     plat = platform_for(bank, "kobo")
     q = export_frame(table, plat, bank, labels=labels)
+    # the combined form's helper calculates (partner noun per language) follow the sector answer
+    sector = table["sector"].to_numpy(dtype=object, na_value=None)
+    at = list(q.columns).index("sector") + 1
+    for k, helper in enumerate(sorted(h for h in plat.system if h.startswith("partner_"))):
+        lang = helper.rsplit("_", 1)[-1]
+        nouns = {s: bank.partner[s].get(lang, "") for s in bank.partner}
+        vals = np.array([nouns.get(x, "") for x in sector], dtype=object)
+        if "_cap_" in helper:
+            vals = np.array([v[:1].upper() + v[1:] for v in vals], dtype=object)
+        q.insert(at + k, helper, vals)
     if groups:
         group_of = {naming.xlsform_item(r.id, b.sector): naming.xlsform_block(b.construct.id, b.sector)
                     for b in build_questionnaire(bank).blocks for r in b.rows}
