@@ -17,7 +17,7 @@ import pandas as pd
 from instrument.model import SECTORS, Bank
 
 from .models import LATENT, measurement_model, scale_items, structural_model
-from .pipeline import AnalysisResult, _Steps, package_versions
+from .pipeline import AnalysisResult, _hints, _Steps, package_versions
 
 __all__ = ["analyze_instrument", "analyze_instrument_file", "reverse_keyed", "DEFAULT_BOOTSTRAP"]
 
@@ -101,6 +101,7 @@ def _cfa(df: pd.DataFrame, model: str) -> dict:
     av = ave(res.estimates, df)
     d["composite_reliability"] = cr.to_dict()["values"]
     d["ave"] = av.to_dict()["values"]
+    d["modification_hints"] = _hints(df, res)
     try:
         fl = fornell_larcker(av, latent_correlations(res.estimates))
         d["fornell_larcker"] = fl.to_dict()

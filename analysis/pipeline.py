@@ -247,7 +247,18 @@ def _cfa(df: pd.DataFrame, spec: AnalysisSpec, missing: str) -> dict:
     d["composite_reliability"] = cr.to_dict()["values"]
     d["ave"] = av.to_dict()["values"]
     d["warnings"] = list(d.get("warnings", [])) + list(cr.warnings) + list(av.warnings)
+    d["modification_hints"] = _hints(df, res)
     return d
+
+
+def _hints(df: pd.DataFrame, res) -> list[dict]:
+    """Largest residual correlations of a single-group model (complete rows)."""
+    from .residuals import largest_residuals, residual_correlations
+
+    implied = res.implied_cov()
+    if implied is None or isinstance(implied, dict):
+        return []
+    return largest_residuals(residual_correlations(df, implied))
 
 
 def _invariance(df: pd.DataFrame, spec: AnalysisSpec, missing: str) -> dict:
@@ -284,6 +295,9 @@ def _write_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a results file is an ordinary file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
