@@ -23,7 +23,7 @@ from typing import Any, Callable, Mapping
 from instrument.model import SECTORS, Bank
 
 from .canonical import DURATION, ID, VERSION, schema_for
-from .decode import (Codebook, choice_codebook, integer_codebook, scale_codebook,
+from .decode import (Codebook, choice_codebook, integer_codebook, norm_label, scale_codebook,
                      text_codebook)
 
 __all__ = ["Field", "Platform", "PLATFORMS", "platform_for", "all_platforms", "detect_platform",
@@ -89,6 +89,9 @@ class Field:
     sectors: tuple[str, ...]
     codebook: Codebook
     store: Mapping[Any, Any] = field(default_factory=dict)
+    #: the item's text as asked of this sector, every language (matrix rows; for Qualtrics,
+    #: whose columns are numbered by position, the text in its second header row is checked)
+    texts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +260,8 @@ def _from_codebook(bank: Bank, name: str, cb: Mapping[str, Any]) -> Platform:
         for sector, col in entry["columns"][key].items():
             cbk, store = _scale_field(bank, cb, entry["scale"]["id"], key, entry["id"])
             order = (SECTORS.index(sector), block.get(con, 99), entry["position"].get(sector, 0))
-            rows.append((order, Field(col, entry["id"], (sector,), cbk, store)))
+            texts = tuple(norm_label(t) for t in entry.get("text_by_sector", {}).get(sector, {}).values())
+            rows.append((order, Field(col, entry["id"], (sector,), cbk, store, texts)))
     fields += [f for _, f in sorted(rows, key=lambda t: t[0])]  # the order the form asks them
     helpers = frozenset(cb.get("helper_columns", {}).get(key, ()))
     vcol = cb["version_columns"][key]

@@ -39,6 +39,7 @@ RULES: dict[str, str] = {
     "version_mismatch": "the file was collected with a different instrument version",
     "mixed_codes_labels": "a column mixes codes and label text (labels were converted)",
     "sector_form": "the file holds the form of one sector only",
+    "column_text": "a Qualtrics column's question text is not the item the codebook puts there",
     "dropped_rows": "rows left out on purpose (previews, no consent)",
 }
 

@@ -42,6 +42,8 @@ class RawTable:
     delimiter: str | None = None
     header_row: int | None = None
     value_labels: dict[str, dict[Any, str]] = field(default_factory=dict)
+    #: Qualtrics' second header row (question text per column), when the file has it
+    header_texts: list[str] | None = None
     problems: list[ResponseProblem] = field(default_factory=list)
     warnings: list[ResponseProblem] = field(default_factory=list)
 
@@ -98,7 +100,8 @@ def _title_warning(name: str, records: list[list[Any]], h: int) -> ResponseProbl
     rows = "row 1" if h == 1 else f"rows 1-{h}"
     return problem(name, "title_row",
                    f"the header is on row {h + 1}; {rows} above it"
-                   + (f" ({first[:40]!r})" if first else "") + " were skipped", severity="warning")
+                   + (f" ({first[:40]!r})" if first else "")
+                   + (" was" if h == 1 else " were") + " skipped", severity="warning")
 
 
 def read_text(data: bytes, name: str, digest: str, is_known: Callable[[str], bool],
@@ -143,9 +146,19 @@ def read_text(data: bytes, name: str, digest: str, is_known: Callable[[str], boo
     header = (header + [""] * frame.shape[1])[:frame.shape[1]]
     first = h + 1 + len(extra) + 1  # 1-based file row of the first data row
     rows = np.arange(first, first + len(frame))
+    texts = _texts(records, h, extra, frame.shape[1])
     return RawTable(name, frame, header, rows, "csv", digest, encoding=encoding,
                     delimiter=dialect.delimiter, header_row=h + 1, problems=problems,
-                    warnings=warnings)
+                    warnings=warnings, header_texts=texts)
+
+
+def _texts(records: list[list[Any]], h: int, extra: list[int], width: int) -> list[str] | None:
+    if not extra or extra[0] != h + 1 or h + 1 >= len(records):
+        return None
+    row = records[h + 1]
+    if any(str(c).lstrip().startswith('{"ImportId"') for c in row if c is not None):
+        return None
+    return ([("" if c is None else str(c)) for c in row] + [""] * width)[:width]
 
 
 def _delim_name(d: str) -> str:
@@ -206,7 +219,7 @@ def read_xlsx(data: bytes, name: str, digest: str, is_known: Callable[[str], boo
                 frame[j] = conv
     rows_no = np.arange(start + 1, start + 1 + len(frame))
     return RawTable(name, frame, header, rows_no, "xlsx", digest, header_row=h + 1,
-                    warnings=warnings)
+                    warnings=warnings, header_texts=_texts(records, h, extra, width))
 
 
 def _from_readstat(path: Path, digest: str, kind: str) -> RawTable:

@@ -91,6 +91,8 @@ def _classify_columns(raw: RawTable, plat: Platform, c: _Collector, bank_id: str
         else:
             c.add("unknown_column", f"unknown column: not a question of {bank_id} in a "
                   f"{plat.label} export", column=name)
+    if raw.header_texts is not None:
+        fields = _match_row_texts(raw, plat, fields, c)
     present = {f.column for _, f in fields}
     missing = [f for f in plat.fields if f.column not in present]
     if missing:
@@ -109,6 +111,47 @@ def _classify_columns(raw: RawTable, plat: Platform, c: _Collector, bank_id: str
                 continue
             c.add("missing_column", f"column {f.column} ({f.target}) is missing", column=f.column)
     return fields, special
+
+
+def _match_row_texts(raw: RawTable, plat: Platform, fields: list[tuple[int, Field]],
+                     c: _Collector) -> list[tuple[int, Field]]:
+    """Qualtrics numbers matrix columns by row position, so a form fielded in another order
+    (built with ``--seed``, or rows moved by hand) would put answers under the wrong item. Its
+    second header row holds ``question text - item text``: check each column's item text and,
+    when it is the text of another row of the same matrix, read the column as that item."""
+    from .decode import norm_label
+
+    by_text: dict[tuple[str, str], Field] = {}
+    for f in plat.fields:
+        for t in f.texts:
+            by_text[(f.column.rpartition("_")[0], t)] = f
+    out: list[tuple[int, Field]] = []
+    moved = []
+    for j, f in fields:
+        cell = raw.header_texts[j] if j < len(raw.header_texts) else ""
+        if not f.texts or not cell.strip():
+            out.append((j, f))
+            continue
+        text = norm_label(cell)
+        if any(text == t or text.endswith(" - " + t) for t in f.texts):
+            out.append((j, f))
+            continue
+        tag = f.column.rpartition("_")[0]
+        other = next((g for (tg, t), g in by_text.items()
+                      if tg == tag and (text == t or text.endswith(" - " + t))), None)
+        if other is not None:
+            out.append((j, Field(f.column, other.target, other.sectors, other.codebook,
+                                 other.store, other.texts)))
+            moved.append(f.column)
+        else:
+            c.warn("column_text", f"the question text {cell[:60]!r} is not the text of "
+                   f"{f.target}; the column was read as {f.target} by its position", column=f.column)
+            out.append((j, f))
+    if moved:
+        c.warn("column_text", f"{len(moved)} matrix column(s) ({', '.join(moved[:4])}"
+               + (" ..." if len(moved) > 4 else "") + ") were matched to items by their question "
+               "text: the form asks them in another order than the codebook (built with --seed?)")
+    return out
 
 
 def _id_column(plat: Platform, special: dict[str, int]) -> tuple[str | None, int | None]:
@@ -268,8 +311,11 @@ def to_canonical(raw: RawTable, plat: Platform, bank: Bank) -> ResponseData:
     by_target: dict[str, list[tuple[int, Field, Decoded]]] = {}
     decoded: list[tuple[int, Field, Decoded]] = []
     for j, f in fields:
-        d = decode(frame[j], f.codebook)
         name = raw.header[j]
+        series = frame[j]
+        if name in raw.value_labels and f.codebook.kind == "choice":
+            series = _by_value_labels(series, raw.value_labels[name], f)
+        d = decode(series, f.codebook)
         for bad in d.bad:
             c.cells(bad.positions, name, bad.values, bad.rule, bad.messages)
         if d.n_codes and d.n_labels:
@@ -370,6 +416,21 @@ def to_canonical(raw: RawTable, plat: Platform, bank: Bank) -> ResponseData:
     }
     return ResponseData(table=table, dont_know=dont_know, source=source,
                         problems=tuple(sorted(c.problems, key=key)), warnings=tuple(c.warnings))
+
+
+def _by_value_labels(series: pd.Series, labels: dict, f: Field) -> pd.Series:
+    """SPSS/Stata: read a coded choice column through its value labels when every label names a
+    choice (the file's codes may differ from the bank's); otherwise keep the codes."""
+    from .decode import norm_label
+
+    used = pd.unique(series.dropna())
+    mapping = {}
+    for v in used:
+        lab = labels.get(v, labels.get(float(v)) if isinstance(v, (int, float)) else None)
+        if lab is None or norm_label(lab) not in f.codebook.labels:
+            return series
+        mapping[v] = lab
+    return series.map(mapping)
 
 
 def _frame(schema, out: dict[str, Any], index: pd.Index) -> pd.DataFrame:

@@ -64,13 +64,18 @@ def _csv(rows: list[list[Any]], *, delimiter: str = ",", quote_all: bool = False
 
 def _cells(values: pd.Series) -> np.ndarray:
     """Canonical values -> strings for a file ('' for missing, whole numbers without '.0')."""
-    out = np.full(len(values), "", dtype=object)
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        x = values.to_numpy(dtype=float, na_value=np.nan)
+        nan = np.isnan(x)
+        whole = nan | (x == np.floor(x))
+        if whole.all():
+            out = np.where(nan, 0, x).astype(np.int64).astype(str).astype(object)
+        else:
+            out = np.array([repr(float(v)) for v in x], dtype=object)
+        out[nan] = ""
+        return out
     v = values.to_numpy(dtype=object, na_value=None)
-    for k, x in enumerate(v):
-        if x is None or (isinstance(x, float) and np.isnan(x)):
-            continue
-        out[k] = str(int(x)) if isinstance(x, (float, np.floating)) and float(x).is_integer() else str(x)
-    return out
+    return np.array(["" if x is None else str(x) for x in v], dtype=object)
 
 
 def _field_values(table: pd.DataFrame, f: Field, sector: np.ndarray,
@@ -78,26 +83,16 @@ def _field_values(table: pd.DataFrame, f: Field, sector: np.ndarray,
     """The stored values of field ``f`` for every respondent ('' where not asked/answered)."""
     src = table[f.target]
     asked = np.isin(sector, list(f.sectors))
-    vals = src.to_numpy(dtype=object, na_value=None)
-    out = np.full(len(table), "", dtype=object)
     kind = f.codebook.kind
-    for k in np.flatnonzero(asked):
-        x = vals[k]
-        if x is None or (isinstance(x, float) and np.isnan(x)):
-            continue
+    if kind in ("integer", "text"):
+        out = _cells(src)
+    else:
+        mapping = {k: (label_of(f, k) if label_of is not None else str(v)) for k, v in f.store.items()}
         if kind == "scale":
-            x = int(x)
-        elif kind == "integer":
-            out[k] = str(int(x))
-            continue
-        elif kind == "text":
-            out[k] = str(x)
-            continue
-        if label_of is not None:
-            out[k] = label_of(f, x)
-        else:
-            out[k] = str(f.store.get(x, x))
-    return out
+            mapping = {float(k): v for k, v in mapping.items()}
+            src = pd.Series(src.to_numpy(dtype=float, na_value=np.nan), index=src.index)
+        out = src.map(mapping).to_numpy(dtype=object, na_value="")
+    return np.where(asked, out, "").astype(object)
 
 
 def _labeller(bank: Bank, lang: str) -> Callable[[Field, Any], str]:
@@ -244,8 +239,8 @@ def _write_xlsx(table: pd.DataFrame, bank: Bank, path: Path) -> None:
 
 
 def _write_kobo(table: pd.DataFrame, bank: Bank, path: Path, *, labels: str | None = None,
-                groups: bool = False) -> None:
-    plat = platform_for(bank, "kobo")
+                groups: bool = False, codebook: dict | None = None) -> None:
+    plat = platform_for(bank, "kobo", codebook)
     q = export_frame(table, plat, bank, labels=labels)
     # the combined form's helper calculates (partner noun per language) follow the sector answer
     sector = table["sector"].to_numpy(dtype=object, na_value=None)
@@ -280,8 +275,9 @@ def _write_kobo(table: pd.DataFrame, bank: Bank, path: Path, *, labels: str | No
     _text(path, _csv(rows, delimiter=";", quote_all=True))
 
 
-def _write_limesurvey(table: pd.DataFrame, bank: Bank, path: Path) -> None:
-    plat = platform_for(bank, "limesurvey")
+def _write_limesurvey(table: pd.DataFrame, bank: Bank, path: Path, *,
+                      codebook: dict | None = None) -> None:
+    plat = platform_for(bank, "limesurvey", codebook)
     q = export_frame(table, plat, bank)
     # LimeSurvey writes N/A for a question shown but not answered, '' for one not shown
     sector = table["sector"].to_numpy(dtype=object, na_value=None)
@@ -305,8 +301,9 @@ def _write_limesurvey(table: pd.DataFrame, bank: Bank, path: Path) -> None:
     _text(path, _csv(rows, quote_all=True), bom=True)
 
 
-def _write_redcap(table: pd.DataFrame, bank: Bank, path: Path) -> None:
-    plat = platform_for(bank, "redcap")
+def _write_redcap(table: pd.DataFrame, bank: Bank, path: Path, *,
+                  codebook: dict | None = None) -> None:
+    plat = platform_for(bank, "redcap", codebook)
     q = export_frame(table, plat, bank)
     _, end, _ = _times(table)
     df = pd.concat([pd.DataFrame({"record_id": table[ID].astype(str).to_numpy(),
@@ -338,9 +335,9 @@ _QUALTRICS_IMPORT = {"StartDate": "startDate", "EndDate": "endDate", "Status": "
                      "DistributionChannel": "distributionChannel", "UserLanguage": "userLanguage"}
 
 
-def _write_qualtrics(table: pd.DataFrame, bank: Bank, path: Path, *, previews: int = 2) -> None:
-    plat = platform_for(bank, "qualtrics")
-    qn = build_questionnaire(bank)
+def _write_qualtrics(table: pd.DataFrame, bank: Bank, path: Path, *, previews: int = 2,
+                     codebook: dict | None = None) -> None:
+    plat = platform_for(bank, "qualtrics", codebook)
     if previews:
         table = pd.concat([table.iloc[:previews].assign(**{ID: [f"preview{k}" for k in range(previews)]}),
                            table], ignore_index=True)
@@ -365,18 +362,23 @@ def _write_qualtrics(table: pd.DataFrame, bank: Bank, path: Path, *, previews: i
     df = pd.concat([head, q], axis=1)
     df[plat.version_column] = bank.version
     # row 2 (question text) and row 3 (ImportId) as Qualtrics writes them
+    from .platforms import _default_cb
+
+    cb = codebook if codebook is not None else _default_cb(bank)
     texts, imports = [], []
-    qid = {}
-    text_of = {}
-    for b in qn.blocks:
-        for m in b.matrices:
-            tag = naming.qualtrics_question(m.construct, m.sector, m.part)
-            qid.setdefault(tag, f"QID{len(qid) + 20}")
-            for pos, r in enumerate(m.rows, 1):
-                text_of[naming.qualtrics_column(tag, pos)] = (b.instruction.get("en", "") + " - " + r.text.get("en", ""),
-                                           f"{qid[tag]}_{pos}")
-    for k, cf in enumerate((qn.consent, *qn.context), 1):
-        text_of[cf.id] = (cf.label.get("en", cf.id), f"QID{k}")
+    qid: dict[str, str] = {}
+    text_of: dict[str, tuple[str, str]] = {}
+    for k, ctx in enumerate(cb["context"], 1):
+        text_of[ctx["columns"]["qualtrics"]] = (ctx["label"].get("en", ctx["id"]), f"QID{k}")
+    instruction = {(con.id, s): bank.fill(con.instruction.get("en", ""), s, "en")
+                   for con in bank.constructs.values() for s in con.sectors}
+    for entry in (*cb["items"], cb["attention"]):
+        con = entry.get("construct", entry.get("block"))
+        for sector, col in entry["columns"]["qualtrics"].items():
+            tag, _, pos = col.rpartition("_")
+            qid.setdefault(tag, f"QID{len(qid) + 100}")
+            text = instruction.get((con, sector), "") + " - " + entry["text_by_sector"][sector].get("en", "")
+            text_of[col] = (text, f"{qid[tag]}_{pos}")
     for c in df.columns:
         if c in _QUALTRICS_TEXT:
             texts.append(_QUALTRICS_TEXT[c])
@@ -396,7 +398,8 @@ def _write_qualtrics(table: pd.DataFrame, bank: Bank, path: Path, *, previews: i
 
 
 def write_simulated(table: pd.DataFrame, path, fmt: str = "csv", *, bank: Bank | None = None,
-                    labels: str | None = None, groups: bool = False) -> Path:
+                    labels: str | None = None, groups: bool = False,
+                    codebook: dict | None = None) -> Path:
     """Write a canonical table (e.g. :func:`simulate` output) as ``fmt``, atomically.
 
     Parameters
@@ -414,6 +417,9 @@ def write_simulated(table: pd.DataFrame, path, fmt: str = "csv", *, bank: Bank |
         Kobo only: write choice labels in this language instead of XML values.
     groups : bool
         Kobo only: headers with group prefixes (``INS_m/INS_C1_m``).
+    codebook : dict, optional
+        Platform formats: the codebook of the form as fielded (built with ``--sector`` or
+        ``--seed``); the combined form in bank order by default.
 
     Returns
     -------
@@ -434,9 +440,10 @@ def write_simulated(table: pd.DataFrame, path, fmt: str = "csv", *, bank: Bank |
         "xlsx": lambda p: _write_xlsx(table, bank, p),
         "sav": lambda p: _write_sav(table, bank, p),
         "dta": lambda p: _write_dta(table, bank, p),
-        "kobo": lambda p: _write_kobo(table, bank, p, labels=labels, groups=groups),
-        "limesurvey": lambda p: _write_limesurvey(table, bank, p),
-        "redcap": lambda p: _write_redcap(table, bank, p),
-        "qualtrics": lambda p: _write_qualtrics(table, bank, p),
+        "kobo": lambda p: _write_kobo(table, bank, p, labels=labels, groups=groups,
+                                      codebook=codebook),
+        "limesurvey": lambda p: _write_limesurvey(table, bank, p, codebook=codebook),
+        "redcap": lambda p: _write_redcap(table, bank, p, codebook=codebook),
+        "qualtrics": lambda p: _write_qualtrics(table, bank, p, codebook=codebook),
     }
     return _atomic(Path(path), writers[fmt])
