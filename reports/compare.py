@@ -249,9 +249,8 @@ def _figures_for_index(pub: dict, result, infos: dict, row: pd.Series, lang: str
     latent = [c for c in infos if not infos[c]["strategy"]]
     strategies = [c for c in infos if infos[c]["strategy"]]
     heat_cols = latent + (strategies if comparable else [])
-    names = {c: f"{c}" for c in heat_cols}
     if not labels or not heat_cols:
-        return None, [], None
+        return [], [], None
     sup = pd.DataFrame(False, index=labels, columns=heat_cols)
     vals = pd.DataFrame(index=labels, columns=heat_cols, dtype=float)
     for g in labels:
@@ -264,13 +263,19 @@ def _figures_for_index(pub: dict, result, infos: dict, row: pd.Series, lang: str
             v = m.get("mean") if comparable else (m.get("n") or None)
             vals.at[g, c] = float(v) if v is not None else float("nan")
     title = t("cmp_heatmap", lang)
+    heats = []
     if comparable:
-        heat = F.heatmap(vals.rename(columns=names), title=title, desc=t("cmp_heatmap_means_caption", lang),
-                         suppressed_mask=sup.rename(columns=names), lang=lang, min_cell=min_cell)
+        # one heatmap per response scale, so colours mean the same thing within a figure
+        scales: dict[tuple, list[str]] = {}
+        for c in heat_cols:
+            scales.setdefault((infos[c]["lo"], infos[c]["hi"]), []).append(c)
+        for (lo, hi), cols in scales.items():
+            heats.append(F.heatmap(vals[cols], title=f"{title} ({lo}–{hi})", desc=t("cmp_heatmap_means_caption", lang),
+                                   suppressed_mask=sup[cols], lang=lang, min_cell=min_cell, vmin=lo, vmax=hi))
         heat_caption = t("cmp_heatmap_means_caption", lang)
     else:
-        heat = F.heatmap(vals.rename(columns=names), title=title, desc=t("cmp_heatmap_counts_caption", lang),
-                         suppressed_mask=sup.rename(columns=names), lang=lang, min_cell=min_cell, digits=0)
+        heats.append(F.heatmap(vals, title=title, desc=t("cmp_heatmap_counts_caption", lang),
+                               suppressed_mask=sup, lang=lang, min_cell=min_cell, digits=0))
         heat_caption = t("cmp_heatmap_counts_caption", lang)
     dots = []
     if comparable:
@@ -291,7 +296,7 @@ def _figures_for_index(pub: dict, result, infos: dict, row: pd.Series, lang: str
                                 lang=lang, xlim=xlim, reference=ref, xlabel=f"{info['name']} ({info['lo']}–{info['hi']})"
                                 if info["lo"] is not None else info["name"])
             dots.append({"id": c, "svg": svg, "caption": t("cmp_means_ci_caption", lang, construct=f"{c} ({info['name']})")})
-    return heat, dots, heat_caption
+    return heats, dots, heat_caption
 
 
 def _group_page_ctx(g: str, pub: dict, result, infos: dict, lang: str, min_cell: int) -> dict:
@@ -382,13 +387,12 @@ def build_comparison(result, *, min_cell: int = 5, lang: str = "en", meta: dict 
              if ((result.overall.get("means") or {}).get(c) or {}).get("n")
              or any(((d.get("means") or {}).get(c) or {}).get("n") for d in result.groups.values())}
     by_label = t(f"cmp_by_{result.by}", lang) if result.by in ("service_area", "municipality", "sector", "role") else result.by
-    heat, dots, heat_caption = _figures_for_index(pub, result, infos, row, lang, min_cell)
+    heats, dots, heat_caption = _figures_for_index(pub, result, infos, row, lang, min_cell)
     comparable = pub["means_comparable"]
     reason = _reason_text(result, lang)
     inst = (pub["meta"] or {}).get("instrument_version", "")
-    provenance = {"coprod": _version(), t("cmp_by_" + result.by, lang) if result.by in
-                  ("service_area", "municipality", "sector", "role") else "by": by_label,
-                  "min. n": min_cell, "instrument": inst}
+    provenance = {"coprod": _version(), t("cmp_grouping", lang): by_label, "min. n": min_cell,
+                  "instrument": inst}
     if (pub["meta"] or {}).get("input_file"):
         provenance["input"] = pub["meta"]["input_file"]
     groups_view = []
@@ -404,7 +408,7 @@ def build_comparison(result, *, min_cell: int = 5, lang: str = "en", meta: dict 
                   meta=t("cmp_no_free_text", lang))
     files["index.html"] = render(
         "compare_index.html.j2", lang=lang, title=t("cmp_title", lang, by=by_label), groups=groups_view,
-        heat=heat, heat_caption=heat_caption, dots=dots, infos=infos, latent=latent, strategies=strategies,
+        heats=heats, heat_caption=heat_caption, dots=dots, infos=infos, latent=latent, strategies=strategies,
         overall=pub["overall"], hide_total=hide_total, warnings=pub["warnings"],
         toc=[{"id": "groups", "title": t("cmp_overview", lang)},
              {"id": "overview", "title": t("cmp_heatmap", lang)},

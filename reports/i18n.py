@@ -224,6 +224,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "cmp_by_municipality": {"en": "municipality", "da": "kommune"},
     "cmp_by_sector": {"en": "sector", "da": "sektor"},
     "cmp_by_role": {"en": "role", "da": "rolle"},
+    "cmp_grouping": {"en": "Grouping", "da": "Gruppering"},
     "cmp_overview": {"en": "Groups", "da": "Grupper"},
     "cmp_respondents": {"en": "Respondents", "da": "Besvarelser"},
     "cmp_all_groups": {"en": "All groups", "da": "Alle grupper"},
