@@ -17,7 +17,7 @@ import pandas as pd
 from instrument.model import SECTORS, Bank
 
 from .models import LATENT, measurement_model, scale_items, structural_model
-from .pipeline import AnalysisResult, _hints, _Steps, package_versions
+from .pipeline import AnalysisResult, _hints, _Steps, package_versions, sem_section
 
 __all__ = ["analyze_instrument", "analyze_instrument_file", "reverse_keyed", "DEFAULT_BOOTSTRAP"]
 
@@ -133,7 +133,7 @@ def _sem(df: pd.DataFrame, model: str, *, bootstrap: int, seed: int, progress: P
 
     res = fit_sem(df, model, group=group, group_equal=group_equal, bootstrap=bootstrap, seed=seed,
                   n_jobs=min(2, os.cpu_count() or 1), progress=progress)
-    d = res.to_dict()
+    d = sem_section(res)
     d["model"] = model
     return d
 

@@ -275,7 +275,25 @@ def _sem(df: pd.DataFrame, spec: AnalysisSpec, missing: str, progress: Progress 
 
     res = fit_sem(df, spec.sem, missing=missing, bootstrap=spec.bootstrap, seed=spec.seed,
                   n_jobs=min(2, os.cpu_count() or 1), progress=progress)
-    return res.to_dict()
+    return sem_section(res)
+
+
+def sem_section(res) -> dict:
+    """``res.to_dict()`` with lavaan's ``se = "bootstrap"`` reporting of defined parameters.
+
+    ``sem.defined[].se`` stays the delta-method SE; ``ci_lower``/``ci_upper`` are the bootstrap
+    percentile CI when draws were made (lavaan's ``boot.ci.type = "perc"``), the delta-method
+    Wald CI otherwise; ``ci_method`` says which, and the Wald CI is kept as ``wald_ci_*``.
+    """
+    d = res.to_dict()
+    for row in d.get("defined", []):
+        row["wald_ci_lower"], row["wald_ci_upper"] = row.get("ci_lower"), row.get("ci_upper")
+        if row.get("boot_ci_lower") is not None and row.get("boot_ci_upper") is not None:
+            row["ci_lower"], row["ci_upper"] = row["boot_ci_lower"], row["boot_ci_upper"]
+            row["ci_method"] = "bootstrap percentile"
+        else:
+            row["ci_method"] = "delta method (Wald)"
+    return d
 
 
 def _ordinal(df: pd.DataFrame, spec: AnalysisSpec) -> dict:
