@@ -395,6 +395,7 @@ def build_comparison(result, *, min_cell: int = 5, lang: str = "en", meta: dict 
                   "instrument": inst}
     if (pub["meta"] or {}).get("input_file"):
         provenance["input"] = pub["meta"]["input_file"]
+    provenance = {k: v for k, v in provenance.items() if v not in ("", None)}
     groups_view = []
     latent = [c for c in infos if not infos[c]["strategy"]]
     strategies = [c for c in infos if infos[c]["strategy"]]
