@@ -108,8 +108,25 @@ def _masks(result, min_cell: int) -> tuple[pd.Series, pd.DataFrame, bool]:
     valid = pd.DataFrame({c: [int(((result.groups[g].get("means") or {}).get(c) or {}).get("n") or 0)
                               for g in labels] for c in constructs}, index=labels, dtype="int64")
     cells = suppress_columns(valid, min_cell) if constructs else valid.astype(bool)
-    cells = cells.apply(lambda col: col | row)
+    cells = cells.apply(lambda col: _close_column(col | row, valid[col.name], min_cell))
     return row, cells, hide_total
+
+
+def _close_column(mask: pd.Series, n: pd.Series, min_cell: int) -> pd.Series:
+    """Extend a column's hidden cells until their valid n cannot be recovered from the total.
+
+    The group mask and the per-construct mask are each safe alone; their union, counted in a
+    construct's valid n (which missing answers make smaller than the group n), must be too.
+    """
+    mask = mask.copy()
+    while True:
+        hidden = n[mask & (n > 0)]
+        if hidden.empty or not (len(hidden) == 1 or hidden.sum() < min_cell):
+            return mask
+        rest = n[~mask & (n > 0)]
+        if rest.empty:
+            return mask
+        mask[rest.sort_values(kind="stable").index[0]] = True
 
 
 def _constructs(result) -> list[str]:

@@ -341,3 +341,16 @@ def test_pages_render_clean(study, tmp_path):
         assert rep.console_errors == ()
         assert rep.network_requests == ()
         assert rep.page_size[1] > 300
+
+
+def test_cell_suppression_counts_valid_answers(tmp_path):
+    # Lille (3) and Ærø (40) are hidden as groups; in COM, Ærø has only 1 valid answer, so the
+    # hidden COM answers (3 + 1) could be recovered from the total: a further group is hidden there
+    r = _result()
+    r.groups["Ærø"]["means"]["COM"]["n"] = 1
+    from reports.compare import published_results
+
+    res = published_results(r, min_cell=5)
+    assert res["groups"]["Odense"]["means"]["COM"] == {"suppressed": True}
+    assert "mean" in res["groups"]["Odense"]["means"]["INS"]
+    assert "mean" in res["groups"]["Aarhus"]["means"]["COM"]
