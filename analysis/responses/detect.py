@@ -112,9 +112,13 @@ def looks_double_encoded(text: str) -> str | None:
     m = _MOJIBAKE.search(text)
     if m is None:
         return None
-    start = max(0, m.start() - 12)
-    line = text[start:m.end() + 12].splitlines()
-    return max(line, key=len) if line else m.group(0)
+    stops = ',;\t|"\r\n'
+    a, b = m.start(), m.end()
+    while a > 0 and text[a - 1] not in stops and m.start() - a < 40:
+        a -= 1
+    while b < len(text) and text[b] not in stops and b - m.end() < 40:
+        b += 1
+    return text[a:b]
 
 
 @dataclass(frozen=True, slots=True)

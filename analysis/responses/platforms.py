@@ -31,7 +31,7 @@ __all__ = ["Field", "Platform", "PLATFORMS", "platform_for", "all_platforms", "d
 
 PLATFORMS = ("canonical", "kobo", "limesurvey", "redcap", "qualtrics")
 
-LABELS = {"canonical": "canonical table", "kobo": "KoboToolbox/ODK (XLSForm)",
+LABELS = {"canonical": "canonical-table", "kobo": "KoboToolbox/ODK",
           "limesurvey": "LimeSurvey", "redcap": "REDCap", "qualtrics": "Qualtrics"}
 
 KOBO_SYSTEM = frozenset({

@@ -89,8 +89,8 @@ def _classify_columns(raw: RawTable, plat: Platform, c: _Collector, bank_id: str
             special.setdefault("sys:" + name, j)
             special.setdefault("sys:" + key, j)
         else:
-            c.add("unknown_column", f"unknown column: not a question of {bank_id} in a "
-                  f"{plat.label} export", column=name)
+            c.add("unknown_column", f"unknown column (not a column of instrument {bank_id} in a "
+                  f"{plat.label} file)", column=name)
     if raw.header_texts is not None:
         fields = _match_row_texts(raw, plat, fields, c)
     present = {f.column for _, f in fields}
@@ -174,19 +174,26 @@ def _summary_rows(frame: pd.DataFrame, cols: list[int]) -> np.ndarray:
     return mask
 
 
-def _last_row_is_totals(frame: pd.DataFrame, field_js: list[int], id_j: int | None,
-                        blank: np.ndarray) -> int | None:
-    """The last non-blank row, when its id is empty and its answers are sums, not codes."""
-    nonblank = np.flatnonzero(~blank)
-    if not len(nonblank) or not field_js:
+def _last_row_is_totals(frame: pd.DataFrame, fields: list[tuple[int, Field]], id_j: int | None,
+                        skip: np.ndarray) -> int | None:
+    """The last row, when its id is empty and most of its numbers are not answer codes (sums)."""
+    rest = np.flatnonzero(~skip)
+    if not len(rest) or not fields:
         return None
-    r = int(nonblank[-1])
+    r = int(rest[-1])
     if id_j is not None and pd.notna(frame.iat[r, id_j]) and str(frame.iat[r, id_j]).strip():
         return None
-    vals = pd.to_numeric(frame.iloc[r, field_js], errors="coerce").dropna()
-    if len(vals) >= 3 and ((vals > 99) | (vals != np.floor(vals))).mean() >= 0.5:
-        return r
-    return None
+    n_num = n_bad = 0
+    for j, f in fields:
+        if f.codebook.kind != "scale":
+            continue
+        x = pd.to_numeric(pd.Series([frame.iat[r, j]]), errors="coerce").iloc[0]
+        if pd.isna(x):
+            continue
+        n_num += 1
+        codes = {float(k) for k in f.codebook.codes if k.lstrip("-").isdigit()}
+        n_bad += float(x) not in codes
+    return r if n_num >= 3 and n_bad >= n_num / 2 else None
 
 
 def _duration(plat: Platform, frame: pd.DataFrame, special: dict[str, int]) -> np.ndarray | None:
@@ -248,14 +255,16 @@ def _drop_rows(raw: RawTable, plat: Platform, bank: Bank, c: _Collector, frame: 
         summary = np.zeros(n, dtype=bool)
         if len(rest):
             summary[rest] = _summary_rows(frame.iloc[rest], [x for x in (id_j, 0) if x is not None])
-            last = _last_row_is_totals(frame, [j for j, _ in fields], id_j, drop | summary)
+            last = _last_row_is_totals(frame, fields, id_j, drop | summary)
             if last is not None:
                 summary[last] = True
         for r in np.flatnonzero(summary):
             first = next((str(v) for v in frame.iloc[r].tolist() if pd.notna(v) and str(v).strip()), "")
-            c.add("summary_row", "this looks like a totals row"
-                  + (f" ({first[:30]!r})" if first else "") + ", not a respondent; it was left out "
-                  "(delete it from the file)", row=int(raw.rows[r]))
+            has_id = id_j is not None and pd.notna(frame.iat[r, id_j]) and str(frame.iat[r, id_j]).strip()
+            why = (f" ({first[:30]!r})" if has_id or id_j is None else
+                   f" (no respondent id, and {_fmt(first)} is not an answer code)" if first else "")
+            c.add("summary_row", "this looks like a totals row" + why + ", not a respondent; it "
+                  "was left out (delete it from the file)", row=int(raw.rows[r]))
         if summary.any():
             dropped["summary"] = int(summary.sum())
             drop |= summary
@@ -407,7 +416,8 @@ def to_canonical(raw: RawTable, plat: Platform, bank: Bank) -> ResponseData:
 
     version = _check_version(c, raw, frame, special, bank)
     order = {name: k for k, name in enumerate(raw.header)}
-    key = (lambda p: (p.row is not None, p.row or 0, order.get(p.column or "", -1)))
+    key = (lambda p: (p.row is not None, p.row or 0,
+                      -1 if p.column is None else order.get(p.column, len(order))))
     source = {
         "file": raw.file, "sha256": raw.sha256, "platform": plat.name, "container": raw.container,
         "encoding": raw.encoding, "delimiter": raw.delimiter, "header_row": raw.header_row,

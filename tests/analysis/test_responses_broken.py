@@ -1,0 +1,351 @@
+"""Broken response files, each with the message the user gets, and the validation rules.
+
+The files are generated in ``tmp_path`` from a small simulated study written as the canonical
+CSV (or a platform export) and then damaged the way real files get damaged.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import pandas as pd
+import pytest
+
+from analysis.errors import ResponseDataError, UnreadableFileError
+from analysis.responses import (RULES, read_responses, simulate, validate_responses,
+                                write_simulated)
+from instrument.bank import load_bank
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return load_bank()
+
+
+@pytest.fixture(scope="module")
+def table(bank):
+    t = simulate(12, seed=5, bank=bank)
+    t.loc[:3, "municipality"] = ["Høje-Taastrup", "Ærø", "Næstved", "Tårnby"]
+    return t
+
+
+@pytest.fixture()
+def base(table, bank, tmp_path):
+    """The canonical CSV as text, its header cells and its lines."""
+    text = write_simulated(table, tmp_path / "base.csv", "csv", bank=bank).read_text("utf-8")
+    return text
+
+
+def header(text: str) -> list[str]:
+    return text.splitlines()[0].split(",")
+
+
+def set_cell(text: str, row: int, column: str, value: str) -> str:
+    """``row`` as the user sees it (header = row 1)."""
+    lines = text.splitlines(keepends=True)
+    cells = lines[row - 1].rstrip("\n").split(",")
+    cells[header(text).index(column)] = value
+    lines[row - 1] = ",".join(cells) + "\n"
+    return "".join(lines)
+
+
+def write(tmp_path, name: str, content) -> os.PathLike:
+    p = tmp_path / name
+    p.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return p
+
+
+def texts(report) -> list[str]:
+    return [str(p) for p in report.problems]
+
+
+def warnings(report) -> list[str]:
+    return [str(p) for p in report.warnings]
+
+
+# ------------------------------------------------------------------ file-level damage
+def test_semicolons(base, bank, tmp_path):
+    p = write(tmp_path, "responses.csv", base.replace(",", ";"))
+    data = read_responses(p, bank=bank)
+    assert data.source["delimiter"] == ";" and data.n == 12
+
+
+def test_tabs(base, bank, tmp_path):
+    data = read_responses(write(tmp_path, "responses.tsv", base.replace(",", "\t")), bank=bank)
+    assert data.source["delimiter"] == "\t" and data.n == 12
+
+
+def test_utf8_bom(base, bank, tmp_path):
+    data = read_responses(write(tmp_path, "responses.csv", b"\xef\xbb\xbf" + base.encode()), bank=bank)
+    assert data.source["encoding"] == "utf-8-sig"
+    assert data.table["respondent_id"].iloc[0] == "1"
+
+
+def test_windows_1252_detected_not_assumed(base, bank, tmp_path):
+    p = write(tmp_path, "responses.csv", base.encode("cp1252"))
+    report = validate_responses(p, bank=bank)
+    assert report.exit_code == 0
+    assert warnings(report) == ["responses.csv: the file is not UTF-8; read it as Windows-1252 "
+                                "(Æ, å, æ, ø found)"]
+    data = read_responses(p, bank=bank)
+    assert data.source["encoding"] == "cp1252"
+    assert data.table["municipality"].tolist()[:4] == ["Høje-Taastrup", "Ærø", "Næstved", "Tårnby"]
+
+
+def test_utf16(base, bank, tmp_path):
+    data = read_responses(write(tmp_path, "responses.csv", base.encode("utf-16")), bank=bank)
+    assert data.source["encoding"] == "utf-16"
+    assert data.table["municipality"].iloc[0] == "Høje-Taastrup"
+
+
+def test_converted_twice(base, bank, tmp_path):
+    garbled = base.encode("utf-8").decode("cp1252").encode("utf-8")
+    report = validate_responses(write(tmp_path, "responses.csv", garbled), bank=bank)
+    assert report.exit_code == 1
+    assert texts(report) == ["responses.csv: the text looks converted to UTF-8 twice "
+                             "('HÃ¸je-Taastrup' should read 'Høje-Taastrup'); export the file "
+                             "again as UTF-8 without converting it"]
+
+
+def test_title_row_above_header(base, bank, tmp_path):
+    text = "Coproduction survey, export 3 March 2025\n" + set_cell(base, 2, "COM_C3", "9")
+    report = validate_responses(write(tmp_path, "responses.csv", text), bank=bank)
+    assert warnings(report) == ["responses.csv: the header is on row 2; row 1 above it "
+                                "('Coproduction survey') was skipped"]
+    # rows are counted as the user sees them: the first respondent is now on row 3
+    assert texts(report) == ["responses.csv, row 3, column COM_C3: value 9 is outside 1..7 "
+                             "(or 99 = don't know)"]
+
+
+def test_totals_row_at_the_bottom(base, bank, tmp_path):
+    cells = ["Total"] + [""] * (len(header(base)) - 1)
+    for k, name in enumerate(header(base)):
+        if name.startswith("INS_"):
+            cells[k] = "57"
+    report = validate_responses(write(tmp_path, "responses.csv", base + ",".join(cells) + "\n"),
+                                bank=bank)
+    assert texts(report) == ["responses.csv, row 14: this looks like a totals row ('Total'), not a "
+                             "respondent; it was left out (delete it from the file)"]
+    assert report.counts["n_respondents"] == 12 and report.source["dropped"] == {"summary": 1}
+
+
+def test_totals_row_without_label(base, bank, tmp_path):
+    cells = [""] * len(header(base))
+    for k, name in enumerate(header(base)):
+        if name.startswith("COM_"):
+            cells[k] = "61"
+    report = validate_responses(write(tmp_path, "responses.csv", base + ",".join(cells) + "\n"),
+                                bank=bank)
+    assert [p.rule for p in report.problems] == ["summary_row"]
+    assert "no respondent id, and 61 is not an answer code" in texts(report)[0]
+
+
+def test_codes_mixed_with_labels(base, bank, tmp_path):
+    text = set_cell(set_cell(set_cell(base, 2, "INS_C1", "Strongly agree"), 3, "INS_C1", "Helt enig"),
+                    4, "INS_C1", " uenig ")
+    p = write(tmp_path, "responses.csv", text)
+    report = validate_responses(p, bank=bank)
+    assert report.exit_code == 0
+    assert warnings(report) == ["responses.csv, column INS_C1: the column mixes codes and labels; "
+                                "3 label(s) were read as their codes"]
+    assert read_responses(p, bank=bank).table["INS_C1"].tolist()[:3] == [7, 7, 2]
+    report = validate_responses(write(tmp_path, "r2.csv", set_cell(text, 5, "INS_C1", "Meget enig")),
+                                bank=bank)
+    assert texts(report) == ["r2.csv, row 5, column INS_C1: unknown label 'Meget enig' (expected "
+                             "1..7 (or 99 = don't know), or a label of the scale such as "
+                             "'Strongly agree' / 'Helt enig')"]
+
+
+def test_dont_know_label_and_code(base, bank, tmp_path):
+    text = set_cell(set_cell(base, 2, "INS_C1", "Ved ikke / ikke relevant"), 3, "INS_C1", "99")
+    data = read_responses(write(tmp_path, "responses.csv", text), bank=bank)
+    assert data.table["INS_C1"].iloc[:2].isna().all()
+    assert data.dont_know["INS_C1"].iloc[:2].all()
+
+
+def test_duplicated_ids(base, bank, tmp_path):
+    text = set_cell(set_cell(base, 4, "respondent_id", "1"), 9, "respondent_id", "1")
+    report = validate_responses(write(tmp_path, "responses.csv", text), bank=bank)
+    assert texts(report) == [
+        "responses.csv, row 4, column respondent_id: respondent id '1' is also on row 2",
+        "responses.csv, row 9, column respondent_id: respondent id '1' is also on row 2"]
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n  \r\n", b"\xef\xbb\xbf"])
+def test_empty_file(content, bank, tmp_path):
+    report = validate_responses(write(tmp_path, "responses.csv", content), bank=bank)
+    assert report.exit_code == 2
+    assert texts(report) == ["responses.csv: the file is empty"]
+    with pytest.raises(UnreadableFileError, match="the file is empty"):
+        read_responses(tmp_path / "responses.csv", bank=bank)
+
+
+def test_header_only(base, bank, tmp_path):
+    report = validate_responses(write(tmp_path, "responses.csv", base.splitlines()[0] + "\n"), bank=bank)
+    assert report.exit_code == 1
+    assert texts(report) == ["responses.csv: no respondents: the file has a header but no data rows"]
+
+
+def test_unreadable_files(bank, tmp_path):
+    cases = {
+        "binary.csv": (bytes(range(256)) * 8, "this is not a text file"),
+        "foreign.csv": ("name,age\nAnna,41\n", "none of the columns belongs to instrument"),
+        "old.xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "old Excel .xls workbook"),
+        "fake.sav": ("respondent_id\n1\n", "not a valid SPSS file"),
+    }
+    for name, (content, message) in cases.items():
+        report = validate_responses(write(tmp_path, name, content), bank=bank)
+        assert report.exit_code == 2, name
+        assert message in texts(report)[0], name
+    report = validate_responses(tmp_path / "missing.csv", bank=bank)
+    assert (report.exit_code, texts(report)) == (2, ["missing.csv: no such file"])
+
+
+def test_kobo_label_headers_hint(table, bank, tmp_path):
+    p = write_simulated(table, tmp_path / "k.csv", "kobo", bank=bank)
+    df = pd.read_csv(p, sep=";", dtype=str)
+    df.columns = [c if c.startswith("_") else f"Question {k}" for k, c in enumerate(df.columns)]
+    df.to_csv(tmp_path / "labels.csv", sep=";", index=False)
+    report = validate_responses(tmp_path / "labels.csv", bank=bank)
+    assert report.exit_code == 2
+    assert "export from KoboToolbox with 'XML values and headers'" in texts(report)[0]
+
+
+# ------------------------------------------------------------------ validation rules
+def test_every_problem_is_listed_in_house_style(base, bank, tmp_path):
+    text = set_cell(base, 2, "COM_C3", "9")
+    text = set_cell(text, 3, "INS_C2", "4.5")
+    text = set_cell(text, 4, "service_area", "elderly")
+    text = set_cell(text, 6, "sector", "")
+    text = set_cell(text, 7, "years_coproduction", "75")
+    p = write(tmp_path, "responses.csv", text)
+    before = (hashlib.sha256(p.read_bytes()).hexdigest(), os.stat(p).st_mtime_ns)
+    report = validate_responses(p, bank=bank)
+    assert report.exit_code == 1
+    assert texts(report) == [
+        "responses.csv, row 2, column COM_C3: value 9 is outside 1..7 (or 99 = don't know)",
+        "responses.csv, row 3, column INS_C2: value 4.5 is not a whole number (expected 1..7 (or "
+        "99 = don't know))",
+        "responses.csv, row 4, column service_area: 'elderly' is not a choice of service_area "
+        "(expected one of elderly_care, integration, other)",
+        "responses.csv, row 6, column sector: sector is missing, so the answers to sector-specific "
+        "questions cannot be assigned",
+        "responses.csv, row 7, column years_coproduction: value 75 is outside 0..60",
+    ]
+    first = report.problems[0]
+    assert (first.file, first.row, first.column, first.value, first.rule) == (
+        "responses.csv", 2, "COM_C3", "9", "out_of_range")
+    # the input file is never modified
+    assert (hashlib.sha256(p.read_bytes()).hexdigest(), os.stat(p).st_mtime_ns) == before
+    d = json.loads(json.dumps(report.to_dict()))
+    assert d["exit_code"] == 1 and d["n_problems"] == 5
+    assert d["problems"][0] == {"file": "responses.csv", "row": 2, "column": "COM_C3", "value": "9",
+                                "rule": "out_of_range", "severity": "error",
+                                "message": "value 9 is outside 1..7 (or 99 = don't know)",
+                                "text": texts(report)[0]}
+    assert set(d["by_rule"]) <= set(RULES) and d["rules"]["out_of_range"] == RULES["out_of_range"]
+    # strict reading raises with every problem; lenient reading keeps the data
+    with pytest.raises(ResponseDataError) as exc:
+        read_responses(p, bank=bank)
+    assert len(exc.value.problems) == 5
+    data = read_responses(p, bank=bank, strict=False)
+    assert pd.isna(data.table["COM_C3"].iloc[0]) and len(data.problems) == 5
+
+
+def test_items_of_the_other_sector(table, bank, tmp_path):
+    t = table.copy()
+    vol = t.index[t["sector"] == "voluntary"][0]
+    mun = t.index[t["sector"] == "municipal"][0]
+    t.loc[vol, "INS_M1"] = 5  # a municipal facet item answered by a volunteer
+    t.loc[mun, "role"] = "frontline_volunteer"
+    p = write_simulated(t, tmp_path / "responses.csv", "csv", bank=bank)
+    report = validate_responses(p, bank=bank)
+    assert f"responses.csv, row {vol + 2}, column INS_M1: value 5 answered, but INS_M1 is asked of " \
+           "municipal respondents only (this respondent is voluntary)" in texts(report)
+    assert f"responses.csv, row {mun + 2}, column role: 'frontline_volunteer' is not offered to " \
+           "municipal respondents (choices for municipal: manager, frontline_employee, " \
+           "volunteer_coordinator)" in texts(report)
+
+
+def test_other_sector_field_in_a_platform_export(table, bank, tmp_path):
+    p = write_simulated(table, tmp_path / "kobo.csv", "kobo", bank=bank)
+    df = pd.read_csv(p, sep=";", dtype=str, keep_default_na=False)
+    k = df.index[df["sector"] == "municipal"][0]
+    df.loc[k, "INS_C1_v"] = "6"
+    df.to_csv(p, sep=";", index=False)
+    report = validate_responses(p, bank=bank)
+    assert texts(report) == [f"kobo.csv, row {k + 2}, column INS_C1_v: value 6 answered, but "
+                             "INS_C1_v is asked of voluntary respondents only (this respondent is "
+                             "municipal)"]
+
+
+def test_unknown_and_missing_columns(base, bank, tmp_path):
+    lines = base.splitlines(keepends=True)
+    h = header(base)
+    j = h.index("INS_C2")
+    out = []
+    for k, line in enumerate(lines):
+        cells = line.rstrip("\n").split(",")
+        del cells[j]
+        cells.insert(1, "Q99" if k == 0 else "x")
+        out.append(",".join(cells) + "\n")
+    report = validate_responses(write(tmp_path, "responses.csv", "".join(out)), bank=bank)
+    assert texts(report) == [
+        "responses.csv, column Q99: unknown column (not a column of instrument coprod-ambivalence "
+        "in a canonical-table file)",
+        "responses.csv, column INS_C2: column INS_C2 (INS_C2) is missing"]
+
+
+def test_duplicated_column(base, bank, tmp_path):
+    lines = [line.rstrip("\n") + "," + line.split(",")[1] + "\n" for line in base.splitlines()]
+    lines[0] = lines[0].rstrip("\n").rsplit(",", 1)[0] + ",sector\n"
+    report = validate_responses(write(tmp_path, "responses.csv", "".join(lines)), bank=bank)
+    assert [p.rule for p in report.problems] == ["duplicate_column"]
+
+
+def test_different_instrument_version(base, bank, tmp_path):
+    report = validate_responses(write(tmp_path, "old.csv", base.replace(bank.version, "0.9+abc")),
+                                bank=bank)
+    assert texts(report) == [f"old.csv, column instrument_version: the file was collected with "
+                             f"instrument version 0.9+abc, but the item bank is version "
+                             f"{bank.version}; check that items and codes still match"]
+    report = validate_responses(write(tmp_path, "edited.csv", base.replace(
+        bank.version, bank.base_version + "+0000")), bank=bank)
+    assert report.exit_code == 0 and [w.rule for w in report.warnings] == ["version_mismatch"]
+
+
+def test_qualtrics_previews_and_consent(table, bank, tmp_path):
+    t = table.copy()
+    p = write_simulated(t, tmp_path / "q.csv", "qualtrics", bank=bank)
+    df = pd.read_csv(p, encoding="utf-8-sig", dtype=str, keep_default_na=False, header=None)
+    consent_col = list(df.iloc[0]).index("consent")
+    df.iloc[5, consent_col] = "2"  # "no" (second choice)
+    df.to_csv(p, header=False, index=False, encoding="utf-8-sig")
+    data = read_responses(p, bank=bank)
+    assert data.n == 11 and data.source["dropped"] == {"preview": 2, "no_consent": 1}
+    assert sorted(w.message for w in data.warnings) == [
+        "1 respondent(s) who did not consent were left out",
+        "2 preview response(s) (Status column) were left out"]
+
+
+def test_blank_rows_are_skipped_but_counted(base, bank, tmp_path):
+    lines = base.splitlines(keepends=True)
+    text = "".join(lines[:4] + ["\n", "," * (len(header(base)) - 1) + "\n"] + lines[4:])
+    text = set_cell(text, 8, "COM_C1", "0")
+    report = validate_responses(write(tmp_path, "responses.csv", text), bank=bank)
+    assert report.source["dropped"] == {"blank": 2}
+    assert texts(report) == ["responses.csv, row 8, column COM_C1: value 0 is outside 1..7 "
+                             "(or 99 = don't know)"]
+
+
+def test_report_counts_and_summary(table, bank, tmp_path):
+    p = write_simulated(table, tmp_path / "responses.csv", "csv", bank=bank)
+    report = validate_responses(p, bank=bank)
+    assert report.exit_code == 0 and report.ok
+    assert report.summary().startswith("responses.csv: 12 respondent(s), canonical export, no problems")
+    c = report.counts
+    assert c["n_respondents"] == 12 and set(c["flags"]) == {
+        "straightlining", "attention_failed", "speeding", "missingness", "flagged"}
+    assert c["dont_know"] == sum(c["dont_know_by_column"].values())
+    assert report.to_frame().empty
