@@ -261,7 +261,7 @@ def _reason_text(result, lang: str) -> str:
 def _figures_for_index(pub: dict, result, infos: dict, row: pd.Series, lang: str, min_cell: int):
     from . import figures as F
 
-    labels = list(result.groups)
+    labels = sorted(result.groups, key=lambda g: (str(g).casefold(), str(g)))
     comparable = pub["means_comparable"]
     latent = [c for c in infos if not infos[c]["strategy"]]
     strategies = [c for c in infos if infos[c]["strategy"]]
@@ -397,7 +397,7 @@ def build_comparison(result, *, min_cell: int = 5, lang: str = "en", meta: dict 
         raise ValueError(f"min_cell must be a positive integer, got {min_cell!r}")
     pub = published_results(result, min_cell=min_cell, meta=meta)
     row, _cells, hide_total = _masks(result, min_cell)
-    labels = list(result.groups)
+    labels = sorted(result.groups, key=lambda g: (str(g).casefold(), str(g)))  # display order
     slugs = group_slugs(labels)
     # constructs nobody answered in any group (e.g. sector-specific items) are left out
     infos = {c: _construct_info(c, lang) for c in _constructs(result)

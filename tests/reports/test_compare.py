@@ -55,7 +55,8 @@ def _html(path):
 
 
 def _page_of(out, label):
-    return out / f"group-{group_slugs(list(json.loads(_html(out / 'results.json'))['groups']))[label]}.html"
+    labels = sorted(json.loads(_html(out / "results.json"))["groups"], key=lambda g: (g.casefold(), g))
+    return out / f"group-{group_slugs(labels)[label]}.html"
 
 
 class _Rows(HTMLParser):
