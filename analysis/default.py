@@ -126,13 +126,13 @@ def _invariance(df: pd.DataFrame, model: str, group: str) -> dict:
 
 
 def _sem(df: pd.DataFrame, model: str, *, bootstrap: int, seed: int, progress: Progress | None,
-         group: str | None = None, group_equal: tuple[str, ...] = ()) -> dict:
+         group: str | None = None, group_equal: tuple[str, ...] = (), n_jobs: int | None = None) -> dict:
     import os
 
     from .sem import fit_sem
 
     res = fit_sem(df, model, group=group, group_equal=group_equal, bootstrap=bootstrap, seed=seed,
-                  n_jobs=min(2, os.cpu_count() or 1), progress=progress)
+                  n_jobs=min(2, os.cpu_count() or 1) if n_jobs is None else n_jobs, progress=progress)
     d = sem_section(res)
     d["model"] = model
     return d
@@ -262,7 +262,8 @@ def _strategy_use(scores: pd.DataFrame, df: pd.DataFrame, bank: Bank) -> dict:
 def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = False,
                        bootstrap: int = DEFAULT_BOOTSTRAP, seed: int = 2021,
                        progress: Progress | None = None, meta: dict | None = None,
-                       invariance_by: tuple[str, ...] = ("sector", "service_area")) -> AnalysisResult:
+                       invariance_by: tuple[str, ...] = ("sector", "service_area"),
+                       n_jobs: int | None = None) -> AnalysisResult:
     """Analyse responses to the coprod instrument.
 
     Parameters
@@ -275,6 +276,8 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
         Keep respondents flagged by the data-quality checks (excluded by default).
     bootstrap, seed : int
         Bootstrap draws for the indirect effects, and the seed of every random step.
+    n_jobs : int, optional
+        Worker processes for the bootstrap (default: up to 2); the results do not depend on it.
 
     Returns
     -------
@@ -322,7 +325,7 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
     sections["invariance_by"] = inv
     sem_model = structural_model(bank, None)
     sections["sem"] = steps.run("sem", lambda: _sem(df, sem_model, bootstrap=bootstrap, seed=seed,
-                                                    progress=progress)) or {}
+                                                    progress=progress, n_jobs=n_jobs)) or {}
     metric = (inv.get("sector") or {}).get("decision") in ("metric", "scalar", "partial_scalar")
     sections["sem_by_sector"] = steps.run("sem[by sector]", lambda: _sem(
         df, sem_model, bootstrap=0, seed=seed, progress=None, group="sector",

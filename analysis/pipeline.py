@@ -337,25 +337,30 @@ def _read_plain(path: Path) -> pd.DataFrame:
 
 
 def analyze_file(path: Path, *, spec: Path | AnalysisSpec | None = None, out: Path,
-                 keep_flagged: bool = False, progress: Progress | None = None) -> RunOutput:
+                 keep_flagged: bool = False, progress: Progress | None = None,
+                 bootstrap: int | None = None, seed: int | None = None) -> RunOutput:
     """Analyse a response file and write ``out/results.json``.
 
     With a spec the file is read as a plain table; without one it is read as a response export
     of the coprod instrument (platform detected, validated, scored) and the default analysis of
-    the instrument is run.
+    the instrument is run. ``bootstrap`` and ``seed`` (instrument mode) override the default
+    analysis' bootstrap draws and seed; ``None`` keeps the defaults.
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(2, "no such file", str(path))
     meta = {"input_file": path.name, "input_sha256": sha256_of(path)}
     if spec is not None:
+        if bootstrap is not None or seed is not None:
+            raise ValueError("bootstrap and seed are set in the spec, not as arguments, in spec mode")
         spec_obj = spec if isinstance(spec, AnalysisSpec) else load_spec(spec)
         data = _read_plain(path)
         result = analyze(data, spec_obj, progress=progress, meta=meta)
     else:
         from .default import analyze_instrument_file
 
-        result = analyze_instrument_file(path, keep_flagged=keep_flagged, progress=progress, meta=meta)
+        kw = {k: v for k, v in (("bootstrap", bootstrap), ("seed", seed)) if v is not None}
+        result = analyze_instrument_file(path, keep_flagged=keep_flagged, progress=progress, meta=meta, **kw)
     out = Path(out)
     files = [out / "results.json"]
     _write_atomic(files[0], json.dumps(result.to_dict(), ensure_ascii=False, indent=1))

@@ -108,9 +108,13 @@ def cmd_simulate(args) -> int:
 def cmd_analyze(args) -> int:
     from analysis.pipeline import analyze_file
 
+    if args.spec and (args.bootstrap is not None or args.seed is not None):
+        print("error: --bootstrap and --seed are for the default analysis; with --spec set "
+              "bootstrap and seed in the spec", file=sys.stderr)
+        return 2
     out = analyze_file(Path(args.data), spec=Path(args.spec) if args.spec else None,
                        out=Path(args.out), keep_flagged=args.keep_flagged,
-                       progress=_progress(args, "bootstrap"))
+                       progress=_progress(args, "bootstrap"), bootstrap=args.bootstrap, seed=args.seed)
     files = list(out.files)
     if not args.no_report:
         from reports.study import write_study_report
@@ -222,6 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--keep-flagged", action="store_true",
                    help="keep respondents flagged by the data-quality checks")
     a.add_argument("--no-report", action="store_true", help="write results.json only")
+    a.add_argument("--bootstrap", type=_nonneg_int, default=None, metavar="N",
+                   help="bootstrap draws for the indirect effects (default analysis only; default 500)")
+    a.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="seed of every random step (default analysis only; default 2021)")
     common(a, bank=False)
     a.set_defaults(func=cmd_analyze)
 
@@ -238,6 +246,16 @@ def build_parser() -> argparse.ArgumentParser:
     common(cp, bank=False)
     cp.set_defaults(func=cmd_compare)
     return p
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
 
 
 def _version() -> str:
