@@ -12,7 +12,6 @@ import json
 import re
 from html.parser import HTMLParser
 
-import pandas as pd
 import pytest
 
 import analysis.compare as acompare
