@@ -562,9 +562,12 @@ class ValidationReport:
     def summary(self) -> str:
         if self.unreadable:
             return f"{self.file}: cannot be read"
+        from .platforms import LABELS
+
         n = self.counts.get("n_respondents", 0)
         plat = self.source.get("platform", "?")
-        head = f"{self.file}: {n} respondent(s), {plat} export"
+        kind = "canonical table" if plat == "canonical" else f"{LABELS.get(plat, plat)} export"
+        head = f"{self.file}: {n} respondent(s), {kind}"
         if not self.problems:
             return head + ", no problems" + (f" ({len(self.warnings)} warning(s))" if self.warnings else "")
         rules = ", ".join(f"{k} {v}" for k, v in sorted(self.by_rule().items()))

@@ -343,7 +343,7 @@ def test_report_counts_and_summary(table, bank, tmp_path):
     p = write_simulated(table, tmp_path / "responses.csv", "csv", bank=bank)
     report = validate_responses(p, bank=bank)
     assert report.exit_code == 0 and report.ok
-    assert report.summary().startswith("responses.csv: 12 respondent(s), canonical export, no problems")
+    assert report.summary().startswith("responses.csv: 12 respondent(s), canonical table, no problems")
     c = report.counts
     assert c["n_respondents"] == 12 and set(c["flags"]) == {
         "straightlining", "attention_failed", "speeding", "missingness", "flagged"}
