@@ -321,7 +321,7 @@ def test_atomic_nothing_half_written(tmp_path, monkeypatch):
     assert after == before  # no temp files, nothing replaced
 
 
-def test_cli_writes_reports(study):
+def test_cli_defaults():
     from reports.cli import build_parser
 
     args = build_parser().parse_args(["compare", "x.csv", "--by", "municipality", "--out", "o"])
