@@ -84,6 +84,12 @@ def _paths(df: pd.DataFrame, model: str) -> dict:
     from .sem import fit_sem
 
     res = fit_sem(df, model)
+    npar = res.fit.get("npar") or 0
+    if not res.converged or res.n_used <= npar:
+        # too few complete rows for this model: paths would be noise, so none are shown
+        return {"error": f"the structural model could not be estimated reliably for this group "
+                         f"({res.n_used} complete responses, {npar} parameters"
+                         f"{'' if res.converged else ', no convergence'})", "n": res.n_used}
     out = {}
     for e in res.to_dict()["estimates"]:
         if e["op"] == "~":
