@@ -26,14 +26,15 @@ import pandas as pd
 from instrument.model import Bank
 
 from ..errors import ResponseDataError, UnreadableFileError
-from .canonical import ID, ResponseData, Schema, schema_for
+from .canonical import ResponseData, Schema, schema_for
 from .platforms import PLATFORMS, detect_platform, is_known_anywhere, platform_for
 from .problems import RULES, ResponseProblem
 from .quality import flag_counts, quality_flags
 from .readers import RawTable, read_raw
 from .scoring import griffin, score
 from .simulate import MUNICIPALITIES, Simulation, SimulationParams, simulate, simulate_population
-from .validate import ValidationReport, report_from, to_canonical, unreadable_report
+from .report import ValidationReport, report_from, unreadable_report
+from .validate import to_canonical
 from .writers import FORMATS, write_simulated
 
 __all__ = [
@@ -119,6 +120,17 @@ def read_responses(path, *, bank: Bank | None = None, platform: str = "auto",
         instrument).
     FileNotFoundError
         When there is no such file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "kobo.csv"
+    >>> _ = write_simulated(simulate(30, seed=1), path, "kobo")
+    >>> data = read_responses(path)
+    >>> data.source["platform"], data.source["delimiter"], data.n, data.problems
+    ('kobo', ';', 30, ())
+    >>> list(data.table.columns[:3])
+    ['respondent_id', 'sector', 'role']
     """
     bank = _bank(bank)
     cb = _load_codebook(codebook)
@@ -156,7 +168,14 @@ def from_table(table: pd.DataFrame, *, bank: Bank | None = None, file: str = "<t
     """Check a canonical table held in memory (e.g. :func:`simulate` output) and return it as
     :class:`ResponseData`, exactly as if it had been read from a canonical CSV: don't know
     (99) becomes missing and is counted, every rule is checked. Rows are numbered as in a CSV
-    (first respondent = row 2)."""
+    (first respondent = row 2).
+
+    Examples
+    --------
+    >>> data = from_table(simulate(20, seed=2))
+    >>> int(data.dont_know_counts.sum()) > 0, bool(data.table["INS_C1"].max() <= 7)
+    (True, True)
+    """
     bank = _bank(bank)
     frame = table.reset_index(drop=True).copy()
     header = [str(c) for c in frame.columns]

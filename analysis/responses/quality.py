@@ -55,6 +55,15 @@ def quality_flags(table: pd.DataFrame, bank: Bank | None = None, *,
     The attention check fails when it is answered with anything but the instructed code
     (``bank.attention.expected``); an unanswered check is not a failure (missingness covers it).
     Straight-lining uses the raw answers, so reverse-keyed items make it a contradiction.
+
+    Examples
+    --------
+    >>> from analysis.responses import simulate
+    >>> flags = quality_flags(simulate(500, seed=3))
+    >>> list(flags.columns)
+    ['straightlining', 'attention_failed', 'speeding', 'missingness', 'flagged']
+    >>> 0 < int(flags["flagged"].sum()) < 50
+    True
     """
     if bank is None:
         from instrument.bank import load_bank

@@ -146,3 +146,13 @@ def test_quality_flag_rules(mini):
     # a don't-know on the attention check fails it
     dk = pd.DataFrame({"ATT_1": [False] * 7 + [True]}, index=t.index)
     assert quality_flags(t, mini, dont_know=dk)["attention_failed"].iloc[7]
+
+
+@pytest.mark.parametrize("name", ["analysis.responses", "analysis.responses.scoring",
+                                  "analysis.responses.quality", "analysis.responses.simulate"])
+def test_docstring_examples_run(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
