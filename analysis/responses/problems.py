@@ -41,6 +41,7 @@ RULES: dict[str, str] = {
     "sector_form": "the file holds the form of one sector only",
     "column_text": "a Qualtrics column's question text is not the item the codebook puts there",
     "dropped_rows": "rows left out on purpose (previews, no consent)",
+    "incomplete": "partial responses, kept",
 }
 
 

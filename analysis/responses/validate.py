@@ -286,7 +286,25 @@ def _drop_rows(raw: RawTable, plat: Platform, bank: Bank, c: _Collector, frame: 
             c.warn("dropped_rows", f"{int(no.sum())} respondent(s) who did not consent were left out",
                    column=plat.consent.column)
             drop |= no
+    _incomplete(plat, frame, special, drop, c)
     return ~drop, dropped
+
+
+def _incomplete(plat: Platform, frame: pd.DataFrame, special: dict[str, int], drop: np.ndarray,
+                c: _Collector) -> None:
+    """Partial responses are kept (their answers count); say how many there are."""
+    if plat.name == "limesurvey" and "sys:submitdate" in special:
+        m = frame[special["sys:submitdate"]].isna().to_numpy() & ~drop
+        where = "no submitdate"
+    elif plat.name == "qualtrics" and "sys:Finished" in special:
+        fin = frame[special["sys:Finished"]].astype("str").str.strip().str.casefold()
+        m = fin.isin(["0", "false", "0.0"]).to_numpy() & ~drop
+        where = "Finished = 0"
+    else:
+        return
+    if m.any():
+        c.warn("incomplete", f"{int(m.sum())} incomplete response(s) ({where}) were kept; the "
+               "missingness flag marks those with most items unanswered")
 
 
 def to_canonical(raw: RawTable, plat: Platform, bank: Bank) -> ResponseData:

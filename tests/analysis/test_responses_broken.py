@@ -349,3 +349,61 @@ def test_report_counts_and_summary(table, bank, tmp_path):
         "straightlining", "attention_failed", "speeding", "missingness", "flagged"}
     assert c["dont_know"] == sum(c["dont_know_by_column"].values())
     assert report.to_frame().empty
+
+
+def test_xlsx_with_title_and_totals_rows(table, bank, tmp_path):
+    import openpyxl
+
+    p = write_simulated(table, tmp_path / "r.xlsx", "xlsx", bank=bank)
+    wb = openpyxl.load_workbook(p)
+    ws = wb.active
+    ws.insert_rows(1)
+    ws.cell(row=1, column=1, value="Responses exported 3 March 2025")
+    last = ws.max_row + 1
+    ws.cell(row=last, column=1, value="I alt")
+    names = [c.value for c in ws[2]]
+    ws.cell(row=last, column=names.index("INS_C1") + 1, value=60)
+    ws.cell(row=4, column=names.index("REP_C2") + 1, value=8)
+    wb.save(p)
+    report = validate_responses(p, bank=bank)
+    assert warnings(report) == ["r.xlsx: the header is on row 2; row 1 above it ('Responses "
+                                "exported 3 March 2025') was skipped"]
+    assert texts(report) == [
+        "r.xlsx, row 4, column REP_C2: value 8 is outside 1..7 (or 99 = don't know)",
+        f"r.xlsx, row {last}: this looks like a totals row ('I alt'), not a respondent; it was "
+        "left out (delete it from the file)"]
+
+
+def test_spss_value_labels_with_other_codes(table, bank, tmp_path):
+    import pyreadstat
+
+    p = write_simulated(table, tmp_path / "r.sav", "sav", bank=bank)
+    df, meta = pyreadstat.read_sav(str(p), user_missing=True)
+    labels = dict(meta.variable_value_labels)
+    df["service_area"] = df["service_area"] * 10  # codes 10/20/30, labels kept
+    labels["service_area"] = {k * 10: v for k, v in labels["service_area"].items()}
+    pyreadstat.write_sav(df, str(p), variable_value_labels=labels,
+                         missing_ranges={k: [99.0] for k in labels if k not in
+                                         ("sector", "role", "service_area", "organisation_type",
+                                          "contact_frequency", "coproduction_level")})
+    data = read_responses(p, bank=bank)
+    assert data.table["service_area"].tolist() == table["service_area"].tolist()
+    assert data.source["container"] == "sav"
+
+
+def test_limesurvey_incomplete_and_sgqa(table, bank, tmp_path):
+    p = write_simulated(table, tmp_path / "ls.csv", "limesurvey", bank=bank)
+    df = pd.read_csv(p, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    df.loc[2, "submitdate"] = ""
+    df.to_csv(p, index=False, encoding="utf-8-sig")
+    report = validate_responses(p, bank=bank)
+    assert report.exit_code == 0
+    assert [w.message for w in report.warnings] == [
+        "1 incomplete response(s) (no submitdate) were kept; the missingness flag marks those "
+        "with most items unanswered"]
+    df.columns = ["id", "submitdate", "lastpage", "startlanguage", "seed"] + [
+        f"123456X{k}X{k + 10}" for k in range(len(df.columns) - 5)]
+    df.to_csv(tmp_path / "sgqa.csv", index=False, encoding="utf-8-sig")
+    report = validate_responses(tmp_path / "sgqa.csv", bank=bank)
+    assert report.exit_code == 2
+    assert "LimeSurvey SGQA headings: export with headings 'Question code'" in texts(report)[0]
