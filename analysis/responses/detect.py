@@ -15,7 +15,7 @@ from typing import Iterable
 
 from ..errors import UnreadableFileError
 
-__all__ = ["Container", "sniff_container", "decode_text", "Dialect", "sniff_dialect",
+__all__ = ["sniff_container", "decode_text", "Dialect", "sniff_dialect",
            "find_header", "looks_double_encoded", "DELIMITERS"]
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -26,11 +26,6 @@ _PLAUSIBLE_HIGH = set("æøåÆØÅäöüÄÖÜéèêëÉáàâíóôúñçßÞ�
 #: UTF-8 text decoded as Windows-1252 once too often: "Ã¸" for "ø", "Ã¥" for "å"...
 _MOJIBAKE = re.compile("Ã[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2013-\u203a]"
                        "|Â[\u00a0-\u00bf]")
-
-
-@dataclass(frozen=True, slots=True)
-class Container:
-    kind: str  # "text" | "xlsx" | "sav" | "dta"
 
 
 def sniff_container(data: bytes, name: str) -> str:

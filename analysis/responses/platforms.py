@@ -58,14 +58,6 @@ QUALTRICS_SYSTEM = frozenset({
     "RecipientEmail", "ExternalReference", "LocationLatitude", "LocationLongitude",
     "DistributionChannel", "UserLanguage",
 })
-QUALTRICS_HEAD = ("StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)",
-                  "Finished", "RecordedDate", "ResponseId", "RecipientLastName",
-                  "RecipientFirstName", "RecipientEmail", "ExternalReference", "LocationLatitude",
-                  "LocationLongitude", "DistributionChannel", "UserLanguage")
-LIMESURVEY_HEAD = ("id", "submitdate", "lastpage", "startlanguage", "seed", "startdate", "datestamp")
-KOBO_TAIL = ("_id", "_uuid", "_submission_time", "_validation_status", "_notes", "_status",
-             "_submitted_by", "__version__", "_tags", "_index")
-
 _SYSTEM_RE = {
     "kobo": re.compile(r"^(_.*|meta[/-].*|formhub[/-].*)$"),
     "limesurvey": re.compile(r"^(groupTime\d+|.+Time|.+\[other\]|.+\[comment\])$"),
