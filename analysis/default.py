@@ -17,7 +17,7 @@ import pandas as pd
 from instrument.model import SECTORS, Bank
 
 from .models import LATENT, measurement_model, scale_items, structural_model
-from .pipeline import AnalysisResult, _hints, _Steps, package_versions, sem_section
+from .pipeline import AnalysisResult, _hints, _Steps, one_blas_thread, package_versions, sem_section
 
 __all__ = ["analyze_instrument", "analyze_instrument_file", "reverse_keyed", "DEFAULT_BOOTSTRAP"]
 
@@ -259,6 +259,7 @@ def _strategy_use(scores: pd.DataFrame, df: pd.DataFrame, bank: Bank) -> dict:
     return out
 
 
+@one_blas_thread
 def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = False,
                        bootstrap: int = DEFAULT_BOOTSTRAP, seed: int = 2021,
                        progress: Progress | None = None, meta: dict | None = None,

@@ -7,6 +7,7 @@ in ``errors`` and the others still run: one bad model never loses the rest of th
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -86,6 +87,26 @@ class RunOutput:
     result: AnalysisResult
 
 
+def one_blas_thread(fn: Callable) -> Callable:
+    """Run ``fn`` with BLAS limited to one thread (threadpoolctl; a no-op without it).
+
+    Every matrix of the analysis is small (p ≤ ~70 items): multi-threaded BLAS only adds
+    synchronisation, and on a machine whose cores are busy it makes small decompositions many
+    times slower. One thread also makes the last bits of the results independent of the
+    number of cores. The bootstrap's worker processes limit themselves the same way.
+    """
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            import scipy.linalg  # noqa: F401  (loads scipy's own BLAS, so that it is limited too)
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            return fn(*args, **kwargs)
+        with threadpool_limits(limits=1, user_api="blas"):
+            return fn(*args, **kwargs)
+    return wrapper
+
+
 class _Steps:
     """Runs named steps, timing them and turning exceptions into recorded errors."""
 
@@ -126,6 +147,7 @@ def _check_columns(df: pd.DataFrame, spec: AnalysisSpec) -> None:
                              + (" ..." if len(df.columns) > 30 else "") + ")")
 
 
+@one_blas_thread
 def analyze(data: pd.DataFrame, spec: AnalysisSpec, *, progress: Progress | None = None,
             meta: dict | None = None) -> AnalysisResult:
     """Run every analysis ``spec`` asks for on ``data``.
