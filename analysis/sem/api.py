@@ -27,10 +27,11 @@ _LOG2PI = math.log(2.0 * math.pi)
 
 def fit_sem(data: pd.DataFrame, model: str, *, group: str | None = None,
             group_equal: Sequence[str] = (), group_partial: Sequence[str] = (),
-            missing: str = "listwise", estimator: str = "ML", meanstructure: bool | None = None,
+            missing: str = "listwise", estimator: str | None = None, meanstructure: bool | None = None,
             bootstrap: int = 0, seed: int | None = None, n_jobs: int = 1,
-            progress: Callable[[int, int], None] | None = None) -> SemResult:
-    """Fit a confirmatory factor / structural equation model by maximum likelihood.
+            progress: Callable[[int, int], None] | None = None,
+            ordered: Sequence[str] | bool | None = None) -> SemResult:
+    """Fit a confirmatory factor / structural equation model by ML, or by WLSMV for ordered items.
 
     Parameters
     ----------
@@ -47,9 +48,10 @@ def fit_sem(data: pd.DataFrame, model: str, *, group: str | None = None,
         Parameters exempt from ``group_equal``, e.g. ``["f1=~x2", "x3~1"]``.
     missing : {"listwise", "fiml"}
         Complete cases, or full-information ML (lavaan's ``missing = "ml"``).
-    estimator : {"ML"}
+    estimator : {"ML", "WLSMV"}, optional
+        Default: "ML", or "WLSMV" when ``ordered`` is given (lavaan's default for ordered data).
     meanstructure : bool, optional
-        Default: True with groups or FIML, else False (lavaan's default).
+        Default: True with groups or FIML, else False (lavaan's default). Ignored by WLSMV.
     bootstrap : int
         Number of nonparametric bootstrap draws (0 = none).
     seed : int, optional
@@ -58,6 +60,12 @@ def fit_sem(data: pd.DataFrame, model: str, *, group: str | None = None,
         Worker processes for the bootstrap.
     progress : callable, optional
         Called as ``progress(done, total)`` during the bootstrap.
+    ordered : list of str or True, optional
+        Ordinal indicators (lavaan's ``ordered=``); ``True`` = every observed variable of the model.
+        Fits WLSMV with the delta parameterization (:mod:`analysis.sem.dwls`): single group,
+        listwise deletion, every observed variable an ordered indicator of a latent variable.
+        Thresholds appear as ``x | t1`` rows; fit adds ``*_scaled`` and ``*_robust`` measures;
+        loglik/AIC/BIC are NaN.
 
     Returns
     -------
@@ -88,8 +96,24 @@ def fit_sem(data: pd.DataFrame, model: str, *, group: str | None = None,
     """
     if not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
         raise ValueError(f"bootstrap must be a non-negative integer, not {bootstrap!r}")
+    if ordered is not None and not isinstance(ordered, (bool, np.bool_)):
+        ordered = [ordered] if isinstance(ordered, str) else list(ordered)
+    has_ordered = bool(ordered is True or (isinstance(ordered, list) and ordered))
+    est_name = (("WLSMV" if has_ordered else "ML") if estimator is None else str(estimator).upper())
+    if est_name == "WLSMV" or has_ordered:
+        from analysis.errors import ModelSpecError
+        from analysis.sem.dwls import fit_wlsmv
+
+        if est_name != "WLSMV":
+            raise ModelSpecError(f"estimator='{estimator}' is not supported with ordered indicators; "
+                                 "use estimator='WLSMV' (lavaan's default for ordered data)")
+        if not has_ordered:
+            raise ModelSpecError("estimator='WLSMV' is implemented for ordered indicators only: "
+                                 "pass ordered=[items] or ordered=True")
+        return fit_wlsmv(data, model, ordered=ordered, group=group, missing=missing, bootstrap=int(bootstrap),
+                         group_equal=group_equal, group_partial=group_partial)
     engine = Engine(data, model, group=group, group_equal=group_equal, group_partial=group_partial,
-                    missing=missing, estimator=estimator, meanstructure=meanstructure)
+                    missing=missing, estimator=est_name, meanstructure=meanstructure)
     return summarize(engine, bootstrap=int(bootstrap), seed=seed, n_jobs=n_jobs, progress=progress)
 
 
