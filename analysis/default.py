@@ -48,9 +48,12 @@ def _reliability(df: pd.DataFrame, bank: Bank) -> dict:
     from .reliability import cronbach_alpha
 
     out: dict[str, Any] = {}
+    by_sector: dict[str, pd.DataFrame] = {}  # each sector's rows, selected once
     for c in bank.constructs.values():
         for sector in c.sectors:
-            rows = df[df["sector"] == sector]
+            if sector not in by_sector:
+                by_sector[sector] = df[df["sector"] == sector]
+            rows = by_sector[sector]
             items = scale_items(bank, c.id, sector)
             if len(items) >= 2 and len(rows) >= 3:
                 r = cronbach_alpha(rows, items=items, scale=f"{c.id}_{sector}").to_dict()

@@ -54,8 +54,11 @@ def _norm_missing(missing: str) -> str:
 
 
 # --------------------------------------------------------------------------- psych::alpha
-def _alpha_core(C: np.ndarray, R: np.ndarray) -> dict:
-    """psych's internal ``alpha.1``: raw/std alpha, G6, average r, S/N and the ASE's Q."""
+def _alpha_core(C: np.ndarray, R: np.ndarray, g6: bool = True) -> dict:
+    """psych's internal ``alpha.1``: raw/std alpha, G6, average r, S/N and the ASE's Q.
+
+    ``g6=False`` skips Guttman's lambda 6 (a pseudo-inverse), returning NaN for it.
+    """
     n = C.shape[0]
     sumC, trC = C.sum(), np.trace(C)
     sumR = R.sum()
@@ -67,17 +70,20 @@ def _alpha_core(C: np.ndarray, R: np.ndarray) -> dict:
     return {
         "raw": (1 - trC / sumC) * n / (n - 1),
         "std": (1 - n / sumR) * n / (n - 1),
-        "g6": 1 - (n - _smc(R).sum()) / sumR,
+        "g6": 1 - (n - _smc(R).sum()) / sumR if g6 else math.nan,
         "av_r": av_r,
         "sn": sn,
         "Q": Q,
     }
 
 
-def _psych_alpha(X: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
-    """psych::alpha on raw data with ``use = "pairwise"`` (complete data: the ordinary formulas)."""
+def _psych_alpha(X: pd.DataFrame, C: np.ndarray | None = None) -> tuple[dict, pd.DataFrame]:
+    """psych::alpha on raw data with ``use = "pairwise"`` (complete data: the ordinary formulas).
+
+    ``C``: ``X.cov(min_periods=2)`` when the caller has it already.
+    """
     k = X.shape[1]
-    C = X.cov(min_periods=2).to_numpy(float)
+    C = X.cov(min_periods=2).to_numpy(float) if C is None else C
     sd = np.sqrt(np.diag(C))
     R = C / np.outer(sd, sd)  # psych: cov2cor(C), not cor(x, use = "pairwise")
     tot = _alpha_core(C, R)
@@ -92,7 +98,7 @@ def _psych_alpha(X: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
     if k > 2:
         for i in range(k):
             keep = [j for j in range(k) if j != i]
-            d = _alpha_core(C[np.ix_(keep, keep)], R[np.ix_(keep, keep)])
+            d = _alpha_core(C[np.ix_(keep, keep)], R[np.ix_(keep, keep)], g6=False)
             drop_raw[i], drop_std[i], drop_avr[i] = d["raw"], d["std"], d["av_r"]
     else:
         # psych's own convention for two items: "alpha" without item 1 is C12/C22, std alpha R12
@@ -417,7 +423,7 @@ def cronbach_alpha(responses: pd.DataFrame, *, items: Sequence[str] | None = Non
     C = X.cov(min_periods=2).to_numpy(float)
     if not np.all(np.isfinite(C)):
         return empty("some pairs of items are never answered together: covariances undefined")
-    total, item = _psych_alpha(X)
+    total, item = _psych_alpha(X, C)
     item = item.reindex(pd.Index(all_items, name="item"))
     if total["average_r"] < 0:
         warnings.append("the average inter-item correlation is negative: check for items that should be reversed")
