@@ -91,3 +91,25 @@ def test_analyze_spec_error_exits_1_and_writes_nothing(tmp_path):
     assert proc.returncode == 1
     assert "bogus: unknown key" in proc.stderr and "bootstrap: must be 0 or more" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_analyze_bootstrap_and_seed_reach_the_default_analysis(tmp_path):
+    data = tmp_path / "sim.csv"
+    assert main(["simulate", "--n", "400", "--seed", "3", "--out", str(data), "-q"]) == 0
+    out = tmp_path / "out"
+    assert main(["analyze", str(data), "--out", str(out), "--bootstrap", "25", "--seed", "7",
+                 "--no-report", "-q"]) == 0
+    res = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert res["meta"]["bootstrap"] == 25 and res["meta"]["seed"] == 7
+    assert res["sem"]["bootstrap_info"]["n_requested"] == 25
+
+
+def test_analyze_bootstrap_option_rejects_negative_and_spec_mode(tmp_path):
+    assert run("analyze", "x.csv", "--out", str(tmp_path / "o"), "--bootstrap", "-1").returncode == 2
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("scales: {s: [a, b]}\n")
+    data = tmp_path / "d.csv"
+    data.write_text("a,b\n1,2\n2,3\n3,3\n")
+    proc = run("analyze", str(data), "--spec", str(spec), "--out", str(tmp_path / "out"), "--seed", "3")
+    assert proc.returncode == 2 and "in the spec" in proc.stderr
+    assert not (tmp_path / "out").exists()
