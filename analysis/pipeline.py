@@ -325,7 +325,36 @@ def _ordinal(df: pd.DataFrame, spec: AnalysisSpec) -> dict:
     pc = polychoric(df, items=items)
     out = pc.to_dict()
     out["ordinal_alpha"] = {name: ordinal_alpha(pc.matrix, list(its)) for name, its in spec.scales.items()}
+    if spec.cfa:
+        out["wlsmv_cfa"] = _wlsmv_cfa(df, spec, out)
     return out
+
+
+def _wlsmv_cfa(df: pd.DataFrame, spec: AnalysisSpec, out: dict) -> dict | None:
+    """lavaan ``cfa(model, ordered = <model items>, estimator = "WLSMV")`` + semTools ``compRelSEM``.
+
+    A model WLSMV cannot fit (e.g. an item with one category) is a warning of the ordinal
+    section, so that the polychorics and ordinal alpha are kept.
+    """
+    from .ordinal.reliability import wlsmv_reliability
+    from .sem import fit_sem
+
+    notes = out.setdefault("warnings", [])
+    try:
+        res = fit_sem(df, spec.cfa, ordered=True, estimator="WLSMV")  # listwise over the model's items
+        rel = wlsmv_reliability(res)
+    except (ValueError, np.linalg.LinAlgError, ArithmeticError) as exc:
+        notes.append(f"wlsmv_cfa not fitted: {exc}")
+        return None
+    if spec.missing == "fiml":
+        notes.append("wlsmv_cfa uses the rows complete on the model's items (lavaan's WLSMV would use "
+                     "pairwise deletion)")
+    d = res.to_dict()
+    notes += [f"wlsmv_cfa: {w}" for w in list(d["warnings"]) + rel["warnings"]]
+    return {"estimator": "WLSMV", "parameterization": "delta", "converged": d["converged"],
+            "n_used": d["n_used"], "n_dropped": d["n_dropped"], "fit": d["fit"],
+            "estimates": d["estimates"], "r2": d["r2"], "latent": d["latent"],
+            "reliability": {k: rel[k] for k in ("omega_ordinal_scale", "omega_latent_response_scale")}}
 
 
 # ------------------------------------------------------------------ files
