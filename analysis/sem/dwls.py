@@ -329,8 +329,11 @@ def _catml(R: np.ndarray, sigma: np.ndarray, n: int, D: np.ndarray, A: np.ndarra
     ld_r = float(np.sum(np.log(ev)))
     xx3 = n * (ld_sig + float(np.sum(R * Sinv)) - ld_r - p)
     V = Sinv[np.ix_(ii, ii)] * Sinv[np.ix_(jj, jj)] + Sinv[np.ix_(ii, jj)] * Sinv[np.ix_(jj, ii)]
-    U = np.eye(len(w)) - (D @ A @ D.T) * w[None, :]
-    ks = float(np.sum((U.T @ V @ U) * G.T))
+    # tr(UᵀVUΓ) with U = I − K Mᵀ, K = ΔA, M = WΔ, expanded so that no P×P×P product is needed
+    K, M = D @ A, w[:, None] * D
+    VK, GM = V @ K, G @ M
+    ks = float(np.sum(V * G) - np.sum(M * (G @ VK)) - np.sum(K * (V @ GM))
+               + np.sum((K.T @ VK) * (M.T @ GM).T))
     dfb = len(w)
     return {"xx3": xx3, "c": ks / df if df > 0 else math.nan, "xx3_null": -n * ld_r,
             "c_null": float(np.trace(G)) / dfb, "note": None}
@@ -509,22 +512,22 @@ def fit_wlsmv(data: pd.DataFrame, model: str, *, ordered=True, group: str | None
         vcov_s = np.zeros((0, 0))
     if se_msg:
         warnings.append(se_msg)
-    # full covariance (thresholds first, then structural)
-    Hfull = np.zeros((nth + q, nth + P))
-    Hfull[:nth, :nth] = np.eye(nth)
+    # full covariance (thresholds first, then structural): H_full = diag(I, H), H_full Γ H_fullᵀ/(N − 1)
+    vfull = np.full((nth + q, nth + q), np.nan)
+    vfull[:nth, :nth] = m.gamma[:nth, :nth] / (n - 1)
     if H is not None:
-        Hfull[nth:, nth:] = H
-    else:
-        Hfull[nth:, nth:] = np.nan
-    vfull = Hfull @ m.gamma @ Hfull.T / (n - 1)
+        cross = m.gamma[:nth, nth:] @ H.T / (n - 1)
+        vfull[:nth, nth:] = cross
+        vfull[nth:, :nth] = cross.T
+        vfull[nth:, nth:] = vcov_s
 
     # tests
     e = r - sig_s
     F = float(e @ (wr * e))
     chisq = (n - 1) * F if finite else math.nan
     if A is not None:
-        U = np.diag(wr) - WD @ A @ WD.T
-        test = _scaled_shifted(chisq, df, U @ G)
+        UG = wr[:, None] * G - WD @ (A @ (WD.T @ G))  # (W − WΔAΔᵀW)Γ
+        test = _scaled_shifted(chisq, df, UG)
     else:
         test = _scaled_shifted(math.nan, df, np.zeros((1, 1)))
     base_chisq = (n - 1) * float(r @ (wr * r))

@@ -319,7 +319,6 @@ def test_pipeline_ordinal_step_adds_the_wlsmv_cfa():
     case = SHARED / "likert_ordinal"
     if not (case / "expected.json").exists():
         pytest.skip("no likert_ordinal fixture")
-    from analysis.pipeline import analyze
     from analysis.spec import spec_from_dict
 
     exp = json.loads((case / "expected.json").read_text())
@@ -338,7 +337,11 @@ def test_pipeline_ordinal_step_adds_the_wlsmv_cfa():
         for f, v in ref["reliability"][key].items():
             assert w["reliability"][key][f] == pytest.approx(v, abs=TOL_REL)
     json.dumps(pipeline.jsonable(out), allow_nan=False)
-    assert analyze  # imported: the public entry point exists
+    # a model WLSMV cannot fit keeps the rest of the ordinal section, with the reason
+    bad = data.assign(ins1=3)
+    out = pipeline._ordinal(bad, s)
+    assert out["wlsmv_cfa"] is None and "ordinal_alpha" in out
+    assert any("wlsmv_cfa not fitted" in w and "ins1" in w for w in out["warnings"])
 
 
 @pytest.mark.parametrize("module", ["analysis.ordinal.reliability"])
