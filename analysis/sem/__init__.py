@@ -6,9 +6,9 @@ Public API: :func:`fit_sem`, :func:`measurement_invariance`, :class:`SemResult`,
 Modules, one stage each: ``syntax`` (lavaan syntax → formulas), ``partable`` (lavaan's defaults
 and equality constraints → parameter table), ``model`` (LISREL matrices, implied moments,
 Jacobian), ``start`` (starting values), ``ml`` / ``fiml`` (discrepancies and the optimiser),
-``engine`` (data preparation, one fit), ``fit`` (fit measures), ``inference`` (SEs,
-standardized solution, R², ``:=``), ``bootstrap``, ``api`` (``fit_sem``), ``invariance``,
-``results``. Checked against R lavaan 0.6.14: tests/analysis/test_sem_*.py.
+``engine`` (data preparation, one fit), ``dwls`` (WLSMV for ordered indicators,
+``fit_sem(..., ordered=)``), ``fit`` (fit measures), ``inference`` (SEs, standardized solution,
+R², ``:=``), ``bootstrap``, ``api`` (``fit_sem``), ``invariance``, ``results``. Checked against R lavaan 0.6.14: tests/analysis/test_sem_*.py.
 """
 from analysis.sem.api import fit_sem
 from analysis.sem.invariance import measurement_invariance
