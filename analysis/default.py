@@ -44,7 +44,7 @@ def _strategies(bank: Bank, sector: str | None) -> list[str]:
             and (sector is None and set(c.sectors) == set(SECTORS) or sector in c.sectors)]
 
 
-def _reliability(df: pd.DataFrame, bank: Bank) -> dict:
+def _reliability(df: pd.DataFrame, bank: Bank, missing: str) -> dict:
     from .reliability import cronbach_alpha
 
     out: dict[str, Any] = {}
@@ -56,12 +56,12 @@ def _reliability(df: pd.DataFrame, bank: Bank) -> dict:
             rows = by_sector[sector]
             items = scale_items(bank, c.id, sector)
             if len(items) >= 2 and len(rows) >= 3:
-                r = cronbach_alpha(rows, items=items, scale=f"{c.id}_{sector}").to_dict()
+                r = cronbach_alpha(rows, items=items, scale=f"{c.id}_{sector}", missing=missing).to_dict()
                 r.update(construct=c.id, sector=sector, scope="sector scale")
                 out[f"{c.id}_{sector}"] = r
         core = scale_items(bank, c.id, None)
         if len(c.sectors) == len(SECTORS) and len(core) >= 2:
-            r = cronbach_alpha(df, items=core, scale=f"{c.id}_core").to_dict()
+            r = cronbach_alpha(df, items=core, scale=f"{c.id}_core", missing=missing).to_dict()
             r.update(construct=c.id, sector=None, scope="core items, both sectors")
             out[f"{c.id}_core"] = r
     return out
@@ -80,28 +80,29 @@ def _items(df: pd.DataFrame, bank: Bank, dont_know: pd.DataFrame | None) -> dict
     return out
 
 
-def _efa(df: pd.DataFrame, bank: Bank, seed: int) -> dict:
+def _efa(df: pd.DataFrame, bank: Bank, seed: int, missing: str) -> dict:
     from .efa import efa, factorability, parallel_analysis
 
     items = [i for c in LATENT for i in scale_items(bank, c, None)]
-    out = factorability(df, items=items).to_dict()
-    par = parallel_analysis(df, items=items, n_iter=20, seed=seed).to_dict()
+    out = factorability(df, items=items, missing=missing).to_dict()
+    par = parallel_analysis(df, items=items, n_iter=20, seed=seed, missing=missing).to_dict()
     out["parallel"] = par
     out["n_factors_parallel"] = par.get("n_factors")
-    out["solution"] = efa(df, items=items, n_factors=len(LATENT), method="ml", rotation="oblimin").to_dict()
+    out["solution"] = efa(df, items=items, n_factors=len(LATENT), method="ml", rotation="oblimin",
+                          missing=missing).to_dict()
     out["items"] = items
     return out
 
 
-def _cfa(df: pd.DataFrame, model: str) -> dict:
+def _cfa(df: pd.DataFrame, model: str, missing: str = "listwise") -> dict:
     from .sem import fit_sem
     from .validity import ave, composite_reliability, fornell_larcker, latent_correlations
 
-    res = fit_sem(df, model)
+    res = fit_sem(df, model, missing=missing)
     d = res.to_dict()
     d["model"] = model
-    cr = composite_reliability(res.estimates, df)
-    av = ave(res.estimates, df)
+    cr = composite_reliability(res.estimates, df, missing=missing)
+    av = ave(res.estimates, df, missing=missing)
     d["composite_reliability"] = cr.to_dict()["values"]
     d["ave"] = av.to_dict()["values"]
     d["modification_hints"] = _hints(df, res)
@@ -120,21 +121,22 @@ def _htmt(df: pd.DataFrame, bank: Bank) -> dict:
     return htmt(df, scales).to_dict()
 
 
-def _invariance(df: pd.DataFrame, model: str, group: str) -> dict:
+def _invariance(df: pd.DataFrame, model: str, group: str, missing: str) -> dict:
     from .sem import measurement_invariance
 
-    d = measurement_invariance(df, model, group).to_dict()
+    d = measurement_invariance(df, model, group, missing=missing).to_dict()
     models = d.pop("models")
     return {**models, **d, "group": group, "model": model}
 
 
 def _sem(df: pd.DataFrame, model: str, *, bootstrap: int, seed: int, progress: Progress | None,
-         group: str | None = None, group_equal: tuple[str, ...] = (), n_jobs: int | None = None) -> dict:
+         group: str | None = None, group_equal: tuple[str, ...] = (), n_jobs: int | None = None,
+         missing: str = "listwise") -> dict:
     import os
 
     from .sem import fit_sem
 
-    res = fit_sem(df, model, group=group, group_equal=group_equal, bootstrap=bootstrap, seed=seed,
+    res = fit_sem(df, model, group=group, group_equal=group_equal, bootstrap=bootstrap, seed=seed, missing=missing,
                   n_jobs=min(2, os.cpu_count() or 1) if n_jobs is None else n_jobs, progress=progress)
     d = sem_section(res)
     d["model"] = model
@@ -267,7 +269,7 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
                        bootstrap: int = DEFAULT_BOOTSTRAP, seed: int = 2021,
                        progress: Progress | None = None, meta: dict | None = None,
                        invariance_by: tuple[str, ...] = ("sector", "service_area"),
-                       n_jobs: int | None = None) -> AnalysisResult:
+                       n_jobs: int | None = None, missing: str = "listwise") -> AnalysisResult:
     """Analyse responses to the coprod instrument.
 
     Parameters
@@ -282,6 +284,9 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
         Bootstrap draws for the indirect effects, and the seed of every random step.
     n_jobs : int, optional
         Worker processes for the bootstrap (default: up to 2); the results do not depend on it.
+    missing : {"listwise", "fiml"}
+        Listwise deletion per step (lavaan's default), or full-information ML for the CFA, SEM
+        and invariance models (pairwise correlations for reliability and EFA, as psych).
 
     Returns
     -------
@@ -313,27 +318,27 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
         "dont_know": counts.get("dont_know"), "source": dict(rd.source),
     }
     sections["items"] = steps.run("items", lambda: _items(table, bank, rd.dont_know)) or {}
-    sections["reliability"] = steps.run("reliability", lambda: _reliability(df, bank)) or {}
-    sections["efa"] = steps.run("efa", lambda: _efa(df, bank, seed)) or {}
+    sections["reliability"] = steps.run("reliability", lambda: _reliability(df, bank, missing)) or {}
+    sections["efa"] = steps.run("efa", lambda: _efa(df, bank, seed, missing)) or {}
     core_model = measurement_model(bank, LATENT, None)
-    sections["cfa"] = steps.run("cfa", lambda: _cfa(df, core_model)) or {}
+    sections["cfa"] = steps.run("cfa", lambda: _cfa(df, core_model, missing)) or {}
     sections["cfa_by_sector"] = {
-        s: steps.run(f"cfa[{s}]", lambda s=s: _cfa(df[df["sector"] == s], measurement_model(bank, LATENT, s))) or {}
+        s: steps.run(f"cfa[{s}]", lambda s=s: _cfa(df[df["sector"] == s], measurement_model(bank, LATENT, s), missing)) or {}
         for s in SECTORS}
     sections["validity"] = {"htmt": steps.run("htmt", lambda: _htmt(df, bank))}
     inv = {}
     for g in invariance_by:
         if g in df and df[g].nunique() >= 2:
-            inv[g] = steps.run(f"invariance[{g}]", lambda g=g: _invariance(df, core_model, g)) or {}
+            inv[g] = steps.run(f"invariance[{g}]", lambda g=g: _invariance(df, core_model, g, missing)) or {}
     sections["invariance"] = inv.get("sector", {})
     sections["invariance_by"] = inv
     sem_model = structural_model(bank, None)
     sections["sem"] = steps.run("sem", lambda: _sem(df, sem_model, bootstrap=bootstrap, seed=seed,
-                                                    progress=progress, n_jobs=n_jobs)) or {}
+                                                    progress=progress, n_jobs=n_jobs, missing=missing)) or {}
     metric = (inv.get("sector") or {}).get("decision") in ("metric", "scalar", "partial_scalar")
     sections["sem_by_sector"] = steps.run("sem[by sector]", lambda: _sem(
         df, sem_model, bootstrap=0, seed=seed, progress=None, group="sector",
-        group_equal=("loadings",) if metric else ())) or {}
+        group_equal=("loadings",) if metric else (), missing=missing)) or {}
     sections["sem_by_sector"]["group_equal"] = ["loadings"] if metric else []
     scores = steps.run("scores", lambda: _scores(table, bank))
     if scores is not None:
@@ -347,7 +352,7 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
         if isinstance(sec, dict):
             for w in sec.get("warnings", []) or []:
                 warnings.append(f"{name}: {w}")
-    m = {"seed": seed, "bootstrap": bootstrap, "versions": package_versions(), "timings_sec": steps.timings,
+    m = {"seed": seed, "bootstrap": bootstrap, "missing": missing, "versions": package_versions(), "timings_sec": steps.timings,
          "instrument_version": bank.version, "data_instrument_version": rd.source.get("instrument_version"),
          "instrument_id": bank.id, "input_sha256": rd.source.get("sha256"), "mode": "instrument"}
     m.update(meta or {})
@@ -358,7 +363,8 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
 
 def analyze_instrument_file(path: Path, *, keep_flagged: bool = False, progress: Progress | None = None,
                             meta: dict | None = None, bank: Bank | None = None,
-                            bootstrap: int = DEFAULT_BOOTSTRAP, seed: int = 2021) -> AnalysisResult:
+                            bootstrap: int = DEFAULT_BOOTSTRAP, seed: int = 2021,
+                            missing: str = "listwise", codebook=None) -> AnalysisResult:
     """Read, validate and analyse a response export of the coprod instrument.
 
     Raises
@@ -371,6 +377,6 @@ def analyze_instrument_file(path: Path, *, keep_flagged: bool = False, progress:
     from .responses import read_responses
 
     bank = bank or load_bank()
-    rd = read_responses(Path(path), bank=bank)
+    rd = read_responses(Path(path), bank=bank, codebook=codebook)
     return analyze_instrument(rd, bank=bank, keep_flagged=keep_flagged, progress=progress, meta=meta,
-                              bootstrap=bootstrap, seed=seed)
+                              bootstrap=bootstrap, seed=seed, missing=missing)

@@ -25,7 +25,7 @@ from ._result import jsonable
 from .errors import ModelSpecError
 from .spec import AnalysisSpec, load_spec
 
-__all__ = ["analyze", "analyze_file", "AnalysisResult", "RunOutput", "package_versions"]
+__all__ = ["analyze", "analyze_file", "run_analysis", "write_outputs", "results_json", "AnalysisResult", "RunOutput", "package_versions"]
 
 Progress = Callable[[int, int], None]
 
@@ -387,32 +387,53 @@ def _read_plain(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
 
 
-def analyze_file(path: Path, *, spec: Path | AnalysisSpec | None = None, out: Path,
-                 keep_flagged: bool = False, progress: Progress | None = None,
-                 bootstrap: int | None = None, seed: int | None = None) -> RunOutput:
-    """Analyse a response file and write ``out/results.json``.
+def run_analysis(path: Path, *, spec: Path | AnalysisSpec | None = None, keep_flagged: bool = False,
+                 progress: Progress | None = None, bootstrap: int | None = None, seed: int | None = None,
+                 missing: str | None = None, codebook: Any = None) -> AnalysisResult:
+    """Analyse a response file; nothing is written.
 
     With a spec the file is read as a plain table; without one it is read as a response export
-    of the coprod instrument (platform detected, validated, scored) and the default analysis of
-    the instrument is run. ``bootstrap`` and ``seed`` (instrument mode) override the default
-    analysis' bootstrap draws and seed; ``None`` keeps the defaults.
+    of the coprod instrument (platform detected through ``codebook`` or the shipped instrument,
+    validated, scored) and the default analysis of the instrument is run. ``bootstrap``, ``seed``
+    and ``missing`` (instrument mode) override the defaults; ``None`` keeps them.
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(2, "no such file", str(path))
     meta = {"input_file": path.name, "input_sha256": sha256_of(path)}
     if spec is not None:
-        if bootstrap is not None or seed is not None:
-            raise ValueError("bootstrap and seed are set in the spec, not as arguments, in spec mode")
+        if bootstrap is not None or seed is not None or missing is not None:
+            raise ModelSpecError("bootstrap, seed and missing are set in the spec, not as options, in spec mode")
         spec_obj = spec if isinstance(spec, AnalysisSpec) else load_spec(spec)
-        data = _read_plain(path)
-        result = analyze(data, spec_obj, progress=progress, meta=meta)
-    else:
-        from .default import analyze_instrument_file
+        return analyze(_read_plain(path), spec_obj, progress=progress, meta=meta)
+    from .default import analyze_instrument_file
 
-        kw = {k: v for k, v in (("bootstrap", bootstrap), ("seed", seed)) if v is not None}
-        result = analyze_instrument_file(path, keep_flagged=keep_flagged, progress=progress, meta=meta, **kw)
+    kw = {k: v for k, v in (("bootstrap", bootstrap), ("seed", seed), ("missing", missing)) if v is not None}
+    return analyze_instrument_file(path, keep_flagged=keep_flagged, progress=progress, meta=meta,
+                                   codebook=codebook, **kw)
+
+
+def write_outputs(out: Path, texts: dict[str, str]) -> tuple[Path, ...]:
+    """Write every ``name -> text`` into ``out``; all are rendered before the first is written, and
+    each file is replaced atomically, so an error never leaves half a result set."""
     out = Path(out)
-    files = [out / "results.json"]
-    _write_atomic(files[0], json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
-    return RunOutput(files=tuple(files), warnings=result.warnings + result.errors, result=result)
+    paths = []
+    for name, text in texts.items():
+        _write_atomic(out / name, text)
+        paths.append(out / name)
+    return tuple(paths)
+
+
+def results_json(result: AnalysisResult) -> str:
+    return json.dumps(result.to_dict(), ensure_ascii=False, indent=1)
+
+
+def analyze_file(path: Path, *, spec: Path | AnalysisSpec | None = None, out: Path,
+                 keep_flagged: bool = False, progress: Progress | None = None,
+                 bootstrap: int | None = None, seed: int | None = None,
+                 missing: str | None = None, codebook: Any = None) -> RunOutput:
+    """Analyse a response file and write ``out/results.json`` (see :func:`run_analysis`)."""
+    result = run_analysis(path, spec=spec, keep_flagged=keep_flagged, progress=progress,
+                          bootstrap=bootstrap, seed=seed, missing=missing, codebook=codebook)
+    files = write_outputs(Path(out), {"results.json": results_json(result)})
+    return RunOutput(files=files, warnings=result.warnings + result.errors, result=result)

@@ -13,7 +13,7 @@ from pathlib import Path
 __all__ = ["main"]
 
 FORMATS = ("xlsform", "limesurvey", "redcap", "qualtrics", "html", "codebook")
-SIM_FORMATS = ("csv", "xlsx", "sav", "kobo", "limesurvey", "redcap", "qualtrics")
+SIM_FORMATS = ("csv", "xlsx", "sav", "dta", "kobo", "limesurvey", "redcap", "qualtrics")
 LANGS = ("en", "da")
 SECTORS = ("municipal", "voluntary")
 COMPARE_BY = ("service_area", "municipality", "sector", "role")
@@ -81,12 +81,14 @@ def cmd_validate(args) -> int:
     from instrument.bank import load_bank
 
     bank = load_bank(args.bank)
-    report = validate_responses(Path(args.file), bank=bank)
+    report = validate_responses(Path(args.file), bank=bank, codebook=_codebook(args))
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     else:
         for p in report.problems:
             print(str(p))
+        for w in report.warnings:
+            print(f"warning: {w}")
         print(report.summary() if hasattr(report, "summary") else
               f"{len(report.problems)} problem(s) in {args.file}")
     return report.exit_code
@@ -106,25 +108,41 @@ def cmd_simulate(args) -> int:
 
 # ---------------------------------------------------------------- analysis
 def cmd_analyze(args) -> int:
-    from analysis.pipeline import analyze_file
+    from analysis.pipeline import results_json, run_analysis, write_outputs
 
-    if args.spec and (args.bootstrap is not None or args.seed is not None):
-        print("error: --bootstrap and --seed are for the default analysis; with --spec set "
-              "bootstrap and seed in the spec", file=sys.stderr)
+    if args.spec and (args.bootstrap is not None or args.seed is not None or args.missing is not None):
+        print("error: --bootstrap, --seed and --missing are for the default analysis; with --spec "
+              "set them in the spec", file=sys.stderr)
         return 2
-    out = analyze_file(Path(args.data), spec=Path(args.spec) if args.spec else None,
-                       out=Path(args.out), keep_flagged=args.keep_flagged,
-                       progress=_progress(args, "bootstrap"), bootstrap=args.bootstrap, seed=args.seed)
-    files = list(out.files)
+    result = run_analysis(Path(args.data), spec=Path(args.spec) if args.spec else None,
+                          keep_flagged=args.keep_flagged, progress=_progress(args, "bootstrap"),
+                          bootstrap=args.bootstrap, seed=args.seed, missing=args.missing,
+                          codebook=_codebook(args))
+    texts = {"results.json": results_json(result)}
     if not args.no_report:
-        from reports.study import write_study_report
+        from reports.study import render_study_report
 
-        files.append(write_study_report(out.result, Path(args.out) / "report.html", lang=args.lang))
-    for w in out.warnings:
+        # rendered before anything is written: a failing report leaves no half result set
+        texts["report.html"] = render_study_report(result, lang=args.lang)
+    files = write_outputs(Path(args.out), texts)
+    for w in result.warnings + result.errors:
         print(f"warning: {w}", file=sys.stderr)
     for p in files:
         _say(args, f"wrote {p}")
     return 0
+
+
+def _codebook(args):
+    """The codebook JSON of a form built with ``--sector``/``--seed`` (column names, codes)."""
+    if not getattr(args, "codebook", None):
+        return None
+    path = Path(args.codebook)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        from instrument.errors import CoprodError
+
+        raise CoprodError(f"{path}: cannot read the codebook ({exc})") from None
 
 
 def cmd_compare(args) -> int:
@@ -204,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "were found, 2 when the file cannot be read.")
     v.add_argument("file", help="response file (CSV, XLSX, SAV, DTA, or a platform export)")
     v.add_argument("--json", action="store_true", help="print the problems as JSON")
+    v.add_argument("--codebook", metavar="JSON", default=None,
+                   help="codebook of the form that was fielded (needed for --sector or --seed forms)")
     common(v)
     v.set_defaults(func=cmd_validate)
 
@@ -226,6 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--keep-flagged", action="store_true",
                    help="keep respondents flagged by the data-quality checks")
     a.add_argument("--no-report", action="store_true", help="write results.json only")
+    a.add_argument("--missing", choices=("listwise", "fiml"), default=None,
+                   help="missing answers in the default analysis: listwise deletion per step "
+                        "(default) or full-information ML (slower)")
+    a.add_argument("--codebook", metavar="JSON", default=None,
+                   help="codebook of the form that was fielded (needed for --sector or --seed forms)")
     a.add_argument("--bootstrap", type=_nonneg_int, default=None, metavar="N",
                    help="bootstrap draws for the indirect effects (default analysis only; default 500)")
     a.add_argument("--seed", type=int, default=None, metavar="S",

@@ -113,3 +113,31 @@ def test_analyze_bootstrap_option_rejects_negative_and_spec_mode(tmp_path):
     proc = run("analyze", str(data), "--spec", str(spec), "--out", str(tmp_path / "out"), "--seed", "3")
     assert proc.returncode == 2 and "in the spec" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_analyze_fiml_uses_every_analysed_respondent(tmp_path):
+    data = tmp_path / "sim.csv"
+    assert main(["simulate", "--n", "300", "--seed", "11", "--out", str(data), "-q"]) == 0
+    out = tmp_path / "out"
+    assert main(["analyze", str(data), "--out", str(out), "--missing", "fiml", "--bootstrap", "0",
+                 "--no-report", "-q"]) == 0
+    res = json.loads((out / "results.json").read_text())
+    assert res["meta"]["missing"] == "fiml"
+    # FIML keeps every analysed respondent; listwise would drop anyone with a missing core item
+    assert res["cfa"]["n_used"] == res["sample"]["n_analysed"]
+
+
+def test_failing_report_leaves_no_results(tmp_path, monkeypatch):
+    import reports.study
+
+    def broken(*a, **k):
+        raise ValueError("template broke")
+
+    monkeypatch.setattr(reports.study, "render_study_report", broken)
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"scales": {"s": ["a", "b", "c"]}}))
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,c\n1,2,2\n2,3,3\n3,3,4\n4,5,4\n2,2,3\n")
+    with pytest.raises(ValueError, match="template broke"):
+        main(["analyze", str(data), "--spec", str(spec), "--out", str(tmp_path / "out")])
+    assert not (tmp_path / "out").exists()
