@@ -11,7 +11,6 @@ import math
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 import pandas as pd
 
 from instrument.model import SECTORS, Bank

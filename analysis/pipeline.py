@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import platform
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -358,21 +357,6 @@ def _wlsmv_cfa(df: pd.DataFrame, spec: AnalysisSpec, out: dict) -> dict | None:
 
 
 # ------------------------------------------------------------------ files
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a results file is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _read_plain(path: Path) -> pd.DataFrame:
     """A plain data file for spec mode (any columns): CSV/TSV/XLSX/SAV/DTA."""
     suffix = path.suffix.lower()
@@ -416,12 +400,9 @@ def run_analysis(path: Path, *, spec: Path | AnalysisSpec | None = None, keep_fl
 def write_outputs(out: Path, texts: dict[str, str]) -> tuple[Path, ...]:
     """Write every ``name -> text`` into ``out``; all are rendered before the first is written, and
     each file is replaced atomically, so an error never leaves half a result set."""
-    out = Path(out)
-    paths = []
-    for name, text in texts.items():
-        _write_atomic(out / name, text)
-        paths.append(out / name)
-    return tuple(paths)
+    from instrument.files import write_files
+
+    return tuple(write_files({Path(out) / name: text for name, text in texts.items()}))
 
 
 def results_json(result: AnalysisResult) -> str:

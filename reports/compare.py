@@ -40,9 +40,7 @@ No respondent-level rows and no free-text answers are written: only the aggregat
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -459,27 +457,10 @@ def _write_all(out_dir: Path, files: dict[str, str]) -> list[Path]:
     ``group-*.html`` pages of an earlier run into the same folder are removed afterwards so the
     folder holds one consistent set.
     """
+    from instrument.files import write_files
+
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    temps: list[tuple[str, str]] = []
-    try:
-        for name, text in files.items():
-            fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{name}.", suffix=".tmp")
-            temps.append((tmp, name))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-                f.write(text)
-            try:
-                mask = os.umask(0)
-                os.umask(mask)
-                os.chmod(tmp, 0o666 & ~mask)
-            except OSError:
-                pass
-        for tmp, name in temps:
-            os.replace(tmp, out_dir / name)
-    except BaseException:
-        for tmp, _ in temps:
-            Path(tmp).unlink(missing_ok=True)
-        raise
+    write_files({out_dir / name: text for name, text in files.items()})
     for old in out_dir.glob("group-*.html"):
         if old.name not in files:
             old.unlink(missing_ok=True)

@@ -12,8 +12,6 @@ rounded there by the filters of :mod:`reports.env`. Figures come from :mod:`repo
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -409,28 +407,11 @@ def render_study_report(result, *, lang: str = "en", min_cell: int = 5) -> str:
 
 def write_study_report(result, path: Path, *, lang: str = "en", min_cell: int = 5) -> Path:
     """Render the study report and write it to ``path`` atomically (temp file + ``os.replace``)."""
-    path = Path(path)
+    from instrument.files import write_files
+
     html = render_study_report(result, lang=lang, min_cell=min_cell)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(html)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
+    return write_files({Path(path): html})[0]
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 _ = ReportError  # re-exported for callers catching report problems

@@ -94,7 +94,7 @@ def decode_text(data: bytes, name: str) -> tuple[str, str, list[str]]:
                                   "UTF-8, and read as Windows-1252 the text is garbled); save the "
                                   "file as CSV UTF-8")
     found = "".join(sorted({ch for ch in high if ch in "æøåÆØÅ"}))
-    notes.append(f"the file is not UTF-8; read it as Windows-1252"
+    notes.append("the file is not UTF-8; read it as Windows-1252"
                  + (f" ({', '.join(found)} found)" if found else ""))
     return text, enc, notes
 

@@ -12,8 +12,6 @@ import csv
 import hashlib
 import io
 import json
-import os
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any, Callable
@@ -36,17 +34,9 @@ _TZ = "+01:00"
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    from instrument.files import write_with
+
+    return write_with(path, write)
 
 
 def _text(path: Path, text: str, *, bom: bool = False) -> None:

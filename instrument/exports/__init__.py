@@ -15,13 +15,12 @@ Submodules are imported on first use, so ``import instrument`` stays cheap.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
+from ..files import write_files
 from ..generator import OptionError
 from ..model import LANGUAGES, SECTORS
 
@@ -92,16 +91,12 @@ def export(bank: "Bank | Questionnaire", fmt: str, *, lang: str = "en", sector: 
     return getattr(module, f"to_{fmt}")(q)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
 
 def _targets(result: ExportResult, out: Path) -> list[tuple[Path, bytes]]:
     suffixes = list(result.files)
     base = out.with_suffix("") if out.suffix.lower() in suffixes else out
     return [(base.with_name(base.name + sfx), data) for sfx, data in result.files.items()]
+
 
 
 def write_export(result: ExportResult, out: str | Path) -> list[Path]:
@@ -116,24 +111,5 @@ def write_export(result: ExportResult, out: str | Path) -> list[Path]:
     list of Path
         The files written, in the order of ``result.files``.
     """
-    out = Path(out)
-    targets = _targets(result, out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temps: list[tuple[str, Path]] = []
-    try:
-        for path, data in targets:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            temps.append((tmp, path))
-            # mkstemp makes the file private (0600); give it the mode a plain open() would
-            os.chmod(tmp, 0o666 & ~_umask())
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        for tmp, path in temps:
-            os.replace(tmp, path)
-    finally:
-        for tmp, _ in temps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    return [path for path, _ in targets]
+    targets = _targets(result, Path(out))
+    return write_files(dict(targets))
