@@ -112,6 +112,18 @@ def _correlation(X: pd.DataFrame, missing: str) -> np.ndarray:
     return X.corr(min_periods=2).to_numpy(dtype=float)
 
 
+def _usable_items(responses: pd.DataFrame, items: Sequence[str] | None, where: str
+                  ) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The selected items without constant ones (psych drops them too), with a warning naming them."""
+    X = _select_items(responses, items, where)
+    warnings: list[str] = []
+    const = _constant_items(X) if X.dropna(how="all").shape[0] >= 2 else []
+    if const:
+        warnings.append(f"items with no variance were left out: {const}")
+        X = X.drop(columns=const)
+    return X, const, warnings
+
+
 def _is_singular(R: np.ndarray) -> bool:
     if not np.all(np.isfinite(R)):
         return True
@@ -326,12 +338,7 @@ def factorability(responses: pd.DataFrame, *, items: Sequence[str] | None = None
     (True, 6)
     """
     missing = _normalise_missing(missing)
-    X = _select_items(responses, items, "factorability")
-    warnings: list[str] = []
-    const = _constant_items(X) if X.dropna(how="all").shape[0] >= 2 else []
-    if const:
-        warnings.append(f"items with no variance were left out: {const}")
-        X = X.drop(columns=const)
+    X, const, warnings = _usable_items(responses, items, "factorability")
     cols = tuple(X.columns)
     n = int(X.dropna().shape[0])
     p = len(cols)
@@ -453,12 +460,7 @@ def parallel_analysis(responses: pd.DataFrame, *, items: Sequence[str] | None = 
         raise ValueError(f"quantile={quantile!r} must be in (0, 1) or None")
     if int(n_iter) < 1:
         raise ValueError(f"n_iter={n_iter!r} must be a positive integer")
-    X = _select_items(responses, items, "parallel_analysis")
-    warnings: list[str] = []
-    const = _constant_items(X) if X.dropna(how="all").shape[0] >= 2 else []
-    if const:
-        warnings.append(f"items with no variance were left out: {const}")
-        X = X.drop(columns=const)
+    X, const, warnings = _usable_items(responses, items, "parallel_analysis")
     if missing == "listwise":
         X = X.dropna()
     p, nsub = X.shape[1], X.shape[0]
@@ -609,12 +611,7 @@ def efa(responses: pd.DataFrame, *, items: Sequence[str] | None = None, n_factor
     missing = _normalise_missing(missing)
     if not isinstance(n_factors, (int, np.integer)) or n_factors < 1:
         raise ValueError(f"n_factors={n_factors!r} must be a positive integer")
-    X = _select_items(responses, items, "efa")
-    warnings: list[str] = []
-    const = _constant_items(X) if X.dropna(how="all").shape[0] >= 2 else []
-    if const:
-        warnings.append(f"items with no variance were left out: {const}")
-        X = X.drop(columns=const)
+    X, const, warnings = _usable_items(responses, items, "efa")
     if missing == "listwise":
         X = X.dropna()
     cols = list(X.columns)
