@@ -111,6 +111,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "study_rel_caption": {"en": "Reliability per scale (α with 95% CI, ω total)", "da": "Reliabilitet pr. skala (α med 95 %-KI, ω total)"},
     "study_rel_verdict": {"en": "Reading", "da": "Vurdering"},
     "study_rel_ok": {"en": "acceptable", "da": "acceptabel"},
+    "study_rel_good": {"en": "good", "da": "god"},
     "study_rel_low": {"en": "below .70", "da": "under 0,70"},
     "study_scale": {"en": "Scale", "da": "Skala"},
     "study_items_k": {"en": "Items", "da": "Spørgsmål"},

@@ -124,6 +124,11 @@ def _items(result, bank, lang: str) -> list[dict]:
         for construct, ids in groups.items():
             dist = pd.DataFrame({i: cats[i] for i in ids}).T.fillna(0)
             dist = dist[sorted(dist.columns, key=lambda c: float(c) if _num(c) is not None else math.inf)]
+            if bank is not None and construct in bank.constructs:
+                # one sector's item table spans scales (7-point ratings, 5-point frequencies):
+                # keep only the points of this construct's scale
+                codes = {str(c) for c in bank.scales[bank.constructs[construct].scale].codes}
+                dist = dist[[c for c in dist.columns if str(c) in codes]]
             labels, legend = [], None
             for i in ids:
                 text = ""
