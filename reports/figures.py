@@ -191,6 +191,34 @@ def _layers(ids: list[str], edges: list[dict]) -> dict[str, int]:
     return layer
 
 
+def _detour(src, tgt, xy, rx, ry) -> tuple[float, float] | None:
+    """Control point of a curve around the nodes the straight line src→tgt would cross, or None."""
+    (x1, y1), (x2, y2) = xy[src], xy[tgt]
+    dx, dy = x2 - x1, y2 - y1
+    length = math.hypot(dx, dy)
+    worst = None
+    for k, (cx, cy) in xy.items():
+        if k in (src, tgt):
+            continue
+        u = ((cx - x1) * dx + (cy - y1) * dy) / length ** 2
+        if not 0.05 < u < 0.95:
+            continue
+        px, py = x1 + u * dx, y1 + u * dy
+        # distance in the node's own ellipse units: < 1.25 means the line touches it
+        d = math.hypot((cx - px) / rx[k], (cy - py) / ry[k])
+        if d < 1.25 and (worst is None or d < worst[0]):
+            worst = (d, k, px, py)
+    if worst is None:
+        return None
+    _, k, px, py = worst
+    nx, ny = -dy / length, dx / length  # unit normal; bend away from the blocking node
+    cx, cy = xy[k]
+    if (cx - px) * nx + (cy - py) * ny > 0 or (abs((cx - px) * nx + (cy - py) * ny) < 1e-9 and ny < 0):
+        nx, ny = -nx, -ny  # (a node right on the line: bend downwards, where the canvas grows)
+    reach = ry[k] * 2.6 + 24
+    return (x1 + x2) / 2 + nx * reach, (y1 + y2) / 2 + ny * reach
+
+
 def path_diagram(nodes, edges, *, title: str, desc: str, lang: str = "en", alpha: float = 0.05,
                  est_col: str | None = None) -> Markup:
     """A structural model: constructs as ellipses in layers left to right, paths as arrows.
@@ -249,6 +277,9 @@ def path_diagram(nodes, edges, *, title: str, desc: str, lang: str = "en", alpha
             xy[i] = (cx, 10 + height / 2 + (r - (len(col) - 1) / 2) * vstep)
         x += col_w[L] + gap
     width = x - gap + 20
+    ctrls = {(e["source"], e["target"]): _detour(e["source"], e["target"], xy, rx, ry) for e in recs}
+    curve_bottom = max([0.25 * xy[a][1] + 0.5 * c[1] + 0.25 * xy[b][1] + 14
+                        for (a, b), c in ctrls.items() if c is not None], default=0.0)
     fid = s.fig_id("path", title, desc, ids)
     defs = "".join(
         f'<marker id="{fid}-{name}" viewBox="0 0 10 10" refX="9.5" refY="5" markerWidth="7" '
@@ -269,8 +300,15 @@ def path_diagram(nodes, edges, *, title: str, desc: str, lang: str = "en", alpha
         dx, dy = x2 - x1, y2 - y1
         if dx == 0 and dy == 0:
             continue
-        ax, ay = border(e["source"], dx, dy)
-        bx, by = border(e["target"], -dx, -dy)
+        ctrl = ctrls[(e["source"], e["target"])]
+        if ctrl is None:
+            ax, ay = border(e["source"], dx, dy)
+            bx, by = border(e["target"], -dx, -dy)
+        else:
+            # a path that would cross another construct bends around it
+            ax, ay = border(e["source"], ctrl[0] - x1, ctrl[1] - y1)
+            bx, by = border(e["target"], ctrl[0] - x2, ctrl[1] - y2)
+            dx, dy = bx - ctrl[0], by - ctrl[1]
         bx, by = bx - dx / math.hypot(dx, dy) * 2, by - dy / math.hypot(dx, dy) * 2
         p = e.get("pvalue")
         ns = p is not None and not pd.isna(p) and float(p) >= alpha
@@ -280,10 +318,16 @@ def path_diagram(nodes, edges, *, title: str, desc: str, lang: str = "en", alpha
         lab = str(e["label"]) if e.get("label") is not None else (
             fmt_num(est, lang=lang) + signif_stars(p) if est is not None else "")
         tip = f"{label(e['source'])} \u2192 {label(e['target'])}" + (f": {lab}" if lab else "")
-        lines_.append(f'<line x1="{s.f(ax)}" y1="{s.f(ay)}" x2="{s.f(bx)}" y2="{s.f(by)}" stroke="{colour}" '
-                      f'stroke-width="1.6"{dash} marker-end="url(#{fid}-{kind})">{s.title_el(tip)}</line>')
-        if lab:
+        if ctrl is None:
+            lines_.append(f'<line x1="{s.f(ax)}" y1="{s.f(ay)}" x2="{s.f(bx)}" y2="{s.f(by)}" stroke="{colour}" '
+                          f'stroke-width="1.6"{dash} marker-end="url(#{fid}-{kind})">{s.title_el(tip)}</line>')
             lx, ly = ax + (bx - ax) * 0.55, ay + (by - ay) * 0.55
+        else:
+            lines_.append(f'<path d="M{s.f(ax)},{s.f(ay)} Q{s.f(ctrl[0])},{s.f(ctrl[1])} {s.f(bx)},{s.f(by)}" '
+                          f'fill="none" stroke="{colour}" stroke-width="1.6"{dash} '
+                          f'marker-end="url(#{fid}-{kind})">{s.title_el(tip)}</path>')
+            lx, ly = 0.25 * ax + 0.5 * ctrl[0] + 0.25 * bx, 0.25 * ay + 0.5 * ctrl[1] + 0.25 * by
+        if lab:
             w = s.text_width(lab, 11.5) + 10
             labels_.append(f'<rect x="{s.f(lx - w / 2)}" y="{s.f(ly - 9)}" width="{s.f(w)}" height="18" rx="3" '
                            f'fill="#ffffff" stroke="{s.GRID}"/>'
@@ -305,7 +349,7 @@ def path_diagram(nodes, edges, *, title: str, desc: str, lang: str = "en", alpha
                                  size=10.5, fill=s.MUTED))
         else:
             shapes.append(s.text(cx, cy, label(i), anchor="middle", size=13, weight="600"))
-    ly = height + 24
+    ly = max(height, curve_bottom) + 24
     legend = [
         f'<line x1="20" y1="{ly}" x2="52" y2="{ly}" stroke="{s.INK}" stroke-width="1.6"/>',
         s.text(58, ly, t("significant", lang), size=11),

@@ -213,3 +213,15 @@ def test_bar_chart():
     assert set(bars) == {"SEL: 42%"}
     root = parse(F.bar_chart(pd.Series({"a": 1.5}), title="t", desc="d", lang="da"))
     assert "1,50" in texts(root)
+
+
+def test_path_that_would_cross_a_node_bends_around_it():
+    import xml.etree.ElementTree as ET
+
+    from reports.figures import path_diagram
+
+    edges = [("ind60", "dem60", 0.45, 0.001), ("dem60", "dem65", 0.89, 0.001), ("ind60", "dem65", 0.18, 0.01)]
+    svg = str(path_diagram(["ind60", "dem60", "dem65"], edges, title="t", desc="d"))
+    ET.fromstring(svg)
+    assert svg.count(" Q") == 1          # only the layer-skipping path is a curve
+    assert svg.count("<line") >= 2      # the other two stay straight
