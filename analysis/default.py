@@ -16,7 +16,8 @@ import pandas as pd
 from instrument.model import SECTORS, Bank
 
 from .models import LATENT, measurement_model, scale_items, structural_model
-from .pipeline import AnalysisResult, _hints, _Steps, one_blas_thread, package_versions, sem_section
+from .pipeline import (AnalysisResult, _hints, _omega_h, _Steps, one_blas_thread, package_versions,
+                       sem_section)
 
 __all__ = ["analyze_instrument", "analyze_instrument_file", "reverse_keyed", "DEFAULT_BOOTSTRAP"]
 
@@ -319,6 +320,11 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
     sections["items"] = steps.run("items", lambda: _items(table, bank, rd.dont_know)) or {}
     sections["reliability"] = steps.run("reliability", lambda: _reliability(df, bank, missing)) or {}
     sections["efa"] = steps.run("efa", lambda: _efa(df, bank, seed, missing)) or {}
+    latent_items = {s: [i for c in LATENT for i in scale_items(bank, c, s)] for s in SECTORS}
+    sections["omega_hierarchical"] = {
+        s: steps.run(f"omega_h[{s}]", lambda s=s: _omega_h(df[df["sector"] == s], latent_items[s],
+                                                           len(LATENT), missing)) or {}
+        for s in SECTORS}
     core_model = measurement_model(bank, LATENT, None)
     sections["cfa"] = steps.run("cfa", lambda: _cfa(df, core_model, missing)) or {}
     sections["cfa_by_sector"] = {

@@ -204,6 +204,10 @@ def analyze(data: pd.DataFrame, spec: AnalysisSpec, *, progress: Progress | None
     scale_items = list(dict.fromkeys(i for items in spec.scales.values() for i in items))
     if spec.scales:
         sections["reliability"] = steps.run("reliability", lambda: _reliability(df, spec)) or {}
+        if len(spec.scales) >= 3:
+            # all scales together as one multidimensional battery: how much is one general factor?
+            sections["omega_hierarchical"] = steps.run(
+                "omega_hierarchical", lambda: _omega_h(df, scale_items, len(spec.scales), spec.missing)) or {}
         if len(scale_items) >= 3:
             sections["efa"] = steps.run("efa", lambda: _efa(df, scale_items, spec)) or {}
     estimator_missing = "fiml" if spec.missing == "fiml" else "listwise"
@@ -237,6 +241,12 @@ def _reliability(df: pd.DataFrame, spec: AnalysisSpec) -> dict:
         r = cronbach_alpha(df, items=list(items), missing=spec.missing, scale=name)
         out[name] = r.to_dict()
     return out
+
+
+def _omega_h(df: pd.DataFrame, items: list[str], n_groups: int, missing: str) -> dict:
+    from .reliability import omega_hierarchical
+
+    return omega_hierarchical(df, items=items, n_groups=n_groups, missing=missing).to_dict()
 
 
 def _efa(df: pd.DataFrame, items: list[str], spec: AnalysisSpec) -> dict:
