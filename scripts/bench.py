@@ -18,7 +18,6 @@ Target (issue): under 30 s at n = 20,000 with 1,000 draws on a 2-core machine.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess
@@ -68,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import analysis.sem.api as sem_api
     from analysis.default import analyze_instrument
-    from analysis.pipeline import _write_atomic, sha256_of
+    from analysis.pipeline import results_json, sha256_of, write_outputs
     from analysis.responses import read_responses, simulate, write_simulated
     from instrument.bank import load_bank
     # the steps import these lazily; import them here so that step times are computation only
@@ -132,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     timings = dict(result.meta["timings_sec"])
     blas_inside = ", ".join(sorted(set(blas_seen)))
     t = time.perf_counter()
-    _write_atomic(out / "results.json", json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+    write_outputs(out, {"results.json": results_json(result)})
     t_write = time.perf_counter() - t
     t_report = None
     if args.report:
