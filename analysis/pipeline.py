@@ -204,6 +204,8 @@ def analyze(data: pd.DataFrame, spec: AnalysisSpec, *, progress: Progress | None
     scale_items = list(dict.fromkeys(i for items in spec.scales.values() for i in items))
     if spec.scales:
         sections["reliability"] = steps.run("reliability", lambda: _reliability(df, spec)) or {}
+        if len(spec.scales) >= 2:
+            sections["validity"] = {"htmt": steps.run("htmt", lambda: _htmt(df, spec))}
         if len(spec.scales) >= 3:
             # all scales together as one multidimensional battery: how much is one general factor?
             sections["omega_hierarchical"] = steps.run(
@@ -243,6 +245,12 @@ def _reliability(df: pd.DataFrame, spec: AnalysisSpec) -> dict:
     return out
 
 
+def _htmt(df: pd.DataFrame, spec: AnalysisSpec) -> dict:
+    from .validity import htmt
+
+    return htmt(df, {k: list(v) for k, v in spec.scales.items()}, missing=spec.missing).to_dict()
+
+
 def _omega_h(df: pd.DataFrame, items: list[str], n_groups: int, missing: str) -> dict:
     from .reliability import omega_hierarchical
 
@@ -279,6 +287,12 @@ def _cfa(df: pd.DataFrame, spec: AnalysisSpec, missing: str) -> dict:
     d["ave"] = av.to_dict()["values"]
     d["warnings"] = list(d.get("warnings", [])) + list(cr.warnings) + list(av.warnings)
     d["modification_hints"] = _hints(df, res)
+    try:
+        from .validity import fornell_larcker, latent_correlations
+
+        d["fornell_larcker"] = fornell_larcker(av, latent_correlations(est)).to_dict()
+    except (ValueError, KeyError) as exc:
+        d["warnings"].append(f"Fornell-Larcker: {exc}")
     return d
 
 

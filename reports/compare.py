@@ -256,6 +256,25 @@ def _reason_text(result, lang: str) -> str:
     return t("cmp_reason_not_invariant", lang, level=level)
 
 
+def _display(by: str, value: str, lang: str) -> str:
+    """What a reader sees for a group value: the questionnaire's answer label for coded groupings
+    (``elderly_care`` -> "Elderly care"), the value itself for free text (municipality)."""
+    try:
+        from instrument.bank import load_bank
+
+        bank = load_bank()
+    except Exception:  # a broken or custom bank must not stop the report: show the raw value
+        return str(value)
+    if by == "sector" and value in bank.sector_label:
+        return bank.sector_label[value].get(lang) or str(value)
+    for q in bank.context:
+        if q.id == by:
+            for ch in q.choices:
+                if ch.name == value:
+                    return ch.label.get(lang) or ch.label.get("en") or str(value)
+    return str(value)
+
+
 def _figures_for_index(pub: dict, result, infos: dict, row: pd.Series, lang: str, min_cell: int):
     from . import figures as F
 
@@ -278,6 +297,8 @@ def _figures_for_index(pub: dict, result, infos: dict, row: pd.Series, lang: str
             v = m.get("mean") if comparable else (m.get("n") or None)
             vals.at[g, c] = float(v) if v is not None else float("nan")
     title = t("cmp_heatmap", lang)
+    shown = {g: _display(result.by, g, lang) for g in labels}
+    sup, vals = sup.rename(index=shown), vals.rename(index=shown)
     heats = []
     if comparable:
         # one heatmap per response scale, so colours mean the same thing within a figure
@@ -300,7 +321,7 @@ def _figures_for_index(pub: dict, result, infos: dict, row: pd.Series, lang: str
                 pg = pub["groups"][g]
                 m = pg.get("means", {}).get(c) or {}
                 hidden = pg["suppressed"] or m.get("suppressed", False)
-                rows.append({"group": g, "mean": None if hidden else m.get("mean"),
+                rows.append({"group": _display(result.by, g, lang), "mean": None if hidden else m.get("mean"),
                              "lower": None if hidden else m.get("lower"),
                              "upper": None if hidden else m.get("upper"), "suppressed": hidden})
             est = pd.DataFrame(rows)
@@ -319,7 +340,7 @@ def _group_page_ctx(g: str, pub: dict, result, infos: dict, lang: str, min_cell:
 
     pg = pub["groups"][g]
     comparable = pub["means_comparable"]
-    ctx: dict[str, Any] = {"group": g, "suppressed": pg["suppressed"], "n": pg.get("n"),
+    ctx: dict[str, Any] = {"group": _display(result.by, g, lang), "suppressed": pg["suppressed"], "n": pg.get("n"),
                            "means_rows": [], "dots": None, "bars": None, "bars_caption": "",
                            "sector_rows": [], "paths": [], "path_svg": None, "fit": None, "sem_note": None}
     if pg["suppressed"]:
@@ -416,7 +437,8 @@ def build_comparison(result, *, min_cell: int = 5, lang: str = "en", meta: dict 
     strategies = [c for c in infos if infos[c]["strategy"]]
     for g in labels:
         pg = pub["groups"][g]
-        groups_view.append({"label": g, "href": f"group-{slugs[g]}.html", "suppressed": pg["suppressed"],
+        groups_view.append({"label": _display(result.by, g, lang), "href": f"group-{slugs[g]}.html",
+                            "suppressed": pg["suppressed"],
                             "n": pg.get("n"), "means": pg.get("means", {}), "g": pg.get("effect_vs_rest") or {}})
     files: dict[str, str] = {}
     common = dict(by=result.by, by_label=by_label, comparable=comparable, reason=reason,

@@ -63,6 +63,16 @@ def _sector_label(bank, sector: str, lang: str) -> str:
     return str(sector).replace("_", " ")
 
 
+def _choice_label(bank, question: str, value, lang: str) -> str:
+    """The questionnaire's answer label of a coded context value (``elderly_care`` -> "Elderly care")."""
+    for q in getattr(bank, "context", ()) or ():
+        if q.id == question:
+            for ch in q.choices:
+                if ch.name == value:
+                    return _text(ch.label, lang)
+    return str(value).replace("_", " ")
+
+
 def _construct_label(bank, cid: str, lang: str) -> str:
     if bank is not None and cid in bank.constructs:
         return f"{_text(bank.constructs[cid].name, lang)} ({cid})"
@@ -99,7 +109,7 @@ def _sample(result, bank, lang: str, min_cell: int) -> dict | None:
         "n_dropped": (s.get("n_file") or 0) - (s.get("n_analysed") or 0),
         "keep_flagged": s.get("keep_flagged"), "reasons": reasons, "missing": None,
         "by_sector": _counts_rows(s.get("by_sector"), min_cell, lambda k: _sector_label(bank, k, lang)),
-        "by_area": _counts_rows(s.get("by_service_area"), min_cell, lambda k: k.replace("_", " ")),
+        "by_area": _counts_rows(s.get("by_service_area"), min_cell, lambda k: _choice_label(bank, "service_area", k, lang)),
         "n_municipalities": s.get("n_municipalities"), "dont_know": s.get("dont_know"),
     }
 
@@ -210,7 +220,7 @@ def _fit_row(label: str, fit: dict, n: Any) -> list:
 LEVEL_KEYS = {"configural": "study_inv_configural", "metric": "study_inv_metric", "scalar": "study_inv_scalar"}
 
 
-def _invariance(result, lang: str) -> list[dict]:
+def _invariance(result, bank, lang: str) -> list[dict]:
     by = dict(result.sections.get("invariance_by") or {})
     if not by and result.sections.get("invariance"):
         inv = result.sections["invariance"]
@@ -237,7 +247,8 @@ def _invariance(result, lang: str) -> list[dict]:
         out.append({"group": gname, "rows": rows, "decision": decision,
                     "plain": t(key, lang, group=t("study_group_" + group, lang) if group in ("sector", "service_area") else gname),
                     "means_ok": decision in ("scalar", "partial_scalar"), "rule": inv.get("rule"),
-                    "groups": ", ".join(str(g) for g in inv.get("groups") or [])})
+                    "groups": ", ".join(_sector_label(bank, g, lang) if group == "sector"
+                                        else _choice_label(bank, group, g, lang) for g in inv.get("groups") or [])})
     return out
 
 
@@ -379,7 +390,7 @@ def build_context(result, *, lang: str = "en", min_cell: int = 5) -> dict:
         "item_groups": _items(result, bank, lang),
         "reliability": _reliability(result, bank, lang),
         "factors": _factors(result, bank, lang),
-        "invariance": _invariance(result, lang),
+        "invariance": _invariance(result, bank, lang),
         "sem": _sem(result, bank, lang),
         "hypotheses": _hypotheses(result, lang),
         "ambivalence": _ambivalence(result, bank, lang),
