@@ -1,7 +1,8 @@
 """Per-group statistics behind ``coprod compare`` (service area, municipality, sector, role).
 
 Construct scores are means of the mirrored core items (comparable across sectors), and they are
-compared between groups only where **scalar** invariance holds for the grouping
+compared between groups only where **scalar** invariance holds (tested by FIML, so every
+respondent with any core answer counts) for the grouping
 (constructs.md: metric for paths and correlations, scalar for means). Invariance is tested on the
 core-items measurement model across the groups large enough to estimate it; when it cannot be
 tested, or fails, the comparison says so instead of comparing. Privacy (small-cell suppression)
@@ -23,7 +24,7 @@ from .models import LATENT, measurement_model, structural_model
 __all__ = ["compare_groups", "ComparisonResult", "GROUPINGS", "MIN_GROUP_FOR_MODEL"]
 
 GROUPINGS = ("service_area", "municipality", "sector", "role")
-#: complete cases a group needs before it enters an invariance test or gets its own SEM
+#: respondents a group needs before it enters the invariance test or gets its own SEM
 MIN_GROUP_FOR_MODEL = 50
 
 
@@ -133,12 +134,14 @@ def compare_groups(table: pd.DataFrame, by: str, *, bank: Bank, progress: Callab
 
     core_model = measurement_model(bank, LATENT, None)
     core_items = [i.id for c in LATENT for i in bank.items if i.construct == c and i.is_core]
-    complete = df.dropna(subset=core_items)
-    big = [g for g in labels if (complete[by] == g).sum() >= min_group_for_model]
+    # FIML: every respondent who answered any core item counts (a don't-know is missing, and
+    # listwise deletion over 21 items would leave too few for most groups)
+    answered = df[df[core_items].notna().any(axis=1)]
+    big = [g for g in labels if (answered[by] == g).sum() >= min_group_for_model]
     inv: dict[str, Any] = {"groups_tested": [str(g) for g in big], "min_group": min_group_for_model}
     if len(big) >= 2:
         try:
-            r = measurement_invariance(complete[complete[by].isin(big)], core_model, by)
+            r = measurement_invariance(answered[answered[by].isin(big)], core_model, by, missing="fiml")
             d = r.to_dict()
             inv.update({**d.pop("models"), **d})
         except ValueError as exc:
@@ -150,13 +153,13 @@ def compare_groups(table: pd.DataFrame, by: str, *, bank: Bank, progress: Callab
     comparable = decision in ("scalar", "partial_scalar") and len(big) == len(labels)
     if decision == "not tested":
         reason = (f"measurement invariance by {by} could not be tested: fewer than two groups have "
-                  f"{min_group_for_model} complete responses")
+                  f"{min_group_for_model} respondents")
     elif decision not in ("scalar", "partial_scalar"):
         reason = (f"scalar invariance by {by} does not hold (highest level: {decision}), so the groups "
                   "may understand the items differently and their means are not compared")
     elif not comparable:
         reason = (f"scalar invariance holds for the groups large enough to test, but not every group "
-                  f"could be tested (fewer than {min_group_for_model} complete responses)")
+                  f"could be tested (fewer than {min_group_for_model} respondents)")
     else:
         reason = f"{decision.replace('_', ' ')} invariance holds by {by}: means are comparable"
 
@@ -176,7 +179,7 @@ def compare_groups(table: pd.DataFrame, by: str, *, bank: Bank, progress: Callab
             except ValueError as exc:
                 d["sem"] = {"error": str(exc)}
         else:
-            d["sem"] = {"error": f"fewer than {min_group_for_model} complete responses for a structural model"}
+            d["sem"] = {"error": f"fewer than {min_group_for_model} respondents for a structural model"}
         groups[str(g)] = d
         if progress:
             progress(k, len(labels))
