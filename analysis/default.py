@@ -342,7 +342,7 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
                                                     progress=progress, n_jobs=n_jobs, missing=missing)) or {}
     metric = (inv.get("sector") or {}).get("decision") in ("metric", "scalar", "partial_scalar")
     sections["sem_by_sector"] = steps.run("sem[by sector]", lambda: _sem(
-        df, sem_model, bootstrap=0, seed=seed, progress=None, group="sector",
+        df, structural_model(bank, None, labels=False), bootstrap=0, seed=seed, progress=None, group="sector",
         group_equal=("loadings",) if metric else (), missing=missing)) or {}
     sections["sem_by_sector"]["group_equal"] = ["loadings"] if metric else []
     scores = steps.run("scores", lambda: _scores(table, bank))

@@ -49,8 +49,12 @@ def measurement_model(bank: Bank, constructs: tuple[str, ...] | list[str] = LATE
 
 
 def structural_model(bank: Bank, sector: str | None = None,
-                     strategies: tuple[str, ...] | None = None) -> str:
+                     strategies: tuple[str, ...] | None = None, *, labels: bool = True) -> str:
     """The default structural model (H1–H4) with labelled paths and defined indirect effects.
+
+    ``labels=False`` leaves the paths unlabelled and defines no effects: in a multi-group model a
+    label names one parameter shared by every group (lavaan's rule), which would force the paths
+    to be equal across groups.
 
     ``strategies`` defaults to the boundary-work strategies asked of every respondent in scope:
     with ``sector=None`` (pooled, core items) those asked of both sectors (DEM, WEL); within a
@@ -64,17 +68,20 @@ def structural_model(bank: Bank, sector: str | None = None,
     meas = measurement_model(bank, [*latent, *strategies], sector)
     present = {line.split(" =~ ")[0] for line in meas.splitlines()}
     lines = [meas, "# H1-H3"]
+    def lab(name: str) -> str:
+        return f"{name}*" if labels else ""
+
     if {"COM", "INS"} <= present:
-        lines.append("COM ~ a1*INS")
+        lines.append(f"COM ~ {lab('a1')}INS")
     if {"REP", "VIN"} <= present:
-        lines.append("REP ~ a2*VIN")
+        lines.append(f"REP ~ {lab('a2')}VIN")
     if {"AMB", "COM", "REP"} <= present:
-        lines.append("AMB ~ b1*COM + b2*REP")
+        lines.append(f"AMB ~ {lab('b1')}COM + {lab('b2')}REP")
     st = [s for s in strategies if s in present]
     if st and "AMB" in present:
         lines.append("# H4: ambivalence drives cautious boundary work")
         lines.extend(f"{s} ~ AMB" for s in st)
-    if {"COM", "INS", "REP", "VIN", "AMB"} <= present:
+    if labels and {"COM", "INS", "REP", "VIN", "AMB"} <= present:
         lines.append("# indirect effects")
         lines.extend(f"{k} := {v}" for k, v in DEFINED_EFFECTS.items())
     return "\n".join(lines)

@@ -287,7 +287,32 @@ def _sem(result, bank, lang: str) -> dict | None:
     r2_rows = [[k, v] for k, v in r2.items() if k in latents or any(k == e["lhs"] for e in paths)]
     return {"svg": svg, "rows": rows, "defined": defined, "fit": _fit_row(t("study_sem_model", lang), sem["fit"],
                                                                             sem.get("n_used")) if sem.get("fit") else None,
-            "r2": r2_rows, "boot": (sem.get("bootstrap_info") or {}).get("n_requested")}
+            "r2": r2_rows, "boot": (sem.get("bootstrap_info") or {}).get("n_requested"),
+            "by_group": _sem_by_group(result.sections.get("sem_by_sector") or {}, bank, lang)}
+
+
+def _sem_by_group(mg: dict, bank, lang: str) -> dict | None:
+    """Standardized paths side by side per group of the multi-group model (instrument: by sector)."""
+    groups = mg.get("groups") or []
+    est = [e for e in mg.get("estimates") or [] if e.get("op") == "~"]
+    if len(groups) < 2 or not est:
+        return None
+    cell: dict[tuple, dict] = {}
+    for e in est:
+        cell[(e["lhs"], e["rhs"], int(e["group"]))] = e
+    keys = list(dict.fromkeys((e["lhs"], e["rhs"]) for e in est))
+    rows = []
+    for lhs, rhs in keys:
+        row = [f"{lhs} \u2190 {rhs}"]
+        for k in range(1, len(groups) + 1):
+            e = cell.get((lhs, rhs, k)) or {}
+            row += [e.get("std_all"), e.get("pvalue")]
+        rows.append(row)
+    names = [_sector_label(bank, g, lang) for g in groups]
+    header = [t("study_path", lang)] + [x for n in names for x in (f"{n}: \u03b2", f"{n}: p")]
+    return {"header": header, "rows": rows, "formats": ["text"] + [2, "pval"] * len(groups),
+            "equal": ", ".join(mg.get("group_equal") or []) or "–",
+            "fit": _fit_row(t("study_sem_model", lang), mg["fit"], mg.get("n_used")) if mg.get("fit") else None}
 
 
 def F_stars(p: Any) -> str:

@@ -43,3 +43,19 @@ def test_listwise_uses_the_same_rows_in_every_step(battery):
     assert res.data_summary["n_used"] == n_complete
     assert res.sections["reliability"]["s1"]["n"] == n_complete  # s1 has no missing cell itself
     assert res.sections["cfa"]["n_used"] == n_complete
+
+
+def test_paths_by_sector_are_free_in_each_sector():
+    # a label in a multi-group model is one parameter shared by all groups (lavaan): the by-sector
+    # model must therefore be unlabelled, or every path would come out equal across sectors
+    from analysis.default import analyze_instrument
+    from analysis.models import structural_model
+    from analysis.responses import simulate
+    from instrument.bank import load_bank
+
+    assert "*" not in structural_model(load_bank(), None, labels=False)
+    res = analyze_instrument(simulate(500, seed=2), bootstrap=0, invariance_by=("sector",))
+    mg = res.sections["sem_by_sector"]
+    est = {(e["lhs"], e["rhs"], e["group"]): e["est"] for e in mg["estimates"] if e["op"] == "~"}
+    assert est[("COM", "INS", 1)] != pytest.approx(est[("COM", "INS", 2)], abs=1e-6)
+    assert mg["group_equal"] in (["loadings"], [])
