@@ -78,6 +78,31 @@ def _warm(engine: Engine, prev: SemResult | None) -> np.ndarray | None:
     return np.where(cnt > 0, acc / np.maximum(cnt, 1), 0.0)
 
 
+def _screen(cands: list[str], prev: SemResult | None, top: int) -> list[str]:
+    """The ``top`` candidates whose free estimates differ most across groups in ``prev`` (the
+    accepted, less constrained model): Σ_g (est_g − mean)² / mean(se²), a heterogeneity statistic."""
+    if prev is None or len(cands) <= top:
+        return cands
+    est = prev.estimates
+    score = {}
+    for c in cands:
+        if c.endswith("~1"):
+            rows = est[(est["op"] == "~1") & (est["lhs"] == c[:-2])]
+        elif "=~" in c:
+            lhs, rhs = c.split("=~")
+            rows = est[(est["op"] == "=~") & (est["lhs"] == lhs) & (est["rhs"] == rhs)]
+        else:
+            lhs, rhs = c.split("~~")
+            rows = est[(est["op"] == "~~") & (est["lhs"] == lhs) & (est["rhs"] == rhs)]
+        e = rows["est"].to_numpy(float)
+        se = rows["se"].to_numpy(float) if "se" in rows else np.array([])
+        se = se[np.isfinite(se)]
+        se2 = float(np.mean(se ** 2)) if len(se) else np.nan  # refits skip SEs: rank by spread alone
+        spread = float(np.sum((e - e.mean()) ** 2)) if len(e) else 0.0
+        score[c] = spread / se2 if np.isfinite(se2) and se2 > 0 else spread
+    return sorted(cands, key=lambda c: -score[c])[:top]
+
+
 def _candidates(engine: Engine, level: str) -> list[str]:
     pt = engine.pt
     out = []
@@ -96,8 +121,8 @@ def _candidates(engine: Engine, level: str) -> list[str]:
 def measurement_invariance(data: pd.DataFrame, model: str, group: str, *,
                            levels: Sequence[str] = ("configural", "metric", "scalar"),
                            missing: str = "listwise", partial: bool = True, chen: bool = True,
-                           alpha: float = 0.05, configural_cutoffs: tuple[float, float] = (0.90, 0.10)
-                           ) -> InvarianceResult:
+                           alpha: float = 0.05, configural_cutoffs: tuple[float, float] = (0.90, 0.10),
+                           max_free: float = 0.2, screen: int = 5) -> InvarianceResult:
     """Test configural, metric and scalar invariance of a CFA across groups.
 
     Parameters
@@ -116,6 +141,12 @@ def measurement_invariance(data: pd.DataFrame, model: str, group: str, *,
         Decide by Chen's (2007) ΔCFI/ΔRMSEA/ΔSRMR cut-offs (True) or by the Δχ² test (False).
     alpha : float
         Level of the Δχ² test when ``chen=False``.
+    max_free : float
+        Share of a level's equality constraints the partial-invariance search may free (default
+        a fifth, at least one); when more would be needed the level does not hold.
+    screen : int
+        Constraints refitted per search step: those whose free estimates differ most across
+        groups in the less constrained model (keeps the search to a few fits per step).
     configural_cutoffs : (float, float)
         Minimum CFI and maximum RMSEA for configural invariance.
 
@@ -184,11 +215,18 @@ def measurement_invariance(data: pd.DataFrame, model: str, group: str, *,
             name = f"partial_{level}" if freed else level
             if not ok and partial:
                 extra: list[str] = []
-                while not ok:
+                n_cands = len(_candidates(Engine(data, model, group=group, group_equal=LEVELS[level],
+                                                 group_partial=freed, missing=missing), level))
+                # Byrne et al. (1989): partial invariance is meaningful only while most
+                # parameters stay equal; beyond a fifth freed, the level is taken not to hold
+                limit = max(1, math.ceil(max_free * n_cands))
+                while not ok and len(extra) < limit:
                     cands = [c for c in _candidates(Engine(data, model, group=group, group_equal=LEVELS[level],
                                                            group_partial=freed + extra, missing=missing), level)]
                     if not cands:
                         break
+                    # refit only the parameters that differ most between groups where they are free
+                    cands = _screen(cands, accepted, screen)
                     best = None
                     for c in cands:
                         eng = Engine(data, model, group=group, group_equal=LEVELS[level],
@@ -203,7 +241,11 @@ def measurement_invariance(data: pd.DataFrame, model: str, group: str, *,
                     cur_sum = _summary(cur)
                     l_, d_ = _compare(cur_sum, _summary(accepted))
                     ok = _holds(level, cur_sum, l_, d_, chen, alpha)
-                part[level] = {"freed": list(extra), "model": cur_sum, "lrt": l_, "delta": d_, "holds": ok}
+                part[level] = {"freed": list(extra), "model": cur_sum, "lrt": l_, "delta": d_, "holds": ok,
+                               "limit": limit}
+                if not ok and len(extra) >= limit:
+                    warnings.append(f"partial {level} invariance: still rejected after freeing {len(extra)} of "
+                                    f"{n_cands} constraints (the most allowed, {max_free:.0%}); {level} does not hold")
                 if ok:
                     freed += extra
                     name = f"partial_{level}"

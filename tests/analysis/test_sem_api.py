@@ -102,3 +102,27 @@ def test_invariance_detects_a_shifted_intercept(twogroups):
     assert "Δχ²" in lrt_only.rule
     none = measurement_invariance(twogroups, "f =~ x1 + x2 + x3 + x4", "grp", chen=False, partial=False)
     assert none.decision == "metric" and none.partial == {}
+
+
+def test_partial_invariance_search_is_capped():
+    # a grouping with many non-invariant items: the search frees at most a fifth of the
+    # constraints (Byrne et al. 1989), then says the level does not hold
+    import math
+
+    from analysis.default import reverse_keyed
+    from analysis.models import LATENT, measurement_model
+    from analysis.responses import SimulationParams, from_table, simulate
+    from analysis.sem import measurement_invariance
+    from instrument.bank import load_bank
+
+    bank = load_bank()
+    t = simulate(900, seed=5, params=SimulationParams(core_noninvariance=0.25, missing_rate=0, dont_know_rate=0))
+    df = reverse_keyed(from_table(t, bank=bank, strict=False).analysis_table(), bank)
+    res = measurement_invariance(df, measurement_model(bank, LATENT, None), "sector")
+    searched = [lvl for lvl, p in res.partial.items() if not p["holds"]]
+    assert searched, res.decision
+    for lvl in searched:
+        p = res.partial[lvl]
+        assert len(p["freed"]) <= p["limit"]
+        assert any(f"partial {lvl} invariance: still rejected" in w for w in res.warnings)
+    assert res.decision in ("configural", "metric", "partial_metric")
