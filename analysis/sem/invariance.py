@@ -13,9 +13,12 @@ converged with CFI ≥ 0.90 and RMSEA ≤ 0.10 (``configural_cutoffs``). The dec
 level reached without a rejection in between.
 
 Partial invariance (``partial=True``): when metric or scalar is rejected, the constrained
-loadings (metric) or intercepts (scalar) are freed one at a time — each candidate is refitted and
-the one whose release lowers χ² most is kept — until the level holds or nothing is left. The freed
-parameters stay free at the higher levels.
+loadings (metric) or intercepts (scalar) are freed one at a time — the ``screen`` candidates whose
+free estimates differ most across groups in the less constrained model are refitted and the one
+whose release lowers χ² most is kept — until the level holds, nothing is left, or ``max_free``
+(a fifth) of the constraints are free, after which the level is taken not to hold (Byrne,
+Shavelson & Muthén 1989: partial invariance needs most parameters equal). The freed parameters
+stay free at the higher levels.
 """
 from __future__ import annotations
 
