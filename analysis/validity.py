@@ -27,7 +27,7 @@ import pandas as pd
 from analysis._result import jsonable
 from analysis.efa import _check_choice, _select_items
 from analysis.errors import ModelSpecError
-from analysis.reliability import _em_saturated
+from analysis._onefactor import _em_saturated
 
 __all__ = [
     "ConstructValidityResult",
