@@ -118,7 +118,7 @@ def compare_groups(table: pd.DataFrame, by: str, *, bank: Bank, progress: Callab
     """
     from .default import reverse_keyed
     from .responses import score
-    from .sem import measurement_invariance
+    from .pipeline import invariance_section
 
     if by not in GROUPINGS:
         raise ValueError(f"cannot compare by {by!r}; choose one of {', '.join(GROUPINGS)}")
@@ -141,9 +141,7 @@ def compare_groups(table: pd.DataFrame, by: str, *, bank: Bank, progress: Callab
     inv: dict[str, Any] = {"groups_tested": [str(g) for g in big], "min_group": min_group_for_model}
     if len(big) >= 2:
         try:
-            r = measurement_invariance(answered[answered[by].isin(big)], core_model, by, missing="fiml")
-            d = r.to_dict()
-            inv.update({**d.pop("models"), **d})
+            inv.update(invariance_section(answered[answered[by].isin(big)], core_model, by, missing="fiml"))
         except ValueError as exc:
             inv["decision"] = "not tested"
             warnings.append(f"invariance by {by}: {exc}")

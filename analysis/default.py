@@ -16,8 +16,8 @@ import pandas as pd
 from instrument.model import SECTORS, Bank
 
 from .models import LATENT, measurement_model, scale_items, structural_model
-from .pipeline import (AnalysisResult, _hints, _omega_h, _Steps, one_blas_thread, package_versions,
-                       sem_section)
+from .pipeline import (AnalysisResult, _omega_h, _Steps, cfa_section, invariance_section,
+                       one_blas_thread, package_versions, sem_fit_section)
 
 __all__ = ["analyze_instrument", "analyze_instrument_file", "reverse_keyed", "DEFAULT_BOOTSTRAP"]
 
@@ -94,53 +94,11 @@ def _efa(df: pd.DataFrame, bank: Bank, seed: int, missing: str) -> dict:
     return out
 
 
-def _cfa(df: pd.DataFrame, model: str, missing: str = "listwise") -> dict:
-    from .sem import fit_sem
-    from .validity import ave, composite_reliability, fornell_larcker, latent_correlations
-
-    res = fit_sem(df, model, missing=missing)
-    d = res.to_dict()
-    d["model"] = model
-    cr = composite_reliability(res.estimates, df, missing=missing)
-    av = ave(res.estimates, df, missing=missing)
-    d["composite_reliability"] = cr.to_dict()["values"]
-    d["ave"] = av.to_dict()["values"]
-    d["modification_hints"] = _hints(df, res)
-    try:
-        fl = fornell_larcker(av, latent_correlations(res.estimates))
-        d["fornell_larcker"] = fl.to_dict()
-    except (ValueError, KeyError) as exc:
-        d.setdefault("warnings", []).append(f"Fornell-Larcker: {exc}")
-    return d
-
-
 def _htmt(df: pd.DataFrame, bank: Bank) -> dict:
     from .validity import htmt
 
     scales = {c: scale_items(bank, c, None) for c in LATENT}
     return htmt(df, scales).to_dict()
-
-
-def _invariance(df: pd.DataFrame, model: str, group: str, missing: str) -> dict:
-    from .sem import measurement_invariance
-
-    d = measurement_invariance(df, model, group, missing=missing).to_dict()
-    models = d.pop("models")
-    return {**models, **d, "group": group, "model": model}
-
-
-def _sem(df: pd.DataFrame, model: str, *, bootstrap: int, seed: int, progress: Progress | None,
-         group: str | None = None, group_equal: tuple[str, ...] = (), n_jobs: int | None = None,
-         missing: str = "listwise") -> dict:
-    import os
-
-    from .sem import fit_sem
-
-    res = fit_sem(df, model, group=group, group_equal=group_equal, bootstrap=bootstrap, seed=seed, missing=missing,
-                  n_jobs=min(2, os.cpu_count() or 1) if n_jobs is None else n_jobs, progress=progress)
-    d = sem_section(res)
-    d["model"] = model
-    return d
 
 
 def _scores(df: pd.DataFrame, bank: Bank) -> pd.DataFrame:
@@ -326,22 +284,23 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
                                                            len(LATENT), missing)) or {}
         for s in SECTORS}
     core_model = measurement_model(bank, LATENT, None)
-    sections["cfa"] = steps.run("cfa", lambda: _cfa(df, core_model, missing)) or {}
+    sections["cfa"] = steps.run("cfa", lambda: cfa_section(df, core_model, missing)) or {}
     sections["cfa_by_sector"] = {
-        s: steps.run(f"cfa[{s}]", lambda s=s: _cfa(df[df["sector"] == s], measurement_model(bank, LATENT, s), missing)) or {}
+        s: steps.run(f"cfa[{s}]", lambda s=s: cfa_section(df[df["sector"] == s],
+                                                          measurement_model(bank, LATENT, s), missing)) or {}
         for s in SECTORS}
     sections["validity"] = {"htmt": steps.run("htmt", lambda: _htmt(df, bank))}
     inv = {}
     for g in invariance_by:
         if g in df and df[g].nunique() >= 2:
-            inv[g] = steps.run(f"invariance[{g}]", lambda g=g: _invariance(df, core_model, g, missing)) or {}
+            inv[g] = steps.run(f"invariance[{g}]", lambda g=g: invariance_section(df, core_model, g, missing)) or {}
     sections["invariance"] = inv.get("sector", {})
     sections["invariance_by"] = inv
     sem_model = structural_model(bank, None)
-    sections["sem"] = steps.run("sem", lambda: _sem(df, sem_model, bootstrap=bootstrap, seed=seed,
+    sections["sem"] = steps.run("sem", lambda: sem_fit_section(df, sem_model, bootstrap=bootstrap, seed=seed,
                                                     progress=progress, n_jobs=n_jobs, missing=missing)) or {}
     metric = (inv.get("sector") or {}).get("decision") in ("metric", "scalar", "partial_scalar")
-    sections["sem_by_sector"] = steps.run("sem[by sector]", lambda: _sem(
+    sections["sem_by_sector"] = steps.run("sem[by sector]", lambda: sem_fit_section(
         df, structural_model(bank, None, labels=False), bootstrap=0, seed=seed, progress=None, group="sector",
         group_equal=("loadings",) if metric else (), missing=missing)) or {}
     sections["sem_by_sector"]["group_equal"] = ["loadings"] if metric else []

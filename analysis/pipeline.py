@@ -214,12 +214,13 @@ def analyze(data: pd.DataFrame, spec: AnalysisSpec, *, progress: Progress | None
             sections["efa"] = steps.run("efa", lambda: _efa(df, scale_items, spec)) or {}
     estimator_missing = "fiml" if spec.missing == "fiml" else "listwise"
     if spec.cfa:
-        sections["cfa"] = steps.run("cfa", lambda: _cfa(df, spec, estimator_missing)) or {}
+        sections["cfa"] = steps.run("cfa", lambda: cfa_section(df, spec.cfa, estimator_missing)) or {}
         if spec.group and spec.invariance:
             sections["invariance"] = steps.run(
-                "invariance", lambda: _invariance(df, spec, estimator_missing)) or {}
+                "invariance", lambda: invariance_section(df, spec.cfa, spec.group, estimator_missing)) or {}
     if spec.sem:
-        sections["sem"] = steps.run("sem", lambda: _sem(df, spec, estimator_missing, progress)) or {}
+        sections["sem"] = steps.run("sem", lambda: sem_fit_section(
+            df, spec.sem, missing=estimator_missing, bootstrap=spec.bootstrap, seed=spec.seed, progress=progress)) or {}
     if spec.ordered:
         sections["ordinal"] = steps.run("ordinal", lambda: _ordinal(df, spec)) or {}
 
@@ -274,12 +275,15 @@ def _efa(df: pd.DataFrame, items: list[str], spec: AnalysisSpec) -> dict:
     return out
 
 
-def _cfa(df: pd.DataFrame, spec: AnalysisSpec, missing: str) -> dict:
+def cfa_section(df: pd.DataFrame, model: str, missing: str = "listwise") -> dict:
+    """A CFA's results.json section: fit and estimates, composite reliability, AVE, Fornell–Larcker
+    and the largest residual correlations (shared by spec mode and the instrument's analysis)."""
     from .sem import fit_sem
-    from .validity import ave, composite_reliability
+    from .validity import ave, composite_reliability, fornell_larcker, latent_correlations
 
-    res = fit_sem(df, spec.cfa, missing=missing)
+    res = fit_sem(df, model, missing=missing)
     d = res.to_dict()
+    d["model"] = model
     est = res.estimates
     cr = composite_reliability(est, df, missing=missing)
     av = ave(est, df, missing=missing)
@@ -288,8 +292,6 @@ def _cfa(df: pd.DataFrame, spec: AnalysisSpec, missing: str) -> dict:
     d["warnings"] = list(d.get("warnings", [])) + list(cr.warnings) + list(av.warnings)
     d["modification_hints"] = _hints(df, res)
     try:
-        from .validity import fornell_larcker, latent_correlations
-
         d["fornell_larcker"] = fornell_larcker(av, latent_correlations(est)).to_dict()
     except (ValueError, KeyError) as exc:
         d["warnings"].append(f"Fornell-Larcker: {exc}")
@@ -306,21 +308,28 @@ def _hints(df: pd.DataFrame, res) -> list[dict]:
     return largest_residuals(residual_correlations(df, implied))
 
 
-def _invariance(df: pd.DataFrame, spec: AnalysisSpec, missing: str) -> dict:
+def invariance_section(df: pd.DataFrame, model: str, group: str, missing: str = "listwise") -> dict:
+    """Measurement invariance as results.json holds it: ``<level>.{chisq, df, cfi, rmsea}`` beside
+    ``decision``, ``lrt``, ``delta``, ``partial`` and ``rule``."""
     from .sem import measurement_invariance
 
-    d = measurement_invariance(df, spec.cfa, spec.group, missing=missing).to_dict()
-    # results.json contract: invariance.<level>.{chisq, df, cfi, rmsea} beside invariance.decision
+    d = measurement_invariance(df, model, group, missing=missing).to_dict()
     models = d.pop("models")
-    return {**models, **d}
+    return {**models, **d, "group": group, "model": model}
 
 
-def _sem(df: pd.DataFrame, spec: AnalysisSpec, missing: str, progress: Progress | None) -> dict:
+def sem_fit_section(df: pd.DataFrame, model: str, *, missing: str = "listwise", bootstrap: int = 0,
+                    seed: int | None = None, progress: Progress | None = None, group: str | None = None,
+                    group_equal: tuple[str, ...] = (), n_jobs: int | None = None) -> dict:
+    """Fit a structural model (bootstrap on both cores by default) and return its section."""
     from .sem import fit_sem
 
-    res = fit_sem(df, spec.sem, missing=missing, bootstrap=spec.bootstrap, seed=spec.seed,
-                  n_jobs=min(2, os.cpu_count() or 1), progress=progress)
-    return sem_section(res)
+    res = fit_sem(df, model, group=group, group_equal=group_equal, missing=missing, bootstrap=bootstrap,
+                  seed=seed, n_jobs=min(2, os.cpu_count() or 1) if n_jobs is None else n_jobs,
+                  progress=progress)
+    d = sem_section(res)
+    d["model"] = model
+    return d
 
 
 def sem_section(res) -> dict:
