@@ -10,6 +10,7 @@ from it.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import string
@@ -223,6 +224,22 @@ def load_bank(directory: str | Path | None = None) -> Bank:
     'Working with the municipality'
     """
     d = Path(directory) if directory is not None else default_bank_dir()
+    # parsing and checking takes ~0.1 s and every layer asks for the bank: keep one per folder
+    # state, so an edited file is read again
+    stamp = tuple((n, st.st_size, st.st_mtime_ns) if (st := _stat(d / n)) else (n, None, None)
+                  for n in BANK_FILES)
+    return _load_checked(d.resolve(), stamp)
+
+
+def _stat(path: Path):
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
+@functools.lru_cache(maxsize=8)
+def _load_checked(d: Path, stamp: tuple) -> Bank:
     c = _Checker(REQUIRED_LANGUAGES)
     raw = {name: _read_yaml(d / name, c) for name in BANK_FILES}
 

@@ -206,16 +206,10 @@ def published_results(result, *, min_cell: int = 5, meta: dict | None = None) ->
 
 
 # --------------------------------------------------------------------------- view model
-_BANK = None
-
-
 def _bank():
-    global _BANK
-    if _BANK is None:
-        from instrument.bank import load_bank
+    from instrument.bank import load_bank  # cached by the loader
 
-        _BANK = load_bank()
-    return _BANK
+    return load_bank()
 
 
 def _is_strategy(c: str, result) -> bool:
@@ -260,9 +254,7 @@ def _display(by: str, value: str, lang: str) -> str:
     """What a reader sees for a group value: the questionnaire's answer label for coded groupings
     (``elderly_care`` -> "Elderly care"), the value itself for free text (municipality)."""
     try:
-        from instrument.bank import load_bank
-
-        bank = load_bank()
+        bank = _bank()
     except Exception:  # a broken or custom bank must not stop the report: show the raw value
         return str(value)
     if by == "sector" and value in bank.sector_label:
