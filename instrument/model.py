@@ -163,6 +163,18 @@ class Bank:
                 return i
         raise KeyError(item_id)
 
+    def answer_label(self, question: str, value: str, lang: str) -> str | None:
+        """The label respondents saw for ``value`` of context question ``question`` (``sector``
+        included), or ``None`` when the value is not a coded answer (free text, unknown)."""
+        if question == "sector" and value in self.sector_label:
+            return self.sector_label[value].get(lang) or self.sector_label[value].get("en")
+        for q in self.context:
+            if q.id == question:
+                for ch in q.choices:
+                    if ch.name == value:
+                        return ch.label.get(lang) or ch.label.get("en")
+        return None
+
     def fill(self, text: str, sector: str | None, lang: str) -> str:
         """Substitute the partner noun of ``sector`` in ``lang`` into ``text``.
 

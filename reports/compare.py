@@ -255,16 +255,9 @@ def _display(by: str, value: str, lang: str) -> str:
     (``elderly_care`` -> "Elderly care"), the value itself for free text (municipality)."""
     try:
         bank = _bank()
-    except Exception:  # a broken or custom bank must not stop the report: show the raw value
+    except Exception:  # noqa: BLE001 -- a broken or custom bank must not stop the report
         return str(value)
-    if by == "sector" and value in bank.sector_label:
-        return bank.sector_label[value].get(lang) or str(value)
-    for q in bank.context:
-        if q.id == by:
-            for ch in q.choices:
-                if ch.name == value:
-                    return ch.label.get(lang) or ch.label.get("en") or str(value)
-    return str(value)
+    return bank.answer_label(by, value, lang) or str(value)
 
 
 def _figures_for_index(pub: dict, result, infos: dict, row: pd.Series, lang: str, min_cell: int):

@@ -65,12 +65,8 @@ def _sector_label(bank, sector: str, lang: str) -> str:
 
 def _choice_label(bank, question: str, value, lang: str) -> str:
     """The questionnaire's answer label of a coded context value (``elderly_care`` -> "Elderly care")."""
-    for q in getattr(bank, "context", ()) or ():
-        if q.id == question:
-            for ch in q.choices:
-                if ch.name == value:
-                    return _text(ch.label, lang)
-    return str(value).replace("_", " ")
+    label = bank.answer_label(question, value, lang) if bank is not None else None
+    return label or str(value).replace("_", " ")
 
 
 def _construct_label(bank, cid: str, lang: str) -> str:

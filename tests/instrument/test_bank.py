@@ -156,3 +156,12 @@ def test_error_is_a_value_error(mini_copy):
     _edit(mini_copy, "items.yaml", lambda items: items[0].update(reverse="maybe"))
     with pytest.raises(ValueError):
         load_bank(mini_copy)
+
+
+def test_answer_label_of_coded_and_free_values():
+    from instrument.bank import load_bank
+
+    bank = load_bank()
+    assert bank.answer_label("service_area", "elderly_care", "da") == "Ældreområdet"
+    assert bank.answer_label("sector", "voluntary", "en") == "Voluntary sector"
+    assert bank.answer_label("municipality", "Aarhus", "en") is None  # free text has no label
