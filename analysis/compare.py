@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from instrument.model import Bank
+from coprod.instrument.model import Bank
 
 from ._result import jsonable
 from .models import LATENT, measurement_model, structural_model

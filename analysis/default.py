@@ -8,18 +8,17 @@ structural model) only the mirrored core items are used. Reverse-keyed items are
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
 
-from instrument.model import SECTORS, Bank
+from coprod.instrument.model import SECTORS, Bank
 
 from .models import LATENT, measurement_model, scale_items, structural_model
 from .pipeline import (AnalysisResult, _omega_h, _Steps, cfa_section, invariance_section,
                        one_blas_thread, package_versions, sem_fit_section)
 
-__all__ = ["analyze_instrument", "analyze_instrument_file", "reverse_keyed", "DEFAULT_BOOTSTRAP"]
+__all__ = ["analyze_instrument", "reverse_keyed", "DEFAULT_BOOTSTRAP"]
 
 DEFAULT_BOOTSTRAP = 500
 Progress = Callable[[int, int], None]
@@ -253,7 +252,7 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
         ``validity``, ``invariance`` (by sector), ``invariance_by``, ``sem``, ``sem_by_sector``,
         ``scores``, ``strategies``, ``hypotheses``.
     """
-    from instrument.bank import load_bank
+    from coprod.instrument.bank import load_bank
 
     from .responses import ResponseData, flag_counts, from_table
 
@@ -323,24 +322,3 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
     return AnalysisResult(sections=sections, warnings=tuple(warnings), errors=tuple(steps.errors),
                           not_supported=(), meta=m, data_summary={"n_rows_file": sections["sample"]["n_file"],
                                                                   "n_used": len(df)})
-
-
-def analyze_instrument_file(path: Path, *, keep_flagged: bool = False, progress: Progress | None = None,
-                            meta: dict | None = None, bank: Bank | None = None,
-                            bootstrap: int = DEFAULT_BOOTSTRAP, seed: int = 2021,
-                            missing: str = "listwise", codebook=None) -> AnalysisResult:
-    """Read, validate and analyse a response export of the coprod instrument.
-
-    Raises
-    ------
-    ResponseDataError
-        When the file breaks a rule (every problem listed); nothing is written then.
-    """
-    from instrument.bank import load_bank
-
-    from .responses import read_responses
-
-    bank = bank or load_bank()
-    rd = read_responses(Path(path), bank=bank, codebook=codebook)
-    return analyze_instrument(rd, bank=bank, keep_flagged=keep_flagged, progress=progress, meta=meta,
-                              bootstrap=bootstrap, seed=seed, missing=missing)

@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from analysis._result import jsonable
-from analysis.errors import ModelSpecError, Problem, ResponseDataError
-from instrument.errors import CoprodError
+from coprod.analysis._result import jsonable
+from coprod.analysis.errors import ModelSpecError, Problem, ResponseDataError
+from coprod.instrument.errors import CoprodError
 
 __all__ = [
     "EstimationError",
@@ -236,7 +236,7 @@ def _rotate(L: np.ndarray, rotation: str | None) -> tuple[np.ndarray, np.ndarray
     except Exception as exc:  # a future factor_analyzer / scikit-learn change must not pass silently
         raise EstimationError(
             f"factor_analyzer's Rotator failed for rotation={rotation!r}: {type(exc).__name__}: {exc}. "
-            "coprod is tested with factor_analyzer 0.5.1 and scikit-learn < 1.8."
+            "coprod is tested with factor_analyzer 0.5.1 on scikit-learn 1.7 to 1.9."
         ) from exc
     if P.shape != L.shape or (phi is not None and phi.shape != (L.shape[1],) * 2):
         raise EstimationError("factor_analyzer's Rotator returned matrices of the wrong shape")

@@ -1,7 +1,7 @@
 """Errors raised by the analysis package (all are :class:`instrument.errors.CoprodError`)."""
 from __future__ import annotations
 
-from instrument.errors import CoprodError, Problem
+from coprod.instrument.errors import CoprodError, Problem
 
 __all__ = ["ResponseDataError", "ModelSpecError", "UnreadableFileError", "Problem"]
 

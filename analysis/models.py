@@ -8,7 +8,7 @@ the mirrored core items are used.
 """
 from __future__ import annotations
 
-from instrument.model import Bank
+from coprod.instrument.model import Bank
 
 __all__ = ["LATENT", "scale_items", "measurement_model", "structural_model", "DEFINED_EFFECTS"]
 
@@ -36,7 +36,7 @@ def measurement_model(bank: Bank, constructs: tuple[str, ...] | list[str] = LATE
 
     Examples
     --------
-    >>> from instrument.bank import load_bank
+    >>> from coprod.instrument.bank import load_bank
     >>> print(measurement_model(load_bank("tests/fixtures/bank_min"), ["INS"]))
     INS =~ INS_C1 + INS_C2
     """

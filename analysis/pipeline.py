@@ -8,13 +8,10 @@ in ``errors`` and the others still run: one bad model never loses the rest of th
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import os
 import platform
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -22,9 +19,9 @@ import pandas as pd
 
 from ._result import jsonable
 from .errors import ModelSpecError
-from .spec import AnalysisSpec, load_spec
+from .spec import AnalysisSpec
 
-__all__ = ["analyze", "analyze_file", "run_analysis", "write_outputs", "results_json", "AnalysisResult", "RunOutput", "package_versions"]
+__all__ = ["analyze", "AnalysisResult", "package_versions"]
 
 Progress = Callable[[int, int], None]
 
@@ -34,21 +31,12 @@ def package_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for name in ("coprod", "numpy", "scipy", "pandas", "semopy", "factor_analyzer", "pingouin",
-                 "scikit-learn", "jinja2"):
+    for name in ("coprod", "numpy", "scipy", "pandas", "factor_analyzer", "scikit-learn", "jinja2"):
         try:
             out[name] = version(name)
         except PackageNotFoundError:
             out[name] = None
     return out
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,15 +63,6 @@ class AnalysisResult:
         rel = self.sections.get("reliability", {})
         return pd.DataFrame([{"scale": k, **{x: v for x, v in r.items() if not isinstance(v, (dict, list))}}
                              for k, r in rel.items()])
-
-
-@dataclass(frozen=True, slots=True)
-class RunOutput:
-    """What :func:`analyze_file` wrote."""
-
-    files: tuple[Path, ...]
-    warnings: tuple[str, ...]
-    result: AnalysisResult
 
 
 def one_blas_thread(fn: Callable) -> Callable:
@@ -177,7 +156,7 @@ def analyze(data: pd.DataFrame, spec: AnalysisSpec, *, progress: Progress | None
     >>> rng = np.random.default_rng(1)
     >>> f = rng.normal(size=300)
     >>> df = pd.DataFrame({f"x{i}": f + rng.normal(size=300) for i in range(4)})
-    >>> from analysis.spec import spec_from_dict
+    >>> from coprod.analysis.spec import spec_from_dict
     >>> res = analyze(df, spec_from_dict({"scales": {"s": ["x0", "x1", "x2", "x3"]}}))
     >>> round(res.sections["reliability"]["s"]["alpha"], 2)  # population value 0.80
     0.74
@@ -387,67 +366,3 @@ def _wlsmv_cfa(df: pd.DataFrame, spec: AnalysisSpec, out: dict) -> dict | None:
             "n_used": d["n_used"], "n_dropped": d["n_dropped"], "fit": d["fit"],
             "estimates": d["estimates"], "r2": d["r2"], "latent": d["latent"],
             "reliability": {k: rel[k] for k in ("omega_ordinal_scale", "omega_latent_response_scale")}}
-
-
-# ------------------------------------------------------------------ files
-def _read_plain(path: Path) -> pd.DataFrame:
-    """A plain data file for spec mode (any columns): CSV/TSV/XLSX/SAV/DTA."""
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xls"):
-        return pd.read_excel(path)
-    if suffix in (".sav", ".dta"):
-        import pyreadstat
-
-        reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
-        df, _ = reader(str(path))
-        return df
-    return pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
-
-
-def run_analysis(path: Path, *, spec: Path | AnalysisSpec | None = None, keep_flagged: bool = False,
-                 progress: Progress | None = None, bootstrap: int | None = None, seed: int | None = None,
-                 missing: str | None = None, codebook: Any = None) -> AnalysisResult:
-    """Analyse a response file; nothing is written.
-
-    With a spec the file is read as a plain table; without one it is read as a response export
-    of the coprod instrument (platform detected through ``codebook`` or the shipped instrument,
-    validated, scored) and the default analysis of the instrument is run. ``bootstrap``, ``seed``
-    and ``missing`` (instrument mode) override the defaults; ``None`` keeps them.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(2, "no such file", str(path))
-    meta = {"input_file": path.name, "input_sha256": sha256_of(path)}
-    if spec is not None:
-        if bootstrap is not None or seed is not None or missing is not None:
-            raise ModelSpecError("bootstrap, seed and missing are set in the spec, not as options, in spec mode")
-        spec_obj = spec if isinstance(spec, AnalysisSpec) else load_spec(spec)
-        return analyze(_read_plain(path), spec_obj, progress=progress, meta=meta)
-    from .default import analyze_instrument_file
-
-    kw = {k: v for k, v in (("bootstrap", bootstrap), ("seed", seed), ("missing", missing)) if v is not None}
-    return analyze_instrument_file(path, keep_flagged=keep_flagged, progress=progress, meta=meta,
-                                   codebook=codebook, **kw)
-
-
-def write_outputs(out: Path, texts: dict[str, str]) -> tuple[Path, ...]:
-    """Write every ``name -> text`` into ``out``; all are rendered before the first is written, and
-    each file is replaced atomically, so an error never leaves half a result set."""
-    from instrument.files import write_files
-
-    return tuple(write_files({Path(out) / name: text for name, text in texts.items()}))
-
-
-def results_json(result: AnalysisResult) -> str:
-    return json.dumps(result.to_dict(), ensure_ascii=False, indent=1)
-
-
-def analyze_file(path: Path, *, spec: Path | AnalysisSpec | None = None, out: Path,
-                 keep_flagged: bool = False, progress: Progress | None = None,
-                 bootstrap: int | None = None, seed: int | None = None,
-                 missing: str | None = None, codebook: Any = None) -> RunOutput:
-    """Analyse a response file and write ``out/results.json`` (see :func:`run_analysis`)."""
-    result = run_analysis(path, spec=spec, keep_flagged=keep_flagged, progress=progress,
-                          bootstrap=bootstrap, seed=seed, missing=missing, codebook=codebook)
-    files = write_outputs(Path(out), {"results.json": results_json(result)})
-    return RunOutput(files=files, warnings=result.warnings + result.errors, result=result)

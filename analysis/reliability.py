@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis._result import jsonable
-from analysis.efa import (
+from coprod.analysis._result import jsonable
+from coprod.analysis.efa import (
     _check_choice,
     _constant_items,
     _extract,
@@ -34,8 +34,8 @@ from analysis.efa import (
     _select_items,
     _smc,
 )
-from analysis._onefactor import _em_saturated, _fiml_one_factor, _ml_one_factor
-from analysis.errors import ModelSpecError
+from coprod.analysis._onefactor import _em_saturated, _fiml_one_factor, _ml_one_factor
+from coprod.analysis.errors import ModelSpecError
 
 __all__ = [
     "ReliabilityResult",

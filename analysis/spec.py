@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from instrument.errors import Problem
+from coprod.instrument.errors import Problem
 
 from .errors import ModelSpecError
 

@@ -24,10 +24,10 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis._result import jsonable
-from analysis.efa import _check_choice, _select_items
-from analysis.errors import ModelSpecError
-from analysis._onefactor import _em_saturated
+from coprod.analysis._result import jsonable
+from coprod.analysis.efa import _check_choice, _select_items
+from coprod.analysis.errors import ModelSpecError
+from coprod.analysis._onefactor import _em_saturated
 
 __all__ = [
     "ConstructValidityResult",

@@ -1,6 +1,6 @@
 """coprod instrument: the item bank, the questionnaire generator and the fielding exports.
 
->>> from instrument import load_bank, build_questionnaire, export
+>>> from coprod.instrument import load_bank, build_questionnaire, export
 >>> bank = load_bank()
 >>> q = build_questionnaire(bank, sector="municipal", lang="da")
 >>> result = export(bank, "codebook", lang="da", sector="municipal")

@@ -70,7 +70,7 @@ _FIELDS: dict[str, dict[str, tuple[bool, tuple[type, ...], str]]] = {
 
 def default_bank_dir() -> Path:
     """The bank shipped with the package."""
-    return Path(str(resources.files("instrument") / "data"))
+    return Path(str(resources.files("coprod.instrument") / "data"))
 
 
 class _Checker:

@@ -374,7 +374,7 @@ def build_questionnaire(bank: Bank, *, sector: str | None = None, lang: str = "e
 
     Examples
     --------
-    >>> from instrument.bank import load_bank
+    >>> from coprod.instrument.bank import load_bank
     >>> q = build_questionnaire(load_bank(), sector="voluntary")
     >>> q.blocks[0].key, q.blocks[0].rows[0].id
     ('INS_v', 'INS_C1')

@@ -23,7 +23,7 @@ from base64 import b64decode
 from dataclasses import dataclass
 from pathlib import Path
 
-from instrument.errors import CoprodError
+from coprod.instrument.errors import CoprodError
 
 __all__ = [
     "BrowserError",

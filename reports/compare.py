@@ -1,6 +1,7 @@
 """The comparative reports of ``coprod compare``: groups side by side, one page per group.
 
-``compare_file`` reads a response file, runs :func:`analysis.compare.compare_groups` and writes
+:func:`build_comparison` renders the result of :func:`coprod.analysis.compare.compare_groups` as
+these files, in memory (``coprod.workflow.compare_file`` reads the response file and writes them):
 
 * ``index.html`` -- the groups side by side (group sizes, heatmap, and -- only where the means are
   comparable -- construct means with 95% CIs, effect sizes and strategy profiles),
@@ -42,9 +43,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
@@ -52,19 +51,10 @@ from .env import render
 from .i18n import t
 from .suppression import SUPPRESSED, suppress_columns, suppress_small_cells, total_is_small
 
-__all__ = ["CompareOutput", "compare_file", "write_comparison", "slugify", "group_slugs",
-           "published_results"]
+__all__ = ["build_comparison", "hidden_groups", "slugify", "group_slugs", "published_results"]
 
 _TRANSLIT = {"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø": "Oe", "Å": "Aa", "ß": "ss",
              "ö": "oe", "ä": "ae", "ü": "ue", "Ö": "Oe", "Ä": "Ae", "Ü": "Ue", "đ": "d", "ł": "l"}
-
-
-@dataclass(frozen=True, slots=True)
-class CompareOutput:
-    """What ``compare_file`` wrote, and the warnings to print."""
-
-    files: tuple[Path, ...]
-    warnings: tuple[str, ...]
 
 
 # --------------------------------------------------------------------------- slugs
@@ -159,7 +149,7 @@ def _public_invariance(inv: dict, hidden: set[str]) -> dict:
 
 def published_results(result, *, min_cell: int = 5, meta: dict | None = None) -> dict:
     """The JSON-safe figures the reports publish, with suppression applied (``results.json``)."""
-    from analysis._result import jsonable
+    from coprod.analysis._result import jsonable
 
     row, cells, hide_total = _masks(result, min_cell)
     comparable = bool(result.means_comparable)
@@ -207,7 +197,7 @@ def published_results(result, *, min_cell: int = 5, meta: dict | None = None) ->
 
 # --------------------------------------------------------------------------- view model
 def _bank():
-    from instrument.bank import load_bank  # cached by the loader
+    from coprod.instrument.bank import load_bank  # cached by the loader
 
     return load_bank()
 
@@ -448,62 +438,12 @@ def build_comparison(result, *, min_cell: int = 5, lang: str = "en", meta: dict 
 
 
 def _version() -> str:
-    try:
-        from importlib.metadata import version
+    from coprod import __version__
 
-        return version("coprod")
-    except Exception:  # noqa: BLE001
-        return "unknown"
+    return __version__
 
 
-# --------------------------------------------------------------------------- writing
-def _write_all(out_dir: Path, files: dict[str, str]) -> list[Path]:
-    """Write every file to a temporary name first, then move them all into place.
-
-    If anything fails before the moves, no file of the set has been replaced. Stale
-    ``group-*.html`` pages of an earlier run into the same folder are removed afterwards so the
-    folder holds one consistent set.
-    """
-    from instrument.files import write_files
-
-    out_dir = Path(out_dir)
-    write_files({out_dir / name: text for name, text in files.items()})
-    for old in out_dir.glob("group-*.html"):
-        if old.name not in files:
-            old.unlink(missing_ok=True)
-    order = ["index.html"] + sorted(n for n in files if n.startswith("group-")) + ["results.json"]
-    return [out_dir / n for n in order if n in files]
-
-
-def write_comparison(result, out_dir, *, min_cell: int = 5, lang: str = "en", meta: dict | None = None) -> list[Path]:
-    """Write ``index.html``, the group pages and ``results.json`` for ``result`` into ``out_dir``.
-
-    Everything is rendered in memory first; nothing is written if rendering fails.
-    """
-    files = build_comparison(result, min_cell=min_cell, lang=lang, meta=meta)
-    return _write_all(Path(out_dir), files)
-
-
-def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str = "en",
-                 keep_flagged: bool = False, progress: Callable[[int, int], None] | None = None) -> CompareOutput:
-    """Read a response file, compare the groups ``by`` a column and write the reports to ``out``."""
-    from analysis.compare import compare_groups
-    from analysis.pipeline import sha256_of
-    from analysis.responses import read_responses
-    from instrument.bank import load_bank
-
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(2, "no such file", str(path))
-    bank = load_bank()
-    data = read_responses(path, bank=bank)
-    table = data.analysis_table(keep_flagged=keep_flagged)
-    result = compare_groups(table, by, bank=bank, progress=progress)
-    meta = {"input_file": path.name, "input_sha256": sha256_of(path), "keep_flagged": keep_flagged}
-    files = write_comparison(result, Path(out), min_cell=min_cell, lang=lang, meta=meta)
+def hidden_groups(result, min_cell: int = 5) -> set[str]:
+    """The groups whose figures are suppressed (primary or secondary) at ``min_cell``."""
     row, _, _ = _masks(result, min_cell)
-    hidden = {g for g in result.groups if bool(row.get(g, False))}
-    warnings = [w for w in result.warnings if not any(h in w for h in hidden)]
-    if hidden:
-        warnings.append(f"{len(hidden)} group(s) suppressed for privacy (min. n = {min_cell})")
-    return CompareOutput(files=tuple(files), warnings=tuple(warnings))
+    return {g for g in result.groups if bool(row.get(g, False))}

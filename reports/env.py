@@ -29,9 +29,9 @@ from numbers import Real
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
 
-from instrument.errors import CoprodError
-from reports.i18n import LANGS, t
-from reports.suppression import SUPPRESSED
+from coprod.instrument.errors import CoprodError
+from coprod.reports.i18n import LANGS, t
+from coprod.reports.suppression import SUPPRESSED
 
 __all__ = [
     "MISSING",
@@ -209,7 +209,7 @@ def get_environment() -> Environment:
     Autoescaping is on for every template, and undefined variables raise.
     """
     env = Environment(
-        loader=PackageLoader("reports", "templates"),
+        loader=PackageLoader("coprod.reports", "templates"),
         autoescape=select_autoescape(
             enabled_extensions=("html", "htm", "xml", "svg", "j2"),
             default_for_string=True,

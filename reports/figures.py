@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from reports import _svg as s
-from reports.env import ReportError, fmt_ci, fmt_num, fmt_pct, signif_stars
-from reports.i18n import t
+from coprod.reports import _svg as s
+from coprod.reports.env import ReportError, fmt_ci, fmt_num, fmt_pct, signif_stars
+from coprod.reports.i18n import t
 
 __all__ = ["bar_chart", "diverging_stacked_bars", "dot_ci_plot", "heatmap", "path_diagram"]
 

@@ -6,7 +6,7 @@ Strings may hold ``str.format`` fields: ``t("suppressed_note", "da", min_cell=5)
 """
 from __future__ import annotations
 
-from instrument.errors import CoprodError
+from coprod.instrument.errors import CoprodError
 
 __all__ = ["LANGS", "CATALOGUE", "TranslationError", "missing_translations", "t"]
 

@@ -12,17 +12,16 @@ rounded there by the filters of :mod:`reports.env`. Figures come from :mod:`repo
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from reports import figures as F
-from reports.env import ReportError, render
-from reports.i18n import t
-from reports.suppression import SUPPRESSED, apply_suppression, suppress_small_cells
+from coprod.reports import figures as F
+from coprod.reports.env import ReportError, render
+from coprod.reports.i18n import t
+from coprod.reports.suppression import SUPPRESSED, apply_suppression, suppress_small_cells
 
-__all__ = ["render_study_report", "write_study_report", "build_context"]
+__all__ = ["render_study_report", "build_context"]
 
 LABEL_MAX = 70  # characters of item wording shown next to a bar
 
@@ -39,7 +38,7 @@ def _num(x: Any) -> float | None:
 
 def _bank():
     try:
-        from instrument.bank import load_bank
+        from coprod.instrument.bank import load_bank
 
         return load_bank()
     except Exception:  # noqa: BLE001 - a report without item wording is still a report
@@ -312,7 +311,7 @@ def _sem_by_group(mg: dict, bank, lang: str) -> dict | None:
 
 
 def F_stars(p: Any) -> str:
-    from reports.env import signif_stars
+    from coprod.reports.env import signif_stars
 
     return signif_stars(p)
 
@@ -394,7 +393,7 @@ def _provenance(result, lang: str) -> dict:
         prov[t("study_prov_versions", lang)] = ", ".join(f"{k} {v}" for k, v in versions.items() if v)
     timings = m.get("timings_sec") or {}
     if timings:
-        from reports.env import fmt_num
+        from coprod.reports.env import fmt_num
 
         prov[t("study_prov_timings", lang)] = ", ".join(f"{k} {fmt_num(v, 1, lang=lang)} s" for k, v in timings.items())
     return prov
@@ -440,15 +439,6 @@ def build_context(result, *, lang: str = "en", min_cell: int = 5) -> dict:
 def render_study_report(result, *, lang: str = "en", min_cell: int = 5) -> str:
     """The study report of ``result`` as HTML (``lang``: "en" or "da")."""
     return render("study/report.html.j2", lang=lang, **build_context(result, lang=lang, min_cell=min_cell))
-
-
-def write_study_report(result, path: Path, *, lang: str = "en", min_cell: int = 5) -> Path:
-    """Render the study report and write it to ``path`` atomically (temp file + ``os.replace``)."""
-    from instrument.files import write_files
-
-    html = render_study_report(result, lang=lang, min_cell=min_cell)
-    return write_files({Path(path): html})[0]
-
 
 
 _ = ReportError  # re-exported for callers catching report problems

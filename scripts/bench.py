@@ -26,7 +26,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 T_START = time.perf_counter()
 
@@ -65,13 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np  # noqa: F401
     import pandas as pd  # noqa: F401
 
-    import analysis.sem.api as sem_api
-    from analysis.default import analyze_instrument
-    from analysis.pipeline import results_json, sha256_of, write_outputs
-    from analysis.responses import read_responses, simulate, write_simulated
-    from instrument.bank import load_bank
+    import coprod.analysis.sem.api as sem_api
+    from coprod.analysis.default import analyze_instrument
+    from coprod.workflow import results_json, sha256_of, write_outputs
+    from coprod.analysis.responses import read_responses, simulate, write_simulated
+    from coprod.instrument.bank import load_bank
     # the steps import these lazily; import them here so that step times are computation only
-    import analysis.efa, analysis.items, analysis.reliability, analysis.sem, analysis.validity  # noqa: E401,F401
+    import coprod.analysis.efa, coprod.analysis.items, coprod.analysis.reliability, coprod.analysis.sem, coprod.analysis.validity  # noqa: E401,F401
     import scipy.linalg, scipy.optimize, scipy.stats  # noqa: E401,F401
     t_import = time.perf_counter() - t0
 
@@ -135,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     t_write = time.perf_counter() - t
     t_report = None
     if args.report:
-        from reports.study import write_study_report
+        from coprod.workflow import write_study_report
         t = time.perf_counter()
         write_study_report(result, out / "report.html")
         t_report = time.perf_counter() - t

@@ -23,12 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pandas as pd  # noqa: E402
 
-from analysis.responses import read_responses, score, simulate, validate_responses, write_simulated  # noqa: E402
-from instrument.bank import load_bank  # noqa: E402
+from coprod.analysis.responses import read_responses, score, simulate, validate_responses, write_simulated  # noqa: E402
+from coprod.instrument.bank import load_bank  # noqa: E402
 
 _PANDAS_ARGS = {"csv": {}, "kobo": {"sep": ";"}, "limesurvey": {"encoding": "utf-8-sig"},
                 "redcap": {}, "qualtrics": {"skiprows": [1, 2], "encoding": "utf-8-sig"}}

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from analysis.sem import fit_sem
+from coprod.analysis.sem import fit_sem
 
 MODEL = """
 INS =~ ins1 + ins2 + ins3 + ins4

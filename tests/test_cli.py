@@ -9,18 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from reports.cli import main
+from coprod.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "reports.cli", *args], capture_output=True, text=True, cwd=ROOT)
+    return subprocess.run([sys.executable, "-m", "coprod", *args], capture_output=True, text=True, cwd=ROOT)
 
 
 def test_help_imports_no_heavy_library():
     # `coprod --help` must answer at once: nothing heavy may be imported on that path
-    code = ("import sys; from reports.cli import build_parser; build_parser().format_help(); "
+    code = ("import sys; from coprod.cli import build_parser; build_parser().format_help(); "
             "heavy = [m for m in ('pandas', 'numpy', 'scipy', 'semopy', 'jinja2', 'openpyxl', 'yaml') if m in sys.modules]; "
             "print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
@@ -128,12 +128,12 @@ def test_analyze_fiml_uses_every_analysed_respondent(tmp_path):
 
 
 def test_failing_report_leaves_no_results(tmp_path, monkeypatch):
-    import reports.study
+    import coprod.reports.study
 
     def broken(*a, **k):
         raise ValueError("template broke")
 
-    monkeypatch.setattr(reports.study, "render_study_report", broken)
+    monkeypatch.setattr(coprod.reports.study, "render_study_report", broken)
     spec = tmp_path / "spec.json"
     spec.write_text(json.dumps({"scales": {"s": ["a", "b", "c"]}}))
     data = tmp_path / "d.csv"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = ["instrument.bank", "instrument.files", "analysis.spec", "analysis.pipeline", "analysis.models", "analysis.residuals"]
+MODULES = ["coprod", "coprod.api", "coprod.instrument.bank", "coprod.instrument.files", "coprod.analysis.spec", "coprod.analysis.pipeline", "coprod.analysis.models", "coprod.analysis.residuals"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.pipeline import analyze
-from analysis.reliability import omega_hierarchical
-from analysis.spec import spec_from_dict
+from coprod.analysis.pipeline import analyze
+from coprod.analysis.reliability import omega_hierarchical
+from coprod.analysis.spec import spec_from_dict
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +48,10 @@ def test_listwise_uses_the_same_rows_in_every_step(battery):
 def test_paths_by_sector_are_free_in_each_sector():
     # a label in a multi-group model is one parameter shared by all groups (lavaan): the by-sector
     # model must therefore be unlabelled, or every path would come out equal across sectors
-    from analysis.default import analyze_instrument
-    from analysis.models import structural_model
-    from analysis.responses import simulate
-    from instrument.bank import load_bank
+    from coprod.analysis.default import analyze_instrument
+    from coprod.analysis.models import structural_model
+    from coprod.analysis.responses import simulate
+    from coprod.instrument.bank import load_bank
 
     assert "*" not in structural_model(load_bank(), None, labels=False)
     res = analyze_instrument(simulate(500, seed=2), bootstrap=0, invariance_by=("sector",))

@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from analysis._result import jsonable
-from analysis.errors import ModelSpecError, Problem, ResponseDataError
-from analysis.ordinal._bvn import _bvn_density, _diff2, _guv, bivariate_normal_cdf
+from coprod.analysis._result import jsonable
+from coprod.analysis.errors import ModelSpecError, Problem, ResponseDataError
+from coprod.analysis.ordinal._bvn import _bvn_density, _diff2, _guv, bivariate_normal_cdf
 
 __all__ = [
     "PolychoricResult",

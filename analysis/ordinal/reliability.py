@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from analysis.errors import ModelSpecError
-from analysis.ordinal._bvn import bivariate_normal_cdf
-from analysis.validity import ConstructValidityResult
+from coprod.analysis.errors import ModelSpecError
+from coprod.analysis.ordinal._bvn import bivariate_normal_cdf
+from coprod.analysis.validity import ConstructValidityResult
 
 __all__ = ["composite_reliability_ordinal", "wlsmv_reliability"]
 
@@ -80,7 +80,7 @@ def composite_reliability_ordinal(result, *, ord_scale: bool = True, obs_var: bo
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from analysis.sem import fit_sem
+    >>> from coprod.analysis.sem import fit_sem
     >>> rng = np.random.default_rng(3)
     >>> f = rng.normal(size=400)
     >>> y = pd.DataFrame({f"y{i}": np.digitize(0.8 * f + 0.6 * rng.normal(size=400), [-1, 0, 1])

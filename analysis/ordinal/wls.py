@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from analysis._result import jsonable
-from analysis.ordinal.polychoric import (
+from coprod.analysis._result import jsonable
+from coprod.analysis.ordinal.polychoric import (
     RHO_BOUND,
     ZERO_ADD_2X2,
     _SQRT_EPS,

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from instrument.model import Bank
+from coprod.instrument.model import Bank
 
 from ..errors import ResponseDataError, UnreadableFileError
 from .canonical import ResponseData, Schema, schema_for
@@ -51,7 +51,7 @@ _ALIASES = {"odk": "kobo", "kobotoolbox": "kobo", "xlsform": "kobo", "surveycto"
 def _bank(bank: Bank | None) -> Bank:
     if bank is not None:
         return bank
-    from instrument.bank import load_bank
+    from coprod.instrument.bank import load_bank
     return load_bank()
 
 

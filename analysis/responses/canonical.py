@@ -24,7 +24,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from instrument.model import SECTORS, Bank, Choice, Scale
+from coprod.instrument.model import SECTORS, Bank, Choice, Scale
 
 from .problems import ResponseProblem
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from instrument.model import Choice, Scale
+from coprod.instrument.model import Choice, Scale
 
 __all__ = ["Codebook", "Bad", "Decoded", "decode", "scale_codebook", "choice_codebook",
            "integer_codebook", "text_codebook", "norm_label"]

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from instrument.model import SECTORS, Bank
+from coprod.instrument.model import SECTORS, Bank
 
 from .canonical import DURATION, ID, VERSION, schema_for
 from .decode import (Codebook, choice_codebook, integer_codebook, norm_label, scale_codebook,
@@ -136,8 +136,8 @@ _CACHE: dict[tuple[int, str], tuple[Bank, Platform]] = {}
 def default_codebook(bank: Bank) -> dict:
     """The codebook of the combined form in bank order (what ``coprod instrument build --format
     codebook`` writes without ``--sector``/``--seed``)."""
-    from instrument.exports.codebook import build_codebook
-    from instrument.generator import build_questionnaire
+    from coprod.instrument.exports.codebook import build_codebook
+    from coprod.instrument.generator import build_questionnaire
 
     return build_codebook(build_questionnaire(bank))
 

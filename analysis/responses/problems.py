@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from instrument.errors import Problem
+from coprod.instrument.errors import Problem
 
 __all__ = ["ResponseProblem", "RULES", "problem"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from instrument.model import SECTORS, Bank
+from coprod.instrument.model import SECTORS, Bank
 
 from .canonical import DURATION, FLAG_COLUMNS, schema_for
 
@@ -58,7 +58,7 @@ def quality_flags(table: pd.DataFrame, bank: Bank | None = None, *,
 
     Examples
     --------
-    >>> from analysis.responses import simulate
+    >>> from coprod.analysis.responses import simulate
     >>> flags = quality_flags(simulate(500, seed=3))
     >>> list(flags.columns)
     ['straightlining', 'attention_failed', 'speeding', 'missingness', 'flagged']
@@ -66,7 +66,7 @@ def quality_flags(table: pd.DataFrame, bank: Bank | None = None, *,
     True
     """
     if bank is None:
-        from instrument.bank import load_bank
+        from coprod.instrument.bank import load_bank
         bank = load_bank()
     schema = schema_for(bank)
     n = len(table)

@@ -23,7 +23,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from instrument.model import SECTORS, Bank
+from coprod.instrument.model import SECTORS, Bank
 
 from .canonical import ID, schema_for
 
@@ -85,13 +85,13 @@ def score(table: pd.DataFrame, bank: Bank | None = None, *, min_items: int | flo
 
     Examples
     --------
-    >>> from analysis.responses import simulate
+    >>> from coprod.analysis.responses import simulate
     >>> s = score(simulate(200, seed=1))
     >>> list(s.columns[:4])
     ['respondent_id', 'sector', 'INS', 'COM']
     """
     if bank is None:
-        from instrument.bank import load_bank
+        from coprod.instrument.bank import load_bank
         bank = load_bank()
     schema = schema_for(bank)
     if "flagged" in table and not keep_flagged:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from instrument.model import SECTORS, Bank
+from coprod.instrument.model import SECTORS, Bank
 
 from .canonical import DURATION, ID, ResponseData, schema_for
 from .decode import Decoded, decode, text_codebook

@@ -19,9 +19,9 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from instrument import naming
-from instrument.generator import build_questionnaire
-from instrument.model import Bank
+from coprod.instrument import naming
+from coprod.instrument.generator import build_questionnaire
+from coprod.instrument.model import Bank
 
 from .canonical import DURATION, ID, VERSION, schema_for
 from .platforms import Field, Platform, platform_for
@@ -34,7 +34,7 @@ _TZ = "+01:00"
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    from instrument.files import write_with
+    from coprod.instrument.files import write_with
 
     return write_with(path, write)
 
@@ -419,7 +419,7 @@ def write_simulated(table: pd.DataFrame, path, fmt: str = "csv", *, bank: Bank |
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (allowed: {', '.join(FORMATS)})")
     if bank is None:
-        from instrument.bank import load_bank
+        from coprod.instrument.bank import load_bank
         bank = load_bank()
     missing = [c for c in schema_for(bank).names if c not in table.columns]
     if missing:

@@ -10,9 +10,9 @@ Jacobian), ``start`` (starting values), ``ml`` / ``fiml`` (discrepancies and the
 ``fit_sem(..., ordered=)``), ``fit`` (fit measures), ``inference`` (SEs, standardized solution,
 R², ``:=``), ``bootstrap``, ``api`` (``fit_sem``), ``invariance``, ``results``. Checked against R lavaan 0.6.14: tests/analysis/test_sem_*.py.
 """
-from analysis.sem.api import fit_sem
-from analysis.sem.invariance import measurement_invariance
-from analysis.sem.results import InvarianceResult, SemResult
-from analysis.sem.syntax import parse_model
+from coprod.analysis.sem.api import fit_sem
+from coprod.analysis.sem.invariance import measurement_invariance
+from coprod.analysis.sem.results import InvarianceResult, SemResult
+from coprod.analysis.sem.syntax import parse_model
 
 __all__ = ["fit_sem", "measurement_invariance", "SemResult", "InvarianceResult", "parse_model"]

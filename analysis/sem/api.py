@@ -14,11 +14,11 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.sem.bootstrap import percentile_table, run_bootstrap
-from analysis.sem.engine import Engine
-from analysis.sem.fit import baseline_chisq_complete, fit_measures, srmr
-from analysis.sem.inference import DefinedFunction, r_squared, standardize, vcov_from_information, wald_table
-from analysis.sem.results import DEFINED_COLUMNS, ESTIMATE_COLUMNS, SemResult
+from coprod.analysis.sem.bootstrap import percentile_table, run_bootstrap
+from coprod.analysis.sem.engine import Engine
+from coprod.analysis.sem.fit import baseline_chisq_complete, fit_measures, srmr
+from coprod.analysis.sem.inference import DefinedFunction, r_squared, standardize, vcov_from_information, wald_table
+from coprod.analysis.sem.results import DEFINED_COLUMNS, ESTIMATE_COLUMNS, SemResult
 
 __all__ = ["fit_sem", "summarize"]
 
@@ -101,8 +101,8 @@ def fit_sem(data: pd.DataFrame, model: str, *, group: str | None = None,
     has_ordered = bool(ordered is True or (isinstance(ordered, list) and ordered))
     est_name = (("WLSMV" if has_ordered else "ML") if estimator is None else str(estimator).upper())
     if est_name == "WLSMV" or has_ordered:
-        from analysis.errors import ModelSpecError
-        from analysis.sem.dwls import fit_wlsmv
+        from coprod.analysis.errors import ModelSpecError
+        from coprod.analysis.sem.dwls import fit_wlsmv
 
         if est_name != "WLSMV":
             raise ModelSpecError(f"estimator='{estimator}' is not supported with ordered indicators; "

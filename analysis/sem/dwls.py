@@ -40,15 +40,15 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from analysis.errors import ModelSpecError
-from analysis.ordinal.wls import OrdinalMoments, sample_statistics
-from analysis.sem.inference import DefinedFunction, r_squared, standardize, wald_table
-from analysis.sem.ml import GroupData
-from analysis.sem.model import Model
-from analysis.sem.partable import ParTable, build_partable
-from analysis.sem.results import DEFINED_COLUMNS, ESTIMATE_COLUMNS, SemResult
-from analysis.sem.start import start_values
-from analysis.sem.syntax import parse_model
+from coprod.analysis.errors import ModelSpecError
+from coprod.analysis.ordinal.wls import OrdinalMoments, sample_statistics
+from coprod.analysis.sem.inference import DefinedFunction, r_squared, standardize, wald_table
+from coprod.analysis.sem.ml import GroupData
+from coprod.analysis.sem.model import Model
+from coprod.analysis.sem.partable import ParTable, build_partable
+from coprod.analysis.sem.results import DEFINED_COLUMNS, ESTIMATE_COLUMNS, SemResult
+from coprod.analysis.sem.start import start_values
+from coprod.analysis.sem.syntax import parse_model
 
 __all__ = ["fit_wlsmv", "resolve_ordered"]
 

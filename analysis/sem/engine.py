@@ -12,13 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.errors import ModelSpecError
-from analysis.sem.fiml import FimlDiscrepancy, _patterns, fiml_group_data, independence_loglik
-from analysis.sem.ml import GroupData, MLDiscrepancy, OptimResult, group_data, minimize
-from analysis.sem.model import Model
-from analysis.sem.partable import build_partable
-from analysis.sem.start import start_values
-from analysis.sem.syntax import parse_model
+from coprod.analysis.errors import ModelSpecError
+from coprod.analysis.sem.fiml import FimlDiscrepancy, _patterns, fiml_group_data, independence_loglik
+from coprod.analysis.sem.ml import GroupData, MLDiscrepancy, OptimResult, group_data, minimize
+from coprod.analysis.sem.model import Model
+from coprod.analysis.sem.partable import build_partable
+from coprod.analysis.sem.start import start_values
+from coprod.analysis.sem.syntax import parse_model
 
 __all__ = ["Engine", "MISSING", "ESTIMATORS"]
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.sem.ml import GroupData, _chol_inv
-from analysis.sem.model import Model
+from coprod.analysis.sem.ml import GroupData, _chol_inv
+from coprod.analysis.sem.model import Model
 
 __all__ = ["fiml_group_data", "em_saturated", "pattern_loglik", "independence_loglik", "FimlDiscrepancy"]
 

@@ -20,8 +20,8 @@ import math
 import numpy as np
 from scipy import stats
 
-from analysis.sem.model import Model
-from analysis.sem.partable import ParTable, check_expression
+from coprod.analysis.sem.model import Model
+from coprod.analysis.sem.partable import ParTable, check_expression
 
 __all__ = ["vcov_from_information", "DefinedFunction", "standardize", "r_squared", "wald_table"]
 

@@ -29,10 +29,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.errors import ModelSpecError
-from analysis.sem.api import summarize
-from analysis.sem.engine import Engine
-from analysis.sem.results import InvarianceResult, SemResult
+from coprod.analysis.errors import ModelSpecError
+from coprod.analysis.sem.api import summarize
+from coprod.analysis.sem.engine import Engine
+from coprod.analysis.sem.results import InvarianceResult, SemResult
 
 __all__ = ["measurement_invariance", "LEVELS"]
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize
 
-from analysis.sem.model import Model
+from coprod.analysis.sem.model import Model
 
 __all__ = ["GroupData", "MLDiscrepancy", "OptimResult", "minimize", "group_data"]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.sem.partable import ParTable
+from coprod.analysis.sem.partable import ParTable
 
 __all__ = ["Model", "GroupMatrices"]
 

@@ -19,8 +19,8 @@ from typing import Sequence
 
 import numpy as np
 
-from analysis.errors import ModelSpecError
-from analysis.sem.syntax import Formula, ParsedModel
+from coprod.analysis.errors import ModelSpecError
+from coprod.analysis.sem.syntax import Formula, ParsedModel
 
 __all__ = ["GROUP_EQUAL", "VarInfo", "ParTable", "build_partable", "variable_info", "parse_partial"]
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis._result import jsonable
+from coprod.analysis._result import jsonable
 
 __all__ = ["SemResult", "InvarianceResult", "ESTIMATE_COLUMNS", "DEFINED_COLUMNS"]
 

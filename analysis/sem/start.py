@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.sem.ml import GroupData
-from analysis.sem.model import ALPHA, BETA, LAM, NU, PSI, THETA, Model
+from coprod.analysis.sem.ml import GroupData
+from coprod.analysis.sem.model import ALPHA, BETA, LAM, NU, PSI, THETA, Model
 
 __all__ = ["start_values"]
 

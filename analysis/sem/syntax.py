@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from analysis.errors import ModelSpecError
+from coprod.analysis.errors import ModelSpecError
 
 __all__ = ["Modifier", "Formula", "Defined", "Constraint", "ParsedModel", "parse_model"]
 

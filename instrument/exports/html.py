@@ -156,7 +156,7 @@ def _page(q: Questionnaire) -> PageView:
 def _environment():
     from jinja2 import Environment, PackageLoader, StrictUndefined  # deferred: not needed at import
 
-    return Environment(loader=PackageLoader("instrument", "templates"), autoescape=True,
+    return Environment(loader=PackageLoader("coprod.instrument", "templates"), autoescape=True,
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                        keep_trailing_newline=True)
 

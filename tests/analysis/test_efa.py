@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.efa import EstimationError, efa, factorability, parallel_analysis
-from analysis.errors import ModelSpecError
+from coprod.analysis.efa import EstimationError, efa, factorability, parallel_analysis
+from coprod.analysis.errors import ModelSpecError
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFORMANCE = ROOT.parent / "shared" / "conformance"
@@ -280,7 +280,7 @@ def test_argument_errors():
 def test_docstring_examples():
     import doctest
 
-    import analysis.efa
+    import coprod.analysis.efa
 
-    result = doctest.testmod(analysis.efa)
+    result = doctest.testmod(coprod.analysis.efa)
     assert result.attempted > 0 and result.failed == 0

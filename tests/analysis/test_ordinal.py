@@ -22,8 +22,8 @@ import pytest
 from scipy import optimize
 from scipy.stats import multivariate_normal, norm
 
-from analysis.errors import ModelSpecError, ResponseDataError
-from analysis.ordinal import (
+from coprod.analysis.errors import ModelSpecError, ResponseDataError
+from coprod.analysis.ordinal import (
     OrdinalMoments,
     PolychoricResult,
     bivariate_normal_cdf,
@@ -482,8 +482,8 @@ def test_bad_input_raises_with_every_problem_named():
         ordinal_alpha(pd.DataFrame([[1.0]], index=["a"], columns=["a"]))
 
 
-@pytest.mark.parametrize("module", ["analysis.ordinal._bvn", "analysis.ordinal.polychoric",
-                                    "analysis.ordinal.wls"])
+@pytest.mark.parametrize("module", ["coprod.analysis.ordinal._bvn", "coprod.analysis.ordinal.polychoric",
+                                    "coprod.analysis.ordinal.wls"])
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module))
     assert result.failed == 0 and result.attempted > 0

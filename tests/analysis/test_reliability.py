@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.errors import ModelSpecError, ResponseDataError
-from analysis.items import item_analysis
-from analysis.reliability import cronbach_alpha, omega_hierarchical, reliability_table
+from coprod.analysis.errors import ModelSpecError, ResponseDataError
+from coprod.analysis.items import item_analysis
+from coprod.analysis.reliability import cronbach_alpha, omega_hierarchical, reliability_table
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFORMANCE = ROOT.parent / "shared" / "conformance"
@@ -347,7 +347,7 @@ def test_result_frames_and_dicts():
     json.dumps(tab.to_dict(), allow_nan=False)
 
 
-@pytest.mark.parametrize("module", ["analysis.reliability", "analysis.items"])
+@pytest.mark.parametrize("module", ["coprod.analysis.reliability", "coprod.analysis.items"])
 def test_docstring_examples(module):
     import doctest
     import importlib

@@ -12,10 +12,10 @@ import os
 import pandas as pd
 import pytest
 
-from analysis.errors import ResponseDataError, UnreadableFileError
-from analysis.responses import (RULES, read_responses, simulate, validate_responses,
+from coprod.analysis.errors import ResponseDataError, UnreadableFileError
+from coprod.analysis.responses import (RULES, read_responses, simulate, validate_responses,
                                 write_simulated)
-from instrument.bank import load_bank
+from coprod.instrument.bank import load_bank
 
 
 @pytest.fixture(scope="module")

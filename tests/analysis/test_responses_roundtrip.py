@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.responses import (FORMATS, from_table, read_responses, simulate, validate_responses,
+from coprod.analysis.responses import (FORMATS, from_table, read_responses, simulate, validate_responses,
                                 write_simulated)
-from analysis.responses import writers
-from instrument.bank import load_bank
-from instrument.exports.codebook import build_codebook
-from instrument.generator import build_questionnaire
+from coprod.analysis.responses import writers
+from coprod.instrument.bank import load_bank
+from coprod.instrument.exports.codebook import build_codebook
+from coprod.instrument.generator import build_questionnaire
 
 SUFFIX = {"xlsx": ".xlsx", "sav": ".sav", "dta": ".dta"}
 PLATFORM = {"csv": "canonical", "xlsx": "canonical", "sav": "canonical", "dta": "canonical",

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.responses import (from_table, griffin, quality_flags, score, simulate,
+from coprod.analysis.responses import (from_table, griffin, quality_flags, score, simulate,
                                 simulate_population)
-from instrument.bank import load_bank
+from coprod.instrument.bank import load_bank
 
 MINI = Path(__file__).parents[1] / "fixtures" / "bank_min"
 
@@ -148,8 +148,8 @@ def test_quality_flag_rules(mini):
     assert quality_flags(t, mini, dont_know=dk)["attention_failed"].iloc[7]
 
 
-@pytest.mark.parametrize("name", ["analysis.responses", "analysis.responses.scoring",
-                                  "analysis.responses.quality", "analysis.responses.simulate"])
+@pytest.mark.parametrize("name", ["coprod.analysis.responses", "coprod.analysis.responses.scoring",
+                                  "coprod.analysis.responses.quality", "coprod.analysis.responses.simulate"])
 def test_docstring_examples_run(name):
     import doctest
     import importlib

@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.responses import (MUNICIPALITIES, SimulationParams, from_table, score, simulate,
+from coprod.analysis.responses import (MUNICIPALITIES, SimulationParams, from_table, score, simulate,
                                 simulate_population)
-from analysis.responses.simulate import _loading, _thresholds
-from instrument.bank import load_bank
+from coprod.analysis.responses.simulate import _loading, _thresholds
+from coprod.instrument.bank import load_bank
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def test_rates_and_durations_are_parameters(bank):
 
 
 def test_cli_simulate_and_validate(tmp_path, capsys):
-    from reports.cli import main
+    from coprod.cli import main
 
     out = tmp_path / "demo.csv"
     assert main(["simulate", "--n", "40", "--seed", "3", "--out", str(out), "-q"]) == 0

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.sem import InvarianceResult, SemResult, fit_sem, measurement_invariance
+from coprod.analysis.sem import InvarianceResult, SemResult, fit_sem, measurement_invariance
 
 
 @pytest.fixture(scope="module")
@@ -109,11 +109,11 @@ def test_partial_invariance_search_is_capped():
     # constraints (Byrne et al. 1989), then says the level does not hold
     import math
 
-    from analysis.default import reverse_keyed
-    from analysis.models import LATENT, measurement_model
-    from analysis.responses import SimulationParams, from_table, simulate
-    from analysis.sem import measurement_invariance
-    from instrument.bank import load_bank
+    from coprod.analysis.default import reverse_keyed
+    from coprod.analysis.models import LATENT, measurement_model
+    from coprod.analysis.responses import SimulationParams, from_table, simulate
+    from coprod.analysis.sem import measurement_invariance
+    from coprod.instrument.bank import load_bank
 
     bank = load_bank()
     t = simulate(900, seed=5, params=SimulationParams(core_noninvariance=0.25, missing_rate=0, dont_know_rate=0))

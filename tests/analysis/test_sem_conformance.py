@@ -1,4 +1,4 @@
-"""analysis.sem against R lavaan 0.6.14 on the shared conformance cases.
+"""coprod.analysis.sem against R lavaan 0.6.14 on the shared conformance cases.
 
 The reference values are ``expected.json`` of each case, produced by ``shared/conformance/run_oracle.R``:
 
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.sem import fit_sem, measurement_invariance
+from coprod.analysis.sem import fit_sem, measurement_invariance
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFORMANCE = ROOT.parent / "shared" / "conformance"

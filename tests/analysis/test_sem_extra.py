@@ -1,4 +1,4 @@
-"""analysis.sem on model features the shared conformance cases do not cover, against lavaan 0.6.14.
+"""coprod.analysis.sem on model features the shared conformance cases do not cover, against lavaan 0.6.14.
 
 Reference values: tests/fixtures/sem/extra_cases.json, made by make_extra_cases.R beside it
 (R 4.2.2, lavaan 0.6.14) on the conformance data sets:
@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.sem import fit_sem
+from coprod.analysis.sem import fit_sem
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFORMANCE = ROOT.parent / "shared" / "conformance"

@@ -9,9 +9,9 @@ import math
 
 import pytest
 
-from analysis.errors import ModelSpecError
-from analysis.sem import parse_model
-from analysis.sem.partable import build_partable
+from coprod.analysis.errors import ModelSpecError
+from coprod.analysis.sem import parse_model
+from coprod.analysis.sem.partable import build_partable
 
 
 def _rows(pt, group=1):

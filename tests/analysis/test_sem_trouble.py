@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import analysis.sem.engine as engine_module
-from analysis.errors import ModelSpecError
-from analysis.sem import fit_sem, measurement_invariance
-from analysis.sem.ml import minimize as real_minimize
+import coprod.analysis.sem.engine as engine_module
+from coprod.analysis.errors import ModelSpecError
+from coprod.analysis.sem import fit_sem, measurement_invariance
+from coprod.analysis.sem.ml import minimize as real_minimize
 
 ROOT = Path(__file__).resolve().parents[2]
 HS = ROOT.parent / "shared" / "conformance" / "holzinger_swineford_1939" / "data.csv"

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.errors import ModelSpecError
-from analysis.validity import ave, composite_reliability, fornell_larcker, htmt, latent_correlations
+from coprod.analysis.errors import ModelSpecError
+from coprod.analysis.validity import ave, composite_reliability, fornell_larcker, htmt, latent_correlations
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFORMANCE = ROOT.parent / "shared" / "conformance"
@@ -200,7 +200,7 @@ def test_single_indicator_and_cross_loading():
 def test_docstring_examples():
     import doctest
 
-    import analysis.validity
+    import coprod.analysis.validity
 
-    result = doctest.testmod(analysis.validity)
+    result = doctest.testmod(coprod.analysis.validity)
     assert result.attempted > 0 and result.failed == 0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.pipeline import analyze_file
+from coprod.workflow import analyze_file
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFORMANCE = ROOT.parent / "shared" / "conformance"

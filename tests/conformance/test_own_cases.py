@@ -1,7 +1,7 @@
 """Our own R reference cases (``tests/fixtures/conformance/<case>``) through the pipeline.
 
 The ML part is run exactly like ``test_check_all.py`` (the shared ``check_all.sh`` spec conversion,
-``analysis.pipeline.analyze_file``, and the shared, read-only ``check_results.py``), on data the
+``coprod.workflow.analyze_file``, and the shared, read-only ``check_results.py``), on data the
 shared fixtures do not cover: 4-point skewed items with empty cells, MAR missingness with FIML,
 three groups of unequal size. For the ordinal case the lavaan thresholds, polychoric correlations
 and ordinal alpha are compared with ``analysis.ordinal`` at the README's 1e-3.
@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.ordinal import ordinal_alpha, polychoric, thresholds
-from analysis.pipeline import analyze_file
+from coprod.analysis.ordinal import ordinal_alpha, polychoric, thresholds
+from coprod.workflow import analyze_file
 
 ROOT = Path(__file__).resolve().parents[2]
 OWN = ROOT / "tests" / "fixtures" / "conformance"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from instrument.bank import load_bank
+from coprod.instrument.bank import load_bank
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "bank_min"
 

@@ -7,9 +7,9 @@ import re
 import pytest
 import yaml
 
-from instrument.bank import load_bank
-from instrument.errors import ItemBankError
-from instrument.model import SECTORS
+from coprod.instrument.bank import load_bank
+from coprod.instrument.errors import ItemBankError
+from coprod.instrument.model import SECTORS
 
 
 def _edit(directory, name, fn):
@@ -159,7 +159,7 @@ def test_error_is_a_value_error(mini_copy):
 
 
 def test_answer_label_of_coded_and_free_values():
-    from instrument.bank import load_bank
+    from coprod.instrument.bank import load_bank
 
     bank = load_bank()
     assert bank.answer_label("service_area", "elderly_care", "da") == "Ældreområdet"

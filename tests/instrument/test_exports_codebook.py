@@ -8,10 +8,10 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from instrument.exports import export
-from instrument.exports.codebook import PLATFORMS
-from instrument.generator import build_questionnaire
-from instrument.model import SECTORS
+from coprod.instrument.exports import export
+from coprod.instrument.exports.codebook import PLATFORMS
+from coprod.instrument.generator import build_questionnaire
+from coprod.instrument.model import SECTORS
 
 FORMS = [(None, "en", None), ("municipal", "da", None), (None, "da", 3), ("voluntary", "en", 8)]
 

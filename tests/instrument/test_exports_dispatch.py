@@ -12,9 +12,9 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-import instrument
-from instrument import FORMATS, ExportResult, OptionError, build_questionnaire, export, write_export
-from instrument.bank import load_bank
+import coprod.instrument
+from coprod.instrument import FORMATS, ExportResult, OptionError, build_questionnaire, export, write_export
+from coprod.instrument.bank import load_bank
 
 
 def _text(fmt: str, files: dict[str, bytes]) -> str:
@@ -146,5 +146,5 @@ def test_import_is_light():
 
 def test_public_api():
     assert {"load_bank", "build_questionnaire", "export", "write_export", "ExportResult", "FORMATS",
-            "Questionnaire", "ItemBankError", "OptionError"} <= set(instrument.__all__)
-    assert all(hasattr(instrument, name) for name in instrument.__all__)
+            "Questionnaire", "ItemBankError", "OptionError"} <= set(coprod.instrument.__all__)
+    assert all(hasattr(coprod.instrument, name) for name in coprod.instrument.__all__)

@@ -5,8 +5,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from instrument.exports import export
-from instrument.generator import build_questionnaire
+from coprod.instrument.exports import export
+from coprod.instrument.generator import build_questionnaire
 
 FORMS = [(s, lang) for s in (None, "municipal", "voluntary") for lang in ("en", "da")]
 
@@ -106,7 +106,7 @@ def test_sector_form_has_no_sector_question(pages, bank):
 
 def test_text_is_escaped(mini_copy):
     import yaml
-    from instrument.bank import load_bank
+    from coprod.instrument.bank import load_bank
 
     items = yaml.safe_load((mini_copy / "items.yaml").read_text(encoding="utf-8"))
     items[0]["text"]["en"] = "Rules <b>&</b> {partner}"

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from instrument import naming
-from instrument.exports import export
-from instrument.exports.codebook import build_codebook
-from instrument.generator import build_questionnaire
+from coprod.instrument import naming
+from coprod.instrument.exports import export
+from coprod.instrument.exports.codebook import build_codebook
+from coprod.instrument.generator import build_questionnaire
 
 FORMS = [(s, lang) for s in (None, "municipal", "voluntary") for lang in ("en", "da")]
 QUESTION_TYPES = {"MC:SingleAnswer:Vertical", "MC:SingleAnswer:Horizontal", "Matrix", "TE:SingleLine", "DB"}

@@ -8,11 +8,11 @@ import re
 
 import pytest
 
-from instrument import naming
-from instrument.exports import export
-from instrument.exports.codebook import build_codebook
-from instrument.generator import build_questionnaire
-from instrument.model import SECTOR_TAG
+from coprod.instrument import naming
+from coprod.instrument.exports import export
+from coprod.instrument.exports.codebook import build_codebook
+from coprod.instrument.generator import build_questionnaire
+from coprod.instrument.model import SECTOR_TAG
 
 FORMS = [(s, lang) for s in (None, "municipal", "voluntary") for lang in ("en", "da")]
 HEADER = ('Variable / Field Name,Form Name,Section Header,Field Type,Field Label,"Choices, '

@@ -8,10 +8,10 @@ import shutil
 import pytest
 from openpyxl import load_workbook
 
-from instrument.exports import export
-from instrument.exports.xlsform import form_version, language_column
-from instrument.generator import build_questionnaire
-from instrument.model import SECTOR_TAG, SECTORS
+from coprod.instrument.exports import export
+from coprod.instrument.exports.xlsform import form_version, language_column
+from coprod.instrument.generator import build_questionnaire
+from coprod.instrument.model import SECTOR_TAG, SECTORS
 
 pyxform = pytest.importorskip("pyxform")
 from pyxform.xls2xform import convert  # noqa: E402

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from instrument.bank import load_bank
-from instrument.generator import LATENT_ORDER, OptionError, build_questionnaire
-from instrument.model import SECTORS
+from coprod.instrument.bank import load_bank
+from coprod.instrument.generator import LATENT_ORDER, OptionError, build_questionnaire
+from coprod.instrument.model import SECTORS
 
 
 def _block_order(bank, sector):

@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from reports import figures as F
-from reports.env import get_environment
-from reports.suppression import apply_suppression, suppress_small_cells
+from coprod.reports import figures as F
+from coprod.reports.env import get_environment
+from coprod.reports.suppression import apply_suppression, suppress_small_cells
 
 EVIL = "<script>alert(1)</script>"
 

@@ -5,7 +5,7 @@ import zlib
 import pytest
 from report_sample import render_sample
 
-from reports.browser import BrowserReport, chromium_available, external_references, render_png
+from coprod.reports.browser import BrowserReport, chromium_available, external_references, render_png
 
 pytestmark = pytest.mark.skipif(
     not chromium_available(),

@@ -14,12 +14,13 @@ from html.parser import HTMLParser
 
 import pytest
 
-import analysis.compare as acompare
-from analysis.compare import ComparisonResult
-from analysis.responses import simulate
-from reports import compare as rc
-from reports.compare import compare_file, group_slugs, slugify, write_comparison
-from reports.suppression import suppress_small_cells
+import coprod.analysis.compare as acompare
+from coprod.analysis.compare import ComparisonResult
+from coprod.analysis.responses import simulate
+from coprod.reports import compare as rc
+from coprod.reports.compare import group_slugs, slugify
+from coprod.workflow import compare_file, write_comparison
+from coprod.reports.suppression import suppress_small_cells
 
 EVIL = "<script>alert(1)</script>"
 TINY = "Tinyby"
@@ -322,17 +323,17 @@ def test_atomic_nothing_half_written(tmp_path, monkeypatch):
 
 
 def test_cli_defaults():
-    from reports.cli import build_parser
+    from coprod.cli import build_parser
 
     args = build_parser().parse_args(["compare", "x.csv", "--by", "municipality", "--out", "o"])
     assert args.min_cell == 5 and args.lang == "en"
 
 
 # ----------------------------------------------------------------------------- browser
-@pytest.mark.skipif(not __import__("reports.browser").browser.chromium_available(),
+@pytest.mark.skipif(not __import__("coprod.reports.browser").reports.browser.chromium_available(),
                     reason="Chromium is not installed; report rendering not checked")
 def test_pages_render_clean(study, tmp_path):
-    from reports.browser import render_png
+    from coprod.reports.browser import render_png
 
     out = study["out"]
     shown = [g for g, d in study["results"]["groups"].items() if not d["suppressed"]][0]
@@ -348,7 +349,7 @@ def test_cell_suppression_counts_valid_answers(tmp_path):
     # hidden COM answers (3 + 1) could be recovered from the total: a further group is hidden there
     r = _result()
     r.groups["Ærø"]["means"]["COM"]["n"] = 1
-    from reports.compare import published_results
+    from coprod.reports.compare import published_results
 
     res = published_results(r, min_cell=5)
     assert res["groups"]["Odense"]["means"]["COM"] == {"suppressed": True}

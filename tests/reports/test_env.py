@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from report_sample import EVIL, render_sample
 
-from reports.browser import external_references
-from reports.env import (ReportError, fmt_ci, fmt_count, fmt_num, fmt_pct, fmt_pval, get_environment, render,
+from coprod.reports.browser import external_references
+from coprod.reports.env import (ReportError, fmt_ci, fmt_count, fmt_num, fmt_pct, fmt_pval, get_environment, render,
                          signif_stars)
-from reports.i18n import CATALOGUE, LANGS, TranslationError, missing_translations, t
-from reports.suppression import SUPPRESSED
+from coprod.reports.i18n import CATALOGUE, LANGS, TranslationError, missing_translations, t
+from coprod.reports.suppression import SUPPRESSED
 
 NBSP = "\u00a0"
 
@@ -240,7 +240,7 @@ def test_macros_cell_and_warning():
     assert "<strong>Warning</strong>" in cells[6] and "&lt;script&gt;" in cells[6]
 
 
-@pytest.mark.parametrize("module", ["reports.env", "reports.i18n", "reports.suppression", "reports.browser"])
+@pytest.mark.parametrize("module", ["coprod.reports.env", "coprod.reports.i18n", "coprod.reports.suppression", "coprod.reports.browser"])
 def test_docstring_examples(module):
     import doctest
     import importlib

@@ -7,9 +7,9 @@ import pytest
 from markupsafe import Markup
 from report_sample import EVIL
 
-from reports import figures as F
-from reports._svg import NEG_RAMP, NEUTRAL, NO_DATA, POS_RAMP
-from reports.env import ReportError, get_environment
+from coprod.reports import figures as F
+from coprod.reports._svg import NEG_RAMP, NEUTRAL, NO_DATA, POS_RAMP
+from coprod.reports.env import ReportError, get_environment
 
 NS = "{http://www.w3.org/2000/svg}"
 
@@ -218,7 +218,7 @@ def test_bar_chart():
 def test_path_that_would_cross_a_node_bends_around_it():
     import xml.etree.ElementTree as ET
 
-    from reports.figures import path_diagram
+    from coprod.reports.figures import path_diagram
 
     edges = [("ind60", "dem60", 0.45, 0.001), ("dem60", "dem65", 0.89, 0.001), ("ind60", "dem65", 0.18, 0.01)]
     svg = str(path_diagram(["ind60", "dem60", "dem65"], edges, title="t", desc="d"))

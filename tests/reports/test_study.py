@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reports.study import render_study_report, write_study_report
+from coprod.reports.study import render_study_report
+from coprod.workflow import write_study_report
 
 EVIL = "<script>alert(1)</script>"
 CONFORMANCE = Path("/work/shared/conformance/political_democracy")
@@ -60,8 +61,8 @@ def _parse(html: str) -> _Cells:
 
 @pytest.fixture(scope="module")
 def result():
-    from analysis.default import analyze_instrument
-    from analysis.responses import simulate
+    from coprod.analysis.default import analyze_instrument
+    from coprod.analysis.responses import simulate
 
     table = simulate(600, seed=5)
     table["municipality"] = table["municipality"].astype(object)
@@ -113,7 +114,7 @@ def test_danish(result):
 
 
 def test_browser_render(result, tmp_path):
-    from reports.browser import chromium_available, render_png
+    from coprod.reports.browser import chromium_available, render_png
 
     if not chromium_available():
         pytest.skip("chromium not installed")
@@ -126,7 +127,7 @@ def test_browser_render(result, tmp_path):
 
 @pytest.mark.skipif(not (CONFORMANCE / "spec.json").exists(), reason="conformance data missing")
 def test_spec_mode(tmp_path):
-    from analysis.pipeline import analyze_file
+    from coprod.workflow import analyze_file
 
     res = analyze_file(CONFORMANCE / "data.csv", spec=CONFORMANCE / "spec.json", out=tmp_path / "an")
     res = getattr(res, "result", res)

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reports.suppression import (SUPPRESSED, apply_suppression, suppress_columns, suppress_small_cells,
+from coprod.reports.suppression import (SUPPRESSED, apply_suppression, suppress_columns, suppress_small_cells,
                                  total_is_small)
 
 

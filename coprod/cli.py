@@ -47,8 +47,8 @@ def _say(args, msg: str) -> None:
 
 # ---------------------------------------------------------------- instrument
 def cmd_instrument_build(args) -> int:
-    from instrument.bank import load_bank
-    from instrument.exports import export, write_export
+    from coprod.instrument.bank import load_bank
+    from coprod.instrument.exports import export, write_export
 
     bank = load_bank(args.bank)
     result = export(bank, args.format, lang=args.lang, sector=args.sector, seed=args.seed)
@@ -60,7 +60,7 @@ def cmd_instrument_build(args) -> int:
 
 
 def cmd_instrument_check(args) -> int:
-    from instrument.bank import load_bank
+    from coprod.instrument.bank import load_bank
 
     bank = load_bank(args.bank)
     by = {}
@@ -77,8 +77,8 @@ def cmd_instrument_check(args) -> int:
 
 # ---------------------------------------------------------------- responses
 def cmd_validate(args) -> int:
-    from analysis.responses import validate_responses
-    from instrument.bank import load_bank
+    from coprod.analysis.responses import validate_responses
+    from coprod.instrument.bank import load_bank
 
     bank = load_bank(args.bank)
     report = validate_responses(Path(args.file), bank=bank, codebook=_codebook(args))
@@ -95,8 +95,8 @@ def cmd_validate(args) -> int:
 
 
 def cmd_simulate(args) -> int:
-    from analysis.responses import simulate, write_simulated
-    from instrument.bank import load_bank
+    from coprod.analysis.responses import simulate, write_simulated
+    from coprod.instrument.bank import load_bank
 
     bank = load_bank(args.bank)
     table = simulate(args.n, seed=args.seed, bank=bank)
@@ -108,26 +108,19 @@ def cmd_simulate(args) -> int:
 
 # ---------------------------------------------------------------- analysis
 def cmd_analyze(args) -> int:
-    from analysis.pipeline import results_json, run_analysis, write_outputs
+    from coprod.workflow import analyze_file
 
     if args.spec and (args.bootstrap is not None or args.seed is not None or args.missing is not None):
         print("error: --bootstrap, --seed and --missing are for the default analysis; with --spec "
               "set them in the spec", file=sys.stderr)
         return 2
-    result = run_analysis(Path(args.data), spec=Path(args.spec) if args.spec else None,
-                          keep_flagged=args.keep_flagged, progress=_progress(args, "bootstrap"),
-                          bootstrap=args.bootstrap, seed=args.seed, missing=args.missing,
-                          codebook=_codebook(args))
-    texts = {"results.json": results_json(result)}
-    if not args.no_report:
-        from reports.study import render_study_report
-
-        # rendered before anything is written: a failing report leaves no half result set
-        texts["report.html"] = render_study_report(result, lang=args.lang)
-    files = write_outputs(Path(args.out), texts)
-    for w in result.warnings + result.errors:
+    run = analyze_file(Path(args.data), out=Path(args.out), spec=Path(args.spec) if args.spec else None,
+                       report=not args.no_report, lang=args.lang, keep_flagged=args.keep_flagged,
+                       progress=_progress(args, "bootstrap"), bootstrap=args.bootstrap, seed=args.seed,
+                       missing=args.missing, codebook=_codebook(args))
+    for w in run.warnings:
         print(f"warning: {w}", file=sys.stderr)
-    for p in files:
+    for p in run.files:
         _say(args, f"wrote {p}")
     return 0
 
@@ -140,13 +133,13 @@ def _codebook(args):
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        from instrument.errors import CoprodError
+        from coprod.instrument.errors import CoprodError
 
         raise CoprodError(f"{path}: cannot read the codebook ({exc})") from None
 
 
 def cmd_compare(args) -> int:
-    from reports.compare import compare_file
+    from coprod.workflow import compare_file
 
     out = compare_file(Path(args.data), by=args.by, out=Path(args.out), min_cell=args.min_cell,
                        lang=args.lang, keep_flagged=args.keep_flagged,
@@ -159,7 +152,7 @@ def cmd_compare(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from reports.demo import run_demo
+    from coprod.workflow import run_demo
 
     out = run_demo(Path(args.out), n=args.n, seed=args.seed, lang=args.lang,
                    progress=_progress(args, "demo"), quiet=args.quiet)
@@ -284,16 +277,14 @@ def _nonneg_int(text: str) -> int:
 
 
 def _version() -> str:
-    try:
-        from importlib.metadata import version
-        return version("coprod")
-    except Exception:  # not installed (running from a source tree)
-        return "0+unknown"
+    from coprod import __version__
+
+    return __version__
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from instrument.errors import CoprodError
+    from coprod.instrument.errors import CoprodError
 
     try:
         return int(args.func(args) or 0)

@@ -1,0 +1,264 @@
+"""The workflow layer: read → analyse → render → write, the only place coprod touches files.
+
+``coprod.analysis`` computes on tables and ``coprod.reports`` renders results to text; both are
+pure. The functions here are what the command line (and a script that wants files) calls: they
+read an input file (hashing it for provenance), run the analysis, render every output in memory
+and only then write them all, each replaced atomically, so an error never leaves half a result
+set and never touches the input.
+
+>>> from pathlib import Path
+>>> run = analyze_file(Path("responses.csv"), out=Path("out"))  # doctest: +SKIP
+>>> [p.name for p in run.files]                                  # doctest: +SKIP
+['results.json', 'report.html']
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+__all__ = ["sha256_of", "read_table", "run_analysis", "analyze_file", "compare_file", "run_demo",
+           "results_json", "write_outputs", "write_comparison", "write_study_report", "RunOutput", "CompareOutput", "DemoOutput"]
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutput:
+    """What :func:`analyze_file` wrote, the warnings to print, and the result itself."""
+
+    files: tuple[Path, ...]
+    warnings: tuple[str, ...]
+    result: Any  # coprod.analysis.pipeline.AnalysisResult
+
+
+@dataclass(frozen=True, slots=True)
+class CompareOutput:
+    """What :func:`compare_file` wrote, and the warnings to print."""
+
+    files: tuple[Path, ...]
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOutput:
+    """The files a reader of the demo should open first, and how long it took."""
+
+    files: tuple[Path, ...]
+    seconds: float
+    warnings: tuple[str, ...] = ()
+
+
+# ------------------------------------------------------------------------------ reading
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB chunks (recorded in every results.json)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _existing(path: Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(2, "no such file", str(path))
+    return path
+
+
+def read_table(path: Path):
+    """A plain data file for spec mode (any columns): CSV/TSV (delimiter sniffed), XLSX, SAV, DTA."""
+    import pandas as pd
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xls"):
+        return pd.read_excel(path)
+    if suffix in (".sav", ".dta"):
+        import pyreadstat
+
+        reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
+        df, _ = reader(str(path))
+        return df
+    return pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
+
+
+def _bank(bank):
+    from coprod.instrument.bank import load_bank
+    from coprod.instrument.model import Bank
+
+    return bank if isinstance(bank, Bank) else load_bank(bank)
+
+
+# ------------------------------------------------------------------------------ analysing
+def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False,
+                 progress: Progress | None = None, bootstrap: int | None = None,
+                 seed: int | None = None, missing: str | None = None, codebook: Any = None):
+    """Read and analyse a file; nothing is written.
+
+    Parameters
+    ----------
+    path : Path
+        With ``spec``, any table (read with :func:`read_table`); without, a response export of
+        the coprod instrument (platform detected through ``codebook`` or the bank, validated,
+        scored) for the default analysis of the instrument.
+    spec : Path or AnalysisSpec, optional
+        What to compute in spec mode.
+    bank : Bank or path, optional
+        The item bank the responses answer (the shipped one by default); instrument mode only.
+    bootstrap, seed, missing : optional
+        Instrument mode: override the defaults (``None`` keeps them). In spec mode they are set
+        in the spec.
+
+    Returns
+    -------
+    AnalysisResult
+    """
+    from coprod.analysis.errors import ModelSpecError
+
+    path = _existing(path)
+    meta = {"input_file": path.name, "input_sha256": sha256_of(path)}
+    if spec is not None:
+        from coprod.analysis.pipeline import analyze
+        from coprod.analysis.spec import AnalysisSpec, load_spec
+
+        if bootstrap is not None or seed is not None or missing is not None:
+            raise ModelSpecError("bootstrap, seed and missing are set in the spec, not as options, in spec mode")
+        spec_obj = spec if isinstance(spec, AnalysisSpec) else load_spec(spec)
+        return analyze(read_table(path), spec_obj, progress=progress, meta=meta)
+    from coprod.analysis.default import analyze_instrument
+    from coprod.analysis.responses import read_responses
+
+    bank = _bank(bank)
+    rd = read_responses(path, bank=bank, codebook=codebook)
+    given = {k: v for k, v in (("bootstrap", bootstrap), ("seed", seed), ("missing", missing)) if v is not None}
+    return analyze_instrument(rd, bank=bank, keep_flagged=keep_flagged, progress=progress, meta=meta, **given)
+
+
+# ------------------------------------------------------------------------------ writing
+def results_json(result) -> str:
+    """The text of results.json (the only place a result becomes JSON)."""
+    return json.dumps(result.to_dict(), ensure_ascii=False, indent=1)
+
+
+def write_outputs(out: Path, texts: dict[str, str]) -> tuple[Path, ...]:
+    """Write every ``name -> text`` into ``out``; all are rendered before the first is written, and
+    each file is replaced atomically, so an error never leaves half a result set."""
+    from coprod.instrument.files import write_files
+
+    return tuple(write_files({Path(out) / name: text for name, text in texts.items()}))
+
+
+def analyze_file(path: Path, *, out: Path, spec=None, report: bool = True, lang: str = "en",
+                 bank=None, keep_flagged: bool = False, progress: Progress | None = None,
+                 bootstrap: int | None = None, seed: int | None = None, missing: str | None = None,
+                 codebook: Any = None) -> RunOutput:
+    """Analyse a file and write ``out/results.json`` and (``report``) ``out/report.html``.
+
+    Both are rendered before either is written (see :func:`run_analysis` for the options).
+    """
+    result = run_analysis(path, spec=spec, bank=bank, keep_flagged=keep_flagged, progress=progress,
+                          bootstrap=bootstrap, seed=seed, missing=missing, codebook=codebook)
+    texts = {"results.json": results_json(result)}
+    if report:
+        from coprod.reports.study import render_study_report
+
+        texts["report.html"] = render_study_report(result, lang=lang)
+    files = write_outputs(Path(out), texts)
+    return RunOutput(files=files, warnings=result.warnings + result.errors, result=result)
+
+
+def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str = "en",
+                 bank=None, keep_flagged: bool = False, progress: Progress | None = None) -> CompareOutput:
+    """Read a response file, compare the groups ``by`` a column and write the reports to ``out``.
+
+    Writes ``index.html``, one ``group-<slug>.html`` per group and the published ``results.json``
+    (small groups suppressed, see :mod:`coprod.reports.compare`).
+    """
+    from coprod.analysis.compare import compare_groups
+    from coprod.analysis.responses import read_responses
+    from coprod.reports.compare import hidden_groups
+
+    path = _existing(path)
+    bank = _bank(bank)
+    data = read_responses(path, bank=bank)
+    table = data.analysis_table(keep_flagged=keep_flagged)
+    result = compare_groups(table, by, bank=bank, progress=progress)
+    meta = {"input_file": path.name, "input_sha256": sha256_of(path), "keep_flagged": keep_flagged}
+    files = write_comparison(result, Path(out), min_cell=min_cell, lang=lang, meta=meta)
+    hidden = hidden_groups(result, min_cell)
+    warnings = [w for w in result.warnings if not any(h in w for h in hidden)]
+    if hidden:
+        warnings.append(f"{len(hidden)} group(s) suppressed for privacy (min. n = {min_cell})")
+    return CompareOutput(files=tuple(files), warnings=tuple(warnings))
+
+
+def write_comparison(result, out_dir: Path, *, min_cell: int = 5, lang: str = "en",
+                     meta: dict | None = None) -> list[Path]:
+    """Render the comparison of ``result`` (``index.html``, the group pages, ``results.json``) and
+    write it into ``out_dir``: everything is rendered first, then written at once, each file
+    atomically; stale ``group-*.html`` pages of an earlier run there are removed."""
+    from coprod.instrument.files import write_files
+    from coprod.reports.compare import build_comparison
+
+    files = build_comparison(result, min_cell=min_cell, lang=lang, meta=meta)
+    out_dir = Path(out_dir)
+    write_files({out_dir / name: text for name, text in files.items()})
+    for old in out_dir.glob("group-*.html"):
+        if old.name not in files:
+            old.unlink(missing_ok=True)
+    order = ["index.html"] + sorted(n for n in files if n.startswith("group-")) + ["results.json"]
+    return [out_dir / n for n in order if n in files]
+
+
+def write_study_report(result, path: Path, *, lang: str = "en", min_cell: int = 5) -> Path:
+    """Render the study report of ``result`` and write it to ``path`` atomically."""
+    from coprod.instrument.files import write_files
+    from coprod.reports.study import render_study_report
+
+    return write_files({Path(path): render_study_report(result, lang=lang, min_cell=min_cell)})[0]
+
+
+# ------------------------------------------------------------------------------ the demo
+def run_demo(out: Path, *, n: int = 1200, seed: int = 2021, lang: str = "en",
+             progress: Progress | None = None, quiet: bool = True) -> DemoOutput:
+    """The whole toolkit on simulated data: simulate a multi-municipality study, write it as a
+    KoboToolbox export (so a platform reader is exercised too), analyse it, and write the study
+    report, the comparison by service area and the printable questionnaire with its codebook.
+
+    Examples
+    --------
+    >>> run_demo(Path("demo-out"), n=600)  # doctest: +SKIP
+    """
+    from coprod.analysis.responses import simulate, write_simulated
+    from coprod.instrument.bank import load_bank
+    from coprod.instrument.exports import export, write_export
+
+    t0 = time.perf_counter()
+    out = Path(out)
+    bank = load_bank()
+    steps = [0]
+
+    def step() -> None:
+        steps[0] += 1
+        if progress:
+            progress(steps[0], 4)
+
+    data = out / "data" / "kobo_export.csv"
+    write_simulated(simulate(n, seed=seed, bank=bank), data, "kobo", bank=bank)
+    step()
+    for fmt, name in (("html", "questionnaire.html"), ("codebook", "codebook.json")):
+        write_export(export(bank, fmt, lang=lang), out / "instrument" / name)
+    step()
+    run = analyze_file(data, out=out / "study", lang=lang, bank=bank)
+    step()
+    cmp = compare_file(data, by="service_area", out=out / "by_service_area", lang=lang, bank=bank)
+    step()
+    report = next(p for p in run.files if p.name == "report.html")
+    index = next((p for p in cmp.files if p.name == "index.html"), cmp.files[0])
+    files = (report, index, out / "study" / "results.json", out / "instrument" / "questionnaire.html")
+    return DemoOutput(files=files, seconds=time.perf_counter() - t0,
+                      warnings=tuple(run.warnings) + tuple(cmp.warnings))
