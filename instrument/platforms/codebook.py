@@ -60,9 +60,10 @@ import json
 from .. import naming
 from ..generator import ContextField, Questionnaire, Row
 from ..model import SECTORS, Scale
-from . import ExportResult
-from . import html as html_export
-from . import limesurvey, qualtrics, redcap, xlsform
+from ..formats import ExportResult
+from ..formats import html as html_export
+from . import kobo as xlsform
+from . import limesurvey, qualtrics, redcap
 
 __all__ = ["to_codebook", "build_codebook", "PLATFORMS", "CODEBOOK_VERSION"]
 
