@@ -10,6 +10,9 @@ field of the same name and lists only that sector's choices.
 In the combined form, context questions that mention the partner get their noun from the
 ``calculate`` fields ``partner_en``/``partner_da`` (``partner_cap_*`` for ``{Partner}``), which
 switch on the sector answer; these helper columns appear in the response export.
+
+The response export (CSV, "XML values and headers", or labels; group prefixes ``grp/q``
+accepted) is described by :data:`PLATFORM`; :func:`write_simulated` writes one for the simulator.
 """
 from __future__ import annotations
 

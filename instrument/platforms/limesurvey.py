@@ -13,6 +13,10 @@ In the combined form, partner nouns in context questions switch on the sector an
 ``{if(...)}`` expression; answer options cannot be filtered by sector in LimeSurvey, so the
 sector-limited lists (role, organisation type) show every option and a validation equation
 rejects an option of the other sector.
+
+The response export (CSV, headings "Question code", answer codes) is described by
+:data:`PLATFORM` (a partial response has no ``submitdate``); :func:`write_simulated` writes one
+for the simulator.
 """
 from __future__ import annotations
 

@@ -10,6 +10,11 @@ embedded data with ``[[ED:name:value]]``.
 The format carries no display or skip logic and no translations: sector routing, the consent
 branch and forced responses have to be added in the Qualtrics editor after import (the
 returned warnings say exactly what to add).
+
+The response export (CSV with three header rows: names, question texts, ImportIds) is described
+by :data:`PLATFORM`: previews, tests and spam are marked in ``Status``, partial responses by
+``Finished = 0``, and the second header row is kept so that matrix columns can be checked
+against their item texts. :func:`write_simulated` writes one for the simulator.
 """
 from __future__ import annotations
 

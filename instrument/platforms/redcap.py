@@ -9,6 +9,9 @@ first row. REDCap has no group-level branching, so the consent and sector condit
 
 A sector-specific form keeps the ``sector`` field, hidden, with the sector's code as
 ``@DEFAULT``.
+
+The response export (raw data, codes) is described by :data:`PLATFORM`; :func:`write_simulated`
+writes one for the simulator.
 """
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ __all__ = ["read_spss", "read_stata", "write_sav", "write_dta"]
 
 
 def _from_readstat(path: Path, digest: str, kind: str) -> RawTable:
-    import pyreadstat
+    import pyreadstat  # deferred: only for SPSS/Stata files
 
     try:
         if kind == "sav":
@@ -78,7 +78,7 @@ def _canonical_for_stats(table: pd.DataFrame, bank: Bank):
 
 
 def write_sav(table: pd.DataFrame, bank: Bank, path: Path) -> None:
-    import pyreadstat
+    import pyreadstat  # deferred: only for SPSS/Stata files
 
     df, vl, missing = _canonical_for_stats(table, bank)
     pyreadstat.write_sav(df, str(path), variable_value_labels=vl, missing_ranges=missing,
@@ -86,7 +86,7 @@ def write_sav(table: pd.DataFrame, bank: Bank, path: Path) -> None:
 
 
 def write_dta(table: pd.DataFrame, bank: Bank, path: Path) -> None:
-    import pyreadstat
+    import pyreadstat  # deferred: only for SPSS/Stata files
 
     df, vl, _ = _canonical_for_stats(table, bank)
     vl = {k: {int(c): lab for c, lab in v.items()} for k, v in vl.items()}

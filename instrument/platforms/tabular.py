@@ -122,7 +122,7 @@ def _undo_mojibake(s: str) -> str | None:
 def read_xlsx(data: bytes, name: str, digest: str, is_known: Callable[[str], bool],
               header_rows: Sequence[HeaderRows] = ()) -> RawTable:
     """An Excel workbook: the first sheet whose header names known columns (else the first)."""
-    import openpyxl
+    import openpyxl  # deferred: only for workbooks
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
@@ -211,7 +211,7 @@ def write_csv(table: pd.DataFrame, bank: Bank, path: Path) -> None:
 
 
 def write_xlsx(table: pd.DataFrame, bank: Bank, path: Path) -> None:
-    import openpyxl
+    import openpyxl  # deferred: only for workbooks
 
     schema = schema_for(bank)
     wb = openpyxl.Workbook(write_only=True)

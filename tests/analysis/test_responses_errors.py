@@ -78,3 +78,13 @@ def test_cli_prints_a_spec_error_as_before(tmp_path):
                            "--out", str(tmp_path / "out")], capture_output=True, text=True)
     assert proc.returncode == 1
     assert proc.stderr == "error: problems in the analysis spec:\n  - spec.yaml, bootstrap: must be 0 or more\n"
+
+
+@pytest.mark.parametrize("name", ["coprod.responses", "coprod.analysis.responses"])
+def test_docstring_examples_run(name, tmp_path, monkeypatch):
+    import doctest
+    import importlib
+
+    monkeypatch.chdir(tmp_path)
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

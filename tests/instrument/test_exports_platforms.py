@@ -122,3 +122,11 @@ def test_analysis_opens_no_files():
                             "load_workbook", "read_sav", "read_dta"):
                     bad.append(f"{f.name}:{node.lineno} {name}")
     assert bad == []
+
+
+@pytest.mark.parametrize("name", ["coprod.instrument.errors", "coprod.instrument.platforms.registry"])
+def test_docstring_examples_run(name):
+    import doctest
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
