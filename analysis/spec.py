@@ -25,9 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from coprod.instrument.errors import Problem
-
-from .errors import ModelSpecError
+from .errors import ModelSpecError, Problem
 
 __all__ = ["AnalysisSpec", "load_spec", "spec_from_dict", "SPEC_KEYS", "MISSING_METHODS"]
 
@@ -112,7 +110,8 @@ def spec_from_dict(d: Mapping[str, Any], *, source: str = "spec") -> AnalysisSpe
     Raises
     ------
     ModelSpecError
-        Listing every unknown key, wrong type or bad value.
+        Listing every unknown key, wrong type or bad value; ``exc.problems`` holds each as a
+        :class:`~coprod.instrument.errors.Problem` (file, location, key, message).
 
     Examples
     --------
@@ -121,7 +120,8 @@ def spec_from_dict(d: Mapping[str, Any], *, source: str = "spec") -> AnalysisSpe
     """
     problems: list[Problem] = []
     if not isinstance(d, Mapping):
-        raise ModelSpecError(f"{source}: expected a mapping of keys, got {type(d).__name__}")
+        raise ModelSpecError([Problem(source, "", "", f"expected a mapping of keys, got {type(d).__name__}")],
+                             f"{source}: expected a mapping of keys, got {type(d).__name__}")
     clean: dict[str, Any] = {}
     for key, value in d.items():
         key = ALIASES.get(key, key)
@@ -152,7 +152,7 @@ def spec_from_dict(d: Mapping[str, Any], *, source: str = "spec") -> AnalysisSpe
     if clean.get("efa_rotation", "oblimin") not in ("oblimin", "promax", "varimax", "none"):
         problems.append(Problem(source, "", "efa_rotation", "expected oblimin, promax, varimax or none"))
     if problems:
-        raise ModelSpecError("problems in the analysis spec:\n" + "\n".join(f"  - {p}" for p in problems))
+        raise ModelSpecError(problems)
     if "scales" in clean:
         clean["scales"] = {str(k): tuple(v) for k, v in scales.items()}
     if "reverse" in clean:
@@ -166,20 +166,25 @@ def load_spec(path: str | Path) -> AnalysisSpec:
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ModelSpecError(f"{p}: not UTF-8 text ({exc})") from None
+        raise _unreadable(p, f"not UTF-8 text ({exc})") from None
     if p.suffix.lower() == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ModelSpecError(f"{p}: not valid JSON: line {exc.lineno}: {exc.msg}") from None
+            raise _unreadable(p, f"not valid JSON: line {exc.lineno}: {exc.msg}") from None
     else:
         import yaml
 
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise ModelSpecError(f"{p}: not valid YAML: {exc}") from None
+            raise _unreadable(p, f"not valid YAML: {exc}") from None
     return spec_from_dict(data or {}, source=p.name)
+
+
+def _unreadable(path: Path, message: str) -> ModelSpecError:
+    """A spec file that cannot be parsed: one problem, and the message as before (full path)."""
+    return ModelSpecError([Problem(str(path), "", "", message)], f"{path}: {message}")
 
 
 def observed_variables(model: str) -> list[str]:

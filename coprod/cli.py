@@ -77,7 +77,7 @@ def cmd_instrument_check(args) -> int:
 
 # ---------------------------------------------------------------- responses
 def cmd_validate(args) -> int:
-    from coprod.analysis.responses import validate_responses
+    from coprod.responses import validate_responses
     from coprod.instrument.bank import load_bank
 
     bank = load_bank(args.bank)
@@ -95,7 +95,8 @@ def cmd_validate(args) -> int:
 
 
 def cmd_simulate(args) -> int:
-    from coprod.analysis.responses import simulate, write_simulated
+    from coprod.analysis.responses import simulate
+    from coprod.responses import write_simulated
     from coprod.instrument.bank import load_bank
 
     bank = load_bank(args.bank)
@@ -290,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except CoprodError as exc:
         problems = getattr(exc, "problems", None)
-        if problems:
+        if problems and not getattr(exc, "message_lists_problems", False):
             print(f"error: {len(problems)} problem(s):", file=sys.stderr)
             for pr in problems:
                 print(f"  {pr}", file=sys.stderr)

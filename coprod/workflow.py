@@ -130,7 +130,7 @@ def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False
         spec_obj = spec if isinstance(spec, AnalysisSpec) else load_spec(spec)
         return analyze(read_table(path), spec_obj, progress=progress, meta=meta)
     from coprod.analysis.default import analyze_instrument
-    from coprod.analysis.responses import read_responses
+    from coprod.responses import read_responses
 
     bank = _bank(bank)
     rd = read_responses(path, bank=bank, codebook=codebook)
@@ -179,7 +179,7 @@ def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str
     (small groups suppressed, see :mod:`coprod.reports.compare`).
     """
     from coprod.analysis.compare import compare_groups
-    from coprod.analysis.responses import read_responses
+    from coprod.responses import read_responses
     from coprod.reports.compare import hidden_groups
 
     path = _existing(path)
@@ -233,9 +233,10 @@ def run_demo(out: Path, *, n: int = 1200, seed: int = 2021, lang: str = "en",
     --------
     >>> run_demo(Path("demo-out"), n=600)  # doctest: +SKIP
     """
-    from coprod.analysis.responses import simulate, write_simulated
+    from coprod.analysis.responses import simulate
     from coprod.instrument.bank import load_bank
     from coprod.instrument.exports import export, write_export
+    from coprod.responses import write_simulated
 
     t0 = time.perf_counter()
     out = Path(out)

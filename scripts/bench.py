@@ -67,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     import coprod.analysis.sem.api as sem_api
     from coprod.analysis.default import analyze_instrument
     from coprod.workflow import results_json, sha256_of, write_outputs
-    from coprod.analysis.responses import read_responses, simulate, write_simulated
+    from coprod.analysis.responses import simulate
+    from coprod.responses import read_responses, write_simulated
     from coprod.instrument.bank import load_bank
     # the steps import these lazily; import them here so that step times are computation only
     import coprod.analysis.efa, coprod.analysis.items, coprod.analysis.reliability, coprod.analysis.sem, coprod.analysis.validity  # noqa: E401,F401

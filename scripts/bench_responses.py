@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pandas as pd  # noqa: E402
 
-from coprod.analysis.responses import read_responses, score, simulate, validate_responses, write_simulated  # noqa: E402
+from coprod.analysis.responses import score, simulate  # noqa: E402
+from coprod.responses import read_responses, validate_responses, write_simulated  # noqa: E402
 from coprod.instrument.bank import load_bank  # noqa: E402
 
 _PANDAS_ARGS = {"csv": {}, "kobo": {"sep": ";"}, "limesurvey": {"encoding": "utf-8-sig"},

@@ -6,6 +6,8 @@ from typing import Any
 
 import pandas as pd
 
+from coprod.instrument.platforms.registry import FILE_KINDS
+
 from .._result import jsonable
 from .canonical import ResponseData
 from .problems import RULES, ResponseProblem, problem
@@ -47,11 +49,9 @@ class ValidationReport:
     def summary(self) -> str:
         if self.unreadable:
             return f"{self.file}: cannot be read"
-        from .platforms import LABELS
-
         n = self.counts.get("n_respondents", 0)
         plat = self.source.get("platform", "?")
-        kind = "canonical table" if plat == "canonical" else f"{LABELS.get(plat, plat)} export"
+        kind = FILE_KINDS.get(plat, f"{plat} export")
         head = f"{self.file}: {n} respondent(s), {kind}"
         if not self.problems:
             return head + ", no problems" + (f" ({len(self.warnings)} warning(s))" if self.warnings else "")

@@ -4,7 +4,8 @@ Every problem is collected (never just the first): unknown and missing columns, 
 the scale, unknown labels or categories, choices not offered to the respondent's sector, items
 answered that the respondent's sector is not asked, missing sector, missing and duplicated
 respondent ids, totals rows, a different instrument version. The report ``coprod validate``
-prints is :class:`~analysis.responses.report.ValidationReport`.
+prints is :class:`~analysis.responses.report.ValidationReport`; which rows are respondents is
+:mod:`.rows`.
 """
 from __future__ import annotations
 
@@ -14,48 +15,17 @@ import numpy as np
 import pandas as pd
 
 from coprod.instrument.model import SECTORS, Bank
+from coprod.instrument.platforms.base import Field, Platform, RawTable
 
-from .canonical import DURATION, ID, ResponseData, schema_for
-from .decode import Decoded, decode, text_codebook
-from .platforms import Field, Platform
-from .problems import ResponseProblem, problem
-from .readers import RawTable
+from .canonical import DURATION, ID, ResponseData, Schema, schema_for
+from .decode import Decoded, decode, norm_label, text_codebook
+from .problems import Collector, ResponseProblem, problem, show
+from .rows import drop_rows
 
 __all__ = ["to_canonical"]
 
-#: first-cell texts of a totals/summary row (English and Danish spreadsheet habits)
-TOTAL_WORDS = frozenset({"total", "totals", "total:", "sum", "sum:", "i alt", "i alt:", "ialt",
-                         "average", "mean", "gennemsnit", "samlet", "sum total", "grand total",
-                         "count", "antal", "in all", "all"})
-#: Qualtrics ``Status`` values that are not real responses (text and numeric exports)
-QUALTRICS_NOT_RESPONSES = {"survey preview": "preview", "survey test": "test", "spam": "spam",
-                           "preview spam": "spam", "imported spam": "spam",
-                           "offline survey preview": "preview",
-                           1: "preview", 2: "test", 8: "spam", 9: "spam", 12: "spam", 17: "preview"}
 
-
-class _Collector:
-    def __init__(self, raw: RawTable):
-        self.raw = raw
-        self.file = raw.file
-        self.problems: list[ResponseProblem] = list(raw.problems)
-        self.warnings: list[ResponseProblem] = list(raw.warnings)
-        self.rows = raw.rows
-
-    def add(self, rule: str, message: str, **kw: Any) -> None:
-        self.problems.append(problem(self.file, rule, message, **kw))
-
-    def warn(self, rule: str, message: str, **kw: Any) -> None:
-        self.warnings.append(problem(self.file, rule, message, severity="warning", **kw))
-
-    def cells(self, positions: np.ndarray, column: str, values: list, rule: str,
-              messages: list[str]) -> None:
-        rows = self.rows[positions]
-        for r, v, m in zip(rows.tolist(), values, messages):
-            self.problems.append(problem(self.file, rule, m, row=int(r), column=column, value=v))
-
-
-def _classify_columns(raw: RawTable, plat: Platform, c: _Collector, bank_id: str):
+def _classify_columns(raw: RawTable, plat: Platform, c: Collector, bank_id: str):
     """Which file column is which field; unknown, duplicated and missing columns reported."""
     fields: list[tuple[int, Field]] = []
     special: dict[str, int] = {}
@@ -111,13 +81,11 @@ def _classify_columns(raw: RawTable, plat: Platform, c: _Collector, bank_id: str
 
 
 def _match_row_texts(raw: RawTable, plat: Platform, fields: list[tuple[int, Field]],
-                     c: _Collector) -> list[tuple[int, Field]]:
+                     c: Collector) -> list[tuple[int, Field]]:
     """Qualtrics numbers matrix columns by row position, so a form fielded in another order
     (built with ``--seed``, or rows moved by hand) would put answers under the wrong item. Its
     second header row holds ``question text - item text``: check each column's item text and,
     when it is the text of another row of the same matrix, read the column as that item."""
-    from .decode import norm_label
-
     by_text: dict[tuple[str, str], Field] = {}
     for f in plat.fields:
         for t in f.texts:
@@ -159,41 +127,8 @@ def _id_column(plat: Platform, special: dict[str, int]) -> tuple[str | None, int
     return None, None
 
 
-def _summary_rows(frame: pd.DataFrame, cols: list[int]) -> np.ndarray:
-    """Rows whose first cell or id says Total/Sum/I alt..."""
-    mask = np.zeros(len(frame), dtype=bool)
-    for j in dict.fromkeys(cols):
-        s = frame[j]
-        if pd.api.types.is_numeric_dtype(s.dtype):
-            continue
-        norm = s.astype("str").str.strip().str.casefold()
-        mask |= norm.isin(TOTAL_WORDS).to_numpy() | norm.str.startswith("total").fillna(False).to_numpy()
-    return mask
-
-
-def _last_row_is_totals(frame: pd.DataFrame, fields: list[tuple[int, Field]], id_j: int | None,
-                        skip: np.ndarray) -> int | None:
-    """The last row, when its id is empty and most of its numbers are not answer codes (sums)."""
-    rest = np.flatnonzero(~skip)
-    if not len(rest) or not fields:
-        return None
-    r = int(rest[-1])
-    if id_j is not None and pd.notna(frame.iat[r, id_j]) and str(frame.iat[r, id_j]).strip():
-        return None
-    n_num = n_bad = 0
-    for j, f in fields:
-        if f.codebook.kind != "scale":
-            continue
-        x = pd.to_numeric(pd.Series([frame.iat[r, j]]), errors="coerce").iloc[0]
-        if pd.isna(x):
-            continue
-        n_num += 1
-        codes = {float(k) for k in f.codebook.codes if k.lstrip("-").isdigit()}
-        n_bad += float(x) not in codes
-    return r if n_num >= 3 and n_bad >= n_num / 2 else None
-
-
 def _duration(plat: Platform, frame: pd.DataFrame, special: dict[str, int]) -> np.ndarray | None:
+    """Seconds taken: the platform's seconds column, else the span between its two timestamps."""
     def col(name: str) -> pd.Series | None:
         j = special.get("sys:" + name)
         return frame[j] if j is not None else None
@@ -212,127 +147,78 @@ def _duration(plat: Platform, frame: pd.DataFrame, special: dict[str, int]) -> n
         d = (t1 - t0).dt.total_seconds().to_numpy(dtype=float, na_value=np.nan)
         return np.where(d >= 0, d, np.nan) if np.isfinite(d).any() else None
 
-    if plat.name == "canonical":
-        return seconds(col(DURATION))
-    if plat.name == "kobo":
-        return between(col("start"), col("end"))
-    if plat.name == "qualtrics":
-        return seconds(col("Duration (in seconds)"))
-    if plat.name == "limesurvey":
-        d = seconds(col("interviewtime"))
-        return d if d is not None else between(col("startdate"), col("submitdate"))
-    return None
+    d = seconds(col(plat.duration_seconds)) if plat.duration_seconds is not None else None
+    if d is None and plat.duration_span is not None:
+        d = between(col(plat.duration_span[0]), col(plat.duration_span[1]))
+    return d
 
 
 def _show_sectors(sectors: tuple[str, ...]) -> str:
     return " and ".join(sectors)
 
 
-def _drop_rows(raw: RawTable, plat: Platform, bank: Bank, c: _Collector, frame: pd.DataFrame,
-               fields: list[tuple[int, Field]], special: dict[str, int],
-               id_j: int | None) -> tuple[np.ndarray, dict[str, int]]:
-    """Rows that are not respondents: blank rows, totals rows, Qualtrics previews/tests/spam,
-    respondents who declined consent. Returns the mask of rows to keep and counts by reason."""
-    n = len(frame)
-    drop = np.zeros(n, dtype=bool)
-    dropped: dict[str, int] = {}
-    sec = next(((j, f) for j, f in fields if f.target == "sector"), None)
-    if sec is not None:
-        ok = decode(frame[sec[0]], sec[1].codebook).present
-        cand = np.flatnonzero(~ok)  # a blank or totals row never holds a valid sector
-    else:
-        cand = np.arange(n)
-    if len(cand):
-        sub = frame.iloc[cand]
-        blank_c = sub.isna().all(axis=1).to_numpy()
-        if blank_c.any():
-            drop[cand[blank_c]] = True
-            dropped["blank"] = int(blank_c.sum())
-        rest = cand[~blank_c]
-        summary = np.zeros(n, dtype=bool)
-        if len(rest):
-            summary[rest] = _summary_rows(frame.iloc[rest], [x for x in (id_j, 0) if x is not None])
-            last = _last_row_is_totals(frame, fields, id_j, drop | summary)
-            if last is not None:
-                summary[last] = True
-        for r in np.flatnonzero(summary):
-            first = next((str(v) for v in frame.iloc[r].tolist() if pd.notna(v) and str(v).strip()), "")
-            has_id = id_j is not None and pd.notna(frame.iat[r, id_j]) and str(frame.iat[r, id_j]).strip()
-            why = (f" ({first[:30]!r})" if has_id or id_j is None else
-                   f" (no respondent id, and {_fmt(first)} is not an answer code)" if first else "")
-            c.add("summary_row", "this looks like a totals row" + why + ", not a respondent; it "
-                  "was left out (delete it from the file)", row=int(raw.rows[r]))
-        if summary.any():
-            dropped["summary"] = int(summary.sum())
-            drop |= summary
-    if plat.name == "qualtrics" and "sys:Status" in special:
-        st = frame[special["sys:Status"]]
-        kinds = st.map(lambda v: QUALTRICS_NOT_RESPONSES.get(
-            v.strip().casefold() if isinstance(v, str)
-            else (int(v) if pd.notna(v) and float(v).is_integer() else None))).to_numpy(dtype=object)
-        for kind in ("preview", "test", "spam"):
-            m = (kinds == kind) & ~drop
-            if m.any():
-                dropped[kind] = int(m.sum())
-                c.warn("dropped_rows", f"{int(m.sum())} {kind} response(s) (Status column) were "
-                       "left out", column="Status")
-                drop |= m
-    if "consent" in special and plat.consent is not None:
-        d = decode(frame[special["consent"]], plat.consent.codebook)
-        yes = next((ch.name for ch in bank.consent.choices if ch.name == "yes"), None)
-        no = d.present & (d.cat != (d.categories.index(yes) if yes in d.categories else -2)) & ~drop
-        if no.any():
-            dropped["no_consent"] = int(no.sum())
-            c.warn("dropped_rows", f"{int(no.sum())} respondent(s) who did not consent were left out",
-                   column=plat.consent.column)
-            drop |= no
-    _incomplete(plat, frame, special, drop, c)
-    return ~drop, dropped
-
-
-def _incomplete(plat: Platform, frame: pd.DataFrame, special: dict[str, int], drop: np.ndarray,
-                c: _Collector) -> None:
-    """Partial responses are kept (their answers count); say how many there are."""
-    if plat.name == "limesurvey" and "sys:submitdate" in special:
-        m = frame[special["sys:submitdate"]].isna().to_numpy() & ~drop
-        where = "no submitdate"
-    elif plat.name == "qualtrics" and "sys:Finished" in special:
-        fin = frame[special["sys:Finished"]].astype("str").str.strip().str.casefold()
-        m = fin.isin(["0", "false", "0.0"]).to_numpy() & ~drop
-        where = "Finished = 0"
-    else:
-        return
-    if m.any():
-        c.warn("incomplete", f"{int(m.sum())} incomplete response(s) ({where}) were kept; the "
-               "missingness flag marks those with most items unanswered")
-
-
 def to_canonical(raw: RawTable, plat: Platform, bank: Bank) -> ResponseData:
     """Build the canonical table from ``raw`` read as platform ``plat``; collect every problem.
 
     Bad cells become missing; rows that are not respondents (blank rows, Qualtrics previews,
-    respondents who declined consent, totals rows) are left out and counted.
+    respondents who declined consent, totals rows) are left out and counted. The steps: which
+    column is which field, which rows are respondents, decode every field, the respondents'
+    sectors, the canonical columns, then the checks of ids and instrument version.
     """
     schema = schema_for(bank)
-    c = _Collector(raw)
-    frame = raw.frame
+    c = Collector(raw)
     fields, special = _classify_columns(raw, plat, c, bank.id)
     id_name, id_j = _id_column(plat, special)
     if id_j is None:
         c.add("missing_column", f"no respondent id column ({' or '.join(plat.id_columns)}); "
               "row numbers are used as ids", column=plat.id_columns[0])
-    n_file = len(frame)
-    keep, dropped = _drop_rows(raw, plat, bank, c, frame, fields, special, id_j)
+    frame = raw.frame
+    keep, dropped = drop_rows(raw, plat, bank, c, frame, fields, special, id_j)
     if not keep.all():
         frame = frame.loc[keep]
         c.rows = raw.rows[keep]
     n = len(frame)
-    rows = c.rows
     if n == 0:
         c.add("no_rows", "no respondents: the file has a header but no data rows")
-
-    # ---- decode every field
+    decoded = _decode_fields(raw, frame, fields, c)
     by_target: dict[str, list[tuple[int, Field, Decoded]]] = {}
+    for entry in decoded:
+        by_target.setdefault(entry[1].target, []).append(entry)
+    sidx = _sector_index(raw, by_target, n, c)
+    ids = (decode(frame[id_j], text_codebook()).values if id_j is not None
+           else np.array([str(r) for r in c.rows], dtype=object))
+    out, dk_cols = _canonical_columns(raw, schema, frame, by_target, sidx, c)
+    out = {ID: ids, **out}
+    dur = _duration(plat, frame, special)
+    out[DURATION] = dur if dur is not None else np.full(n, np.nan)
+    index = pd.Index(c.rows, name="row")
+    table = _frame(schema, out, index)
+    dk_block = np.vstack(dk_cols) if dk_cols else np.zeros((0, n), dtype=bool)
+    dont_know = pd.DataFrame(dk_block.T, columns=schema.coded, index=index, copy=False)
+    if id_j is not None:
+        _check_ids(c, ids, frame[id_j], id_name)
+    version = _check_version(c, raw, frame, special, bank)
+    source = {
+        "file": raw.file, "sha256": raw.sha256, "platform": plat.name, "container": raw.container,
+        "encoding": raw.encoding, "delimiter": raw.delimiter, "header_row": raw.header_row,
+        "instrument_version": version, "bank_version": bank.version, "n_rows_file": len(raw.frame),
+        "n_respondents": n, "dropped": dropped, "values": _value_kind(decoded),
+    }
+    return ResponseData(table=table, dont_know=dont_know, source=source,
+                        problems=_in_file_order(c.problems, raw.header), warnings=tuple(c.warnings))
+
+
+def _in_file_order(problems: list[ResponseProblem], header: list[str]) -> tuple[ResponseProblem, ...]:
+    """File-level problems first, then by row and by column as the file has them."""
+    order = {name: k for k, name in enumerate(header)}
+    key = (lambda p: (p.row is not None, p.row or 0,
+                      -1 if p.column is None else order.get(p.column, len(order))))
+    return tuple(sorted(problems, key=key))
+
+
+def _decode_fields(raw: RawTable, frame: pd.DataFrame, fields: list[tuple[int, Field]],
+                   c: Collector) -> list[tuple[int, Field, Decoded]]:
+    """Every field's column decoded through its codebook; bad cells reported."""
     decoded: list[tuple[int, Field, Decoded]] = []
     for j, f in fields:
         name = raw.header[j]
@@ -346,9 +232,12 @@ def to_canonical(raw: RawTable, plat: Platform, bank: Bank) -> ResponseData:
             c.warn("mixed_codes_labels", f"the column mixes codes and labels; {d.n_labels} "
                    "label(s) were read as their codes", column=name)
         decoded.append((j, f, d))
-        by_target.setdefault(f.target, []).append((j, f, d))
+    return decoded
 
-    # ---- sector
+
+def _sector_index(raw: RawTable, by_target: dict[str, list[tuple[int, Field, Decoded]]], n: int,
+                  c: Collector) -> np.ndarray:
+    """Each respondent's sector as its index in ``SECTORS`` (-1: missing, reported)."""
     sidx = np.full(n, -1, dtype=np.int8)
     if by_target.get("sector"):
         j_sec, _, d_sec = by_target["sector"][0]
@@ -359,95 +248,85 @@ def to_canonical(raw: RawTable, plat: Platform, bank: Bank) -> ResponseData:
         for p in np.flatnonzero(sidx < 0):
             if int(p) not in bad_pos:
                 c.add("missing_sector", "sector is missing, so the answers to sector-specific "
-                      "questions cannot be assigned", row=int(rows[p]), column=raw.header[j_sec])
-    known = sidx >= 0
+                      "questions cannot be assigned", row=int(c.rows[p]), column=raw.header[j_sec])
+    return sidx
 
-    # ---- canonical columns
+
+def _canonical_columns(raw: RawTable, schema: Schema, frame: pd.DataFrame,
+                       by_target: dict[str, list[tuple[int, Field, Decoded]]], sidx: np.ndarray,
+                       c: Collector) -> tuple[dict[str, Any], list[np.ndarray]]:
+    """The values of every canonical column but the id and duration (don't know missing), and
+    the don't-know masks of the coded ones."""
     out: dict[str, Any] = {}
-    if id_j is not None:
-        ids = decode(frame[id_j], text_codebook()).values
-    else:
-        ids = np.array([str(r) for r in rows], dtype=object)
-    out[ID] = ids
     dk_cols: list[np.ndarray] = []
     for col in schema.columns:
         if col.kind in ("id", "duration"):
             continue
-        numeric = col.dtype != "str"
-        flds = by_target.get(col.name, [])
-        if len(flds) == 1 and set(flds[0][1].sectors) >= set(SECTORS):
-            j, f, d = flds[0]
-            vals = d.values
-            if col.kind == "select_one" and col.name != "sector":
-                vals = vals.copy()
-                _check_choice_sectors(c, col, vals, d, d.present, sidx, frame[j], raw.header[j], rows)
-        else:
-            vals = np.full(n, np.nan) if numeric else np.full(n, None, dtype=object)
-            for j, f, d in flds:
-                v = d.values
-                present = d.present
-                if set(f.sectors) >= set(SECTORS):
-                    take = present
-                else:
-                    ks = [SECTORS.index(s) for s in f.sectors]
-                    applicable = sidx == ks[0] if len(ks) == 1 else np.isin(sidx, ks)
-                    wrong = present & ~applicable & known
-                    if wrong.any():
-                        _not_applicable(c, wrong, frame[j], raw.header[j], f, sidx, rows)
-                    take = present & applicable
-                np.copyto(vals, v, where=take)
-                if col.kind == "select_one" and col.name != "sector":
-                    _check_choice_sectors(c, col, vals, d, take, sidx, frame[j], raw.header[j], rows)
+        vals = _column_values(raw, col, frame, by_target.get(col.name, []), sidx, c)
         if col.coded:
             dk = vals == col.scale.dont_know
             dk_cols.append(dk)
             if dk.any():
                 vals = np.where(dk, np.nan, vals)
         out[col.name] = vals
-    dur = _duration(plat, frame, special)
-    out[DURATION] = dur if dur is not None else np.full(n, np.nan)
+    return out, dk_cols
 
-    index = pd.Index(rows, name="row")
-    table = _frame(schema, out, index)
-    dk_block = np.vstack(dk_cols) if dk_cols else np.zeros((0, n), dtype=bool)
-    dont_know = pd.DataFrame(dk_block.T, columns=schema.coded, index=index, copy=False)
 
-    # ---- ids
-    if id_j is not None:
-        idser = pd.Series(ids)
-        empty = idser.isna().to_numpy()
-        rawid = frame[id_j]
-        # numbers hash much faster than their text; same duplicates either way
-        key = rawid if pd.api.types.is_integer_dtype(rawid.dtype) else idser
-        for p in np.flatnonzero(empty):
-            c.add("missing_id", "the respondent id is empty", row=int(rows[p]), column=id_name)
-        dup = key.duplicated(keep="first").to_numpy() & ~empty
-        if dup.any():
-            firsts = ~empty & ~dup
-            first_row = dict(zip(idser[firsts].tolist(), rows[firsts].tolist()))
-            for p in np.flatnonzero(dup):
-                c.add("duplicate_id", f"respondent id {ids[p]!r} is also on row {first_row[ids[p]]}",
-                      row=int(rows[p]), column=id_name, value=ids[p])
+def _column_values(raw: RawTable, col, frame: pd.DataFrame,
+                   flds: list[tuple[int, Field, Decoded]], sidx: np.ndarray,
+                   c: Collector) -> np.ndarray:
+    """One canonical column from its fields: one asked of everyone, or one per sector (answers
+    from a sector the field is not asked of are reported, not taken)."""
+    rows = c.rows
+    choice = col.kind == "select_one" and col.name != "sector"
+    if len(flds) == 1 and set(flds[0][1].sectors) >= set(SECTORS):
+        j, f, d = flds[0]
+        vals = d.values
+        if choice:
+            vals = vals.copy()
+            _check_choice_sectors(c, col, vals, d, d.present, sidx, frame[j], raw.header[j], rows)
+        return vals
+    n = len(frame)
+    vals = np.full(n, np.nan) if col.dtype != "str" else np.full(n, None, dtype=object)
+    known = sidx >= 0
+    for j, f, d in flds:
+        present = d.present
+        if set(f.sectors) >= set(SECTORS):
+            take = present
+        else:
+            ks = [SECTORS.index(s) for s in f.sectors]
+            applicable = sidx == ks[0] if len(ks) == 1 else np.isin(sidx, ks)
+            wrong = present & ~applicable & known
+            if wrong.any():
+                _not_applicable(c, wrong, frame[j], raw.header[j], f, sidx, rows)
+            take = present & applicable
+        np.copyto(vals, d.values, where=take)
+        if choice:
+            _check_choice_sectors(c, col, vals, d, take, sidx, frame[j], raw.header[j], rows)
+    return vals
 
-    version = _check_version(c, raw, frame, special, bank)
-    order = {name: k for k, name in enumerate(raw.header)}
-    key = (lambda p: (p.row is not None, p.row or 0,
-                      -1 if p.column is None else order.get(p.column, len(order))))
-    source = {
-        "file": raw.file, "sha256": raw.sha256, "platform": plat.name, "container": raw.container,
-        "encoding": raw.encoding, "delimiter": raw.delimiter, "header_row": raw.header_row,
-        "instrument_version": version, "bank_version": bank.version, "n_rows_file": n_file,
-        "n_respondents": n, "dropped": dropped, "values": _value_kind(decoded),
-    }
-    return ResponseData(table=table, dont_know=dont_know, source=source,
-                        problems=tuple(sorted(c.problems, key=key)), warnings=tuple(c.warnings))
+
+def _check_ids(c: Collector, ids: np.ndarray, rawid: pd.Series, id_name: str | None) -> None:
+    """Empty and duplicated respondent ids."""
+    rows = c.rows
+    idser = pd.Series(ids)
+    empty = idser.isna().to_numpy()
+    # numbers hash much faster than their text; same duplicates either way
+    key = rawid if pd.api.types.is_integer_dtype(rawid.dtype) else idser
+    for p in np.flatnonzero(empty):
+        c.add("missing_id", "the respondent id is empty", row=int(rows[p]), column=id_name)
+    dup = key.duplicated(keep="first").to_numpy() & ~empty
+    if dup.any():
+        firsts = ~empty & ~dup
+        first_row = dict(zip(idser[firsts].tolist(), rows[firsts].tolist()))
+        for p in np.flatnonzero(dup):
+            c.add("duplicate_id", f"respondent id {ids[p]!r} is also on row {first_row[ids[p]]}",
+                  row=int(rows[p]), column=id_name, value=ids[p])
 
 
 def _by_value_labels(series: pd.Series, labels: dict, f: Field) -> pd.Series:
     """SPSS/Stata: read a coded choice column through its value labels when every label names a
     choice (the file's codes may differ from the bank's); otherwise keep the codes."""
-    from .decode import norm_label
-
     used = pd.unique(series.dropna())
     mapping = {}
     for v in used:
@@ -473,17 +352,17 @@ def _frame(schema, out: dict[str, Any], index: pd.Index) -> pd.DataFrame:
     return table
 
 
-def _not_applicable(c: _Collector, wrong: np.ndarray, raw_series: pd.Series, name: str, f: Field,
+def _not_applicable(c: Collector, wrong: np.ndarray, raw_series: pd.Series, name: str, f: Field,
                     sidx: np.ndarray, rows: np.ndarray) -> None:
     pos = np.flatnonzero(wrong)
     raw_vals = raw_series.to_numpy()[pos].tolist()
     c.cells(pos, name, raw_vals, "not_applicable",
-            [f"value {_fmt(rv)} answered, but {name} is asked of {_show_sectors(f.sectors)} "
+            [f"value {show(rv)} answered, but {name} is asked of {_show_sectors(f.sectors)} "
              f"respondents only (this respondent is {SECTORS[sidx[p]]})"
              for p, rv in zip(pos, raw_vals)])
 
 
-def _check_version(c: _Collector, raw: RawTable, frame: pd.DataFrame, special: dict[str, int],
+def _check_version(c: Collector, raw: RawTable, frame: pd.DataFrame, special: dict[str, int],
                    bank: Bank):
     if "version" not in special:
         return None
@@ -509,7 +388,7 @@ def _value_kind(decoded: list[tuple[int, Field, Decoded]]) -> str:
     return "labels" if labels and not codes else ("mixed" if labels else "codes")
 
 
-def _check_choice_sectors(c: _Collector, col, vals: np.ndarray, d: Decoded, take: np.ndarray,
+def _check_choice_sectors(c: Collector, col, vals: np.ndarray, d: Decoded, take: np.ndarray,
                           sidx: np.ndarray, raw_series: pd.Series, name: str, rows: np.ndarray) -> None:
     """A choice offered to the other sector only (``role = manager`` for a volunteer)."""
     restricted = {ch.name: ch for ch in col.choices if set(ch.sectors) != set(SECTORS)}
@@ -534,9 +413,3 @@ def _check_choice_sectors(c: _Collector, col, vals: np.ndarray, d: Decoded, take
                 f"{ch.name!r} is not offered to {s} respondents (choices for {s}: {offered})",
                 row=int(rows[p]), column=name, value=rv))
         vals[pos] = None
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)

@@ -1,9 +1,12 @@
 """Exports of the questionnaire for fielding, and its codebook.
 
-One pure function per format (``to_xlsform``, ``to_limesurvey``, ``to_redcap``,
-``to_qualtrics``, ``to_html``, ``to_codebook``) takes a :class:`~instrument.generator.Questionnaire`
-and returns an :class:`ExportResult`; :func:`export` builds the questionnaire from the bank and
-dispatches, :func:`write_export` writes the result atomically.
+One pure function per format takes a :class:`~instrument.generator.Questionnaire` and returns an
+:class:`ExportResult`: the platforms' forms live with the readers of their response exports in
+:mod:`coprod.instrument.platforms` (``kobo.to_xlsform``, ``limesurvey.to_limesurvey``,
+``redcap.to_redcap``, ``qualtrics.to_qualtrics``), the codebook in
+:mod:`coprod.instrument.platforms.codebook` (``to_codebook``), the printable page in
+:mod:`coprod.instrument.formats.html` (``to_html``). :func:`export` builds the questionnaire from
+the bank and dispatches, :func:`write_export` writes the result atomically.
 
 ``ExportResult.files`` maps a file suffix to the file's bytes (``{".xlsx": ...}``; the codebook
 has ``.json`` and ``.csv``). :func:`write_export` writes each next to ``out``: ``out`` with its
@@ -15,12 +18,12 @@ Submodules are imported on first use, so ``import instrument`` stays cheap.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
 from ..files import write_files
+from ..formats import ExportResult
 from ..generator import OptionError
 from ..model import LANGUAGES, SECTORS
 
@@ -40,14 +43,13 @@ SUFFIXES: Mapping[str, tuple[str, ...]] = {
     "xlsform": (".xlsx",), "limesurvey": (".txt",), "redcap": (".csv",), "qualtrics": (".txt",),
     "html": (".html",), "codebook": (".json", ".csv"),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class ExportResult:
-    """The files of one export (suffix -> bytes) and the warnings to show the user."""
-
-    files: Mapping[str, bytes]
-    warnings: tuple[str, ...] = ()
+#: the module that writes each format (imported on first use: ``import coprod.instrument`` stays
+#: cheap, and a form writer's module also holds the platform's pandas-based readers)
+MODULES: Mapping[str, str] = {
+    "xlsform": "coprod.instrument.platforms.kobo", "limesurvey": "coprod.instrument.platforms.limesurvey",
+    "redcap": "coprod.instrument.platforms.redcap", "qualtrics": "coprod.instrument.platforms.qualtrics",
+    "html": "coprod.instrument.formats.html", "codebook": "coprod.instrument.platforms.codebook",
+}
 
 
 def export(bank: "Bank | Questionnaire", fmt: str, *, lang: str = "en", sector: str | None = None,
@@ -87,8 +89,7 @@ def export(bank: "Bank | Questionnaire", fmt: str, *, lang: str = "en", sector: 
         q = bank
     else:
         q = build_questionnaire(bank, sector=sector, lang=lang, seed=seed)
-    module = import_module(f"{__name__}.{fmt}")
-    return getattr(module, f"to_{fmt}")(q)
+    return getattr(import_module(MODULES[fmt]), f"to_{fmt}")(q)
 
 
 

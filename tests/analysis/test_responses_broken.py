@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from coprod.analysis.errors import ResponseDataError, UnreadableFileError
-from coprod.analysis.responses import (RULES, read_responses, simulate, validate_responses,
-                                write_simulated)
+from coprod.analysis.responses import RULES, simulate
+from coprod.responses import read_responses, validate_responses, write_simulated
 from coprod.instrument.bank import load_bank
 
 

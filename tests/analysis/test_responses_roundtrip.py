@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coprod.analysis.responses import (FORMATS, from_table, read_responses, simulate, validate_responses,
-                                write_simulated)
-from coprod.analysis.responses import writers
+from coprod.analysis.responses import from_table, simulate
+from coprod.instrument.platforms import tabular
+from coprod.responses import FORMATS, read_responses, validate_responses, write_simulated
 from coprod.instrument.bank import load_bank
-from coprod.instrument.exports.codebook import build_codebook
+from coprod.instrument.platforms.codebook import build_codebook
 from coprod.instrument.generator import build_questionnaire
 
 SUFFIX = {"xlsx": ".xlsx", "sav": ".sav", "dta": ".dta"}
@@ -164,7 +164,7 @@ def test_write_is_atomic(sim, bank, tmp_path, monkeypatch):
         p.write_text("half a file")
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(writers, "_write_canonical_csv", broken)
+    monkeypatch.setattr(tabular, "write_csv", broken)
     with pytest.raises(RuntimeError):
         write_simulated(sim, path, "csv", bank=bank)
     assert path.read_text() == "old content"

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from coprod.analysis.responses import (from_table, griffin, quality_flags, score, simulate,
-                                simulate_population)
+                                       simulate_population)
 from coprod.instrument.bank import load_bank
 
 MINI = Path(__file__).parents[1] / "fixtures" / "bank_min"

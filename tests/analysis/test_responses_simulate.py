@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coprod.analysis.responses import (MUNICIPALITIES, SimulationParams, from_table, score, simulate,
-                                simulate_population)
+from coprod.analysis.responses import (MUNICIPALITIES, SimulationParams, from_table, score,
+                                       simulate, simulate_population)
 from coprod.analysis.responses.simulate import _loading, _thresholds
 from coprod.instrument.bank import load_bank
 

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from coprod.instrument.exports import export
-from coprod.instrument.exports.codebook import PLATFORMS
+from coprod.instrument.platforms.codebook import PLATFORMS
 from coprod.instrument.generator import build_questionnaire
 from coprod.instrument.model import SECTORS
 

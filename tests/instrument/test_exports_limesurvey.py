@@ -10,7 +10,7 @@ import pytest
 
 from coprod.instrument import naming
 from coprod.instrument.exports import export
-from coprod.instrument.exports.limesurvey import COLUMNS
+from coprod.instrument.platforms.limesurvey import COLUMNS
 from coprod.instrument.generator import build_questionnaire
 from coprod.instrument.model import SECTOR_TAG
 

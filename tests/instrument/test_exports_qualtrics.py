@@ -8,7 +8,7 @@ import pytest
 
 from coprod.instrument import naming
 from coprod.instrument.exports import export
-from coprod.instrument.exports.codebook import build_codebook
+from coprod.instrument.platforms.codebook import build_codebook
 from coprod.instrument.generator import build_questionnaire
 
 FORMS = [(s, lang) for s in (None, "municipal", "voluntary") for lang in ("en", "da")]

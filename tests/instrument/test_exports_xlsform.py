@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from coprod.instrument.exports import export
-from coprod.instrument.exports.xlsform import form_version, language_column
+from coprod.instrument.platforms.kobo import form_version, language_column
 from coprod.instrument.generator import build_questionnaire
 from coprod.instrument.model import SECTOR_TAG, SECTORS
 

@@ -9,20 +9,30 @@ first row. REDCap has no group-level branching, so the consent and sector condit
 
 A sector-specific form keeps the ``sector`` field, hidden, with the sector's code as
 ``@DEFAULT``.
+
+The response export (raw data, codes) is described by :data:`PLATFORM`; :func:`write_simulated`
+writes one for the simulator.
 """
 from __future__ import annotations
 
 import csv
 import io
 import re
+from pathlib import Path
+
+import pandas as pd
 
 from .. import naming
 from ..errors import ItemBankError, Problem
+from ..formats import ExportResult
 from ..generator import Questionnaire
-from ..model import Choice, Scale
-from . import ExportResult
+from ..model import Bank, Choice, Scale
+from ._export import csv_text, export_frame, iso, text_file, times
+from .base import Platform, from_codebook
+from .schema import ID
 
-__all__ = ["to_redcap", "limitations", "HEADER", "form_name"]
+__all__ = ["to_redcap", "limitations", "HEADER", "form_name", "PLATFORM", "REDCAP_SYSTEM",
+           "write_simulated"]
 
 #: the exact header, in order; REDCap matches columns by position and header
 HEADER: tuple[str, ...] = (
@@ -151,3 +161,29 @@ _COL = {"section": "Section Header", "choices": "Choices, Calculations, OR Slide
         "vmin": "Text Validation Min", "vmax": "Text Validation Max", "branching":
         "Branching Logic (Show field only if...)", "required": "Required Field?",
         "alignment": "Custom Alignment", "matrix": "Matrix Group Name", "annotation": "Field Annotation"}
+
+
+# ------------------------------------------------------------------ the response export
+REDCAP_SYSTEM = frozenset({"record_id", "redcap_event_name", "redcap_repeat_instrument",
+                           "redcap_repeat_instance", "redcap_data_access_group",
+                           "redcap_survey_identifier"})
+
+PLATFORM = Platform(
+    name="redcap", label="REDCap", file_kind="REDCap export",
+    id_columns=("record_id",), system=REDCAP_SYSTEM,
+    signature=frozenset({"record_id", "redcap_survey_identifier", "redcap_event_name"}),
+    system_pattern=re.compile(r"^(.+_complete|.+_timestamp|.+___[a-z0-9_]+)$"),
+    codebook_key="redcap", scale_codes="redcap_codes", describe=from_codebook)
+
+
+def write_simulated(table: pd.DataFrame, bank: Bank, path: Path, plat: Platform) -> None:
+    """A REDCap raw-data CSV export (codes, ``record_id`` first)."""
+    q = export_frame(table, plat, bank)
+    _, end, _ = times(table)
+    df = pd.concat([pd.DataFrame({"record_id": table[ID].astype(str).to_numpy(),
+                                  "redcap_survey_identifier": ""}, index=table.index), q], axis=1)
+    df[plat.version_column] = bank.version
+    df["survey_timestamp"] = iso(end, "plain")
+    df["survey_complete"] = "2"
+    rows = [list(df.columns)] + df.to_numpy(dtype=object).tolist()
+    text_file(path, csv_text(rows))

@@ -10,18 +10,30 @@ field of the same name and lists only that sector's choices.
 In the combined form, context questions that mention the partner get their noun from the
 ``calculate`` fields ``partner_en``/``partner_da`` (``partner_cap_*`` for ``{Partner}``), which
 switch on the sector answer; these helper columns appear in the response export.
+
+The response export (CSV, "XML values and headers", or labels; group prefixes ``grp/q``
+accepted) is described by :data:`PLATFORM`; :func:`write_simulated` writes one for the simulator.
 """
 from __future__ import annotations
 
 import io
 import re
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from .. import naming
-from ..generator import LANGUAGE_NAMES, ContextField, Questionnaire
-from ..model import SECTOR_TAG
-from . import ExportResult
+from ..formats import ExportResult
+from ..generator import LANGUAGE_NAMES, ContextField, Questionnaire, build_questionnaire
+from ..model import SECTOR_TAG, Bank
+from ._export import csv_text, export_frame, iso, text_file, times
+from .base import Platform, from_codebook
+from .schema import ID
 
-__all__ = ["to_xlsform", "limitations", "language_column", "form_version", "form_id"]
+__all__ = ["to_xlsform", "limitations", "language_column", "form_version", "form_id", "PLATFORM",
+           "KOBO_SYSTEM", "write_simulated"]
 
 
 def language_column(column: str, lang: str) -> str:
@@ -236,3 +248,69 @@ def _write(ws, rows: list[dict[str, object]], first: list[str]) -> None:
     ws.append(columns)
     for r in rows:
         ws.append([(None if r.get(c, "") == "" else r.get(c)) for c in columns])
+
+
+# ------------------------------------------------------------------ the response export
+KOBO_SYSTEM = frozenset({
+    "start", "end", "today", "deviceid", "username", "phonenumber", "simserial", "subscriberid",
+    "audit", "_id", "_uuid", "_submission_time", "_validation_status", "_notes", "_status",
+    "_submitted_by", "__version__", "_tags", "_index", "_parent_index", "_parent_table_name",
+    "rootUuid", "instanceID", "deprecatedID", "instanceName", "_xform_id_string", "_attachments",
+    "_geolocation", "_duration", "formhub/uuid", "uuid",
+    # ODK Central / SurveyCTO
+    "SubmissionDate", "KEY", "SubmitterID", "SubmitterName", "AttachmentsPresent",
+    "AttachmentsExpected", "Status", "ReviewState", "DeviceID", "Edits", "FormVersion",
+    "formdef_version", "review_status", "review_comments", "review_corrections", "review_quality",
+    "CompletionDate", "duration",
+})
+
+#: KoboToolbox, ODK Central, SurveyCTO: any XLSForm server
+PLATFORM = Platform(
+    name="kobo", label="KoboToolbox/ODK", file_kind="KoboToolbox/ODK export",
+    id_columns=("_id", "_uuid", "KEY", "instanceID"),
+    system=KOBO_SYSTEM,
+    signature=frozenset({"_uuid", "_submission_time", "__version__", "_id", "SubmissionDate", "KEY",
+                         "instanceID"}),
+    system_pattern=re.compile(r"^(_.*|meta[/-].*|formhub[/-].*)$"), group_prefixes=True,
+    codebook_key="xlsform", scale_codes="xlsform_names", duration_span=("start", "end"),
+    describe=from_codebook)
+
+
+def write_simulated(table: pd.DataFrame, bank: Bank, path: Path, plat: Platform, *,
+                    labels: str | None = None, groups: bool = False) -> None:
+    """A KoboToolbox CSV export (``;``-separated, every field quoted): "XML values and headers",
+    or choice labels in ``labels``' language; ``groups`` writes group prefixes
+    (``INS_m/INS_C1_m``)."""
+    q = export_frame(table, plat, bank, labels=labels)
+    # the combined form's helper calculates (partner noun per language) follow the sector answer
+    sector = table["sector"].to_numpy(dtype=object, na_value=None)
+    at = list(q.columns).index("sector") + 1
+    for k, helper in enumerate(sorted(h for h in plat.system if h.startswith("partner_"))):
+        lang = helper.rsplit("_", 1)[-1]
+        nouns = {s: bank.partner[s].get(lang, "") for s in bank.partner}
+        vals = np.array([nouns.get(x, "") for x in sector], dtype=object)
+        if "_cap_" in helper:
+            vals = np.array([v[:1].upper() + v[1:] for v in vals], dtype=object)
+        q.insert(at + k, helper, vals)
+    if groups:
+        # the groups of the combined form in bank order (what ODK/Kobo prefix headers with)
+        group_of = {naming.xlsform_item(r.id, b.sector): naming.xlsform_block(b.construct.id, b.sector)
+                    for b in build_questionnaire(bank).blocks for r in b.rows}
+        q.columns = [f"{group_of[c]}/{c}" if c in group_of else f"context/{c}" for c in q.columns]
+    start, end, has = times(table)
+    n = len(table)
+    head = pd.DataFrame({"start": np.where(has, iso(start), ""), "end": np.where(has, iso(end), "")},
+                        index=table.index)
+    ids = table[ID].astype(str).to_numpy()
+    tail = pd.DataFrame({
+        plat.version_column: bank.version,
+        "_id": ids,
+        "_uuid": [str(uuid.uuid5(uuid.NAMESPACE_URL, f"coprod:{i}")) for i in ids],
+        "_submission_time": np.datetime_as_string(end - np.timedelta64(1, "h"), unit="s"),
+        "_validation_status": "", "_notes": "", "_status": "submitted_via_web",
+        "_submitted_by": "", "__version__": "vH7sWk3JqZp2", "_tags": "",
+        "_index": np.arange(1, n + 1).astype(str),
+    }, index=table.index)
+    df = pd.concat([head, q, tail], axis=1)
+    rows = [list(df.columns)] + df.to_numpy(dtype=object).tolist()
+    text_file(path, csv_text(rows, delimiter=";", quote_all=True))

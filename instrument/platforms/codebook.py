@@ -1,5 +1,6 @@
 """Codebook of a fielded questionnaire: JSON (complete, read back by the analysis) and CSV (flat,
-for people).
+for people). It records, for every question, each platform's column and codes (taken from the
+platform modules), which is how the platforms' response exports are read back.
 
 JSON keys
 ---------
@@ -58,11 +59,12 @@ import io
 import json
 
 from .. import naming
+from ..formats import ExportResult
+from ..formats import html as html_export
 from ..generator import ContextField, Questionnaire, Row
 from ..model import SECTORS, Scale
-from . import ExportResult
-from . import html as html_export
-from . import limesurvey, qualtrics, redcap, xlsform
+from . import kobo as xlsform
+from . import limesurvey, qualtrics, redcap
 
 __all__ = ["to_codebook", "build_codebook", "PLATFORMS", "CODEBOOK_VERSION"]
 

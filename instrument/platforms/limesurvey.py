@@ -13,19 +13,32 @@ In the combined form, partner nouns in context questions switch on the sector an
 ``{if(...)}`` expression; answer options cannot be filtered by sector in LimeSurvey, so the
 sector-limited lists (role, organisation type) show every option and a validation equation
 rejects an option of the other sector.
+
+The response export (CSV, headings "Question code", answer codes) is described by
+:data:`PLATFORM` (a partial response has no ``submitdate``); :func:`write_simulated` writes one
+for the simulator.
 """
 from __future__ import annotations
 
 import csv
 import html
 import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from .. import naming
-from ..generator import ContextField, Questionnaire
-from ..model import Scale
-from . import ExportResult
+from ..formats import ExportResult
+from ..generator import ContextField, Questionnaire, build_questionnaire
+from ..model import Bank, Scale
+from ._export import csv_text, export_frame, iso, text_file, times
+from .base import Completion, Platform, from_codebook
+from .schema import ID
 
-__all__ = ["to_limesurvey", "limitations", "COLUMNS", "context_codes", "answer_codes"]
+__all__ = ["to_limesurvey", "limitations", "COLUMNS", "context_codes", "answer_codes", "PLATFORM",
+           "LIMESURVEY_SYSTEM", "write_simulated"]
 
 COLUMNS: tuple[str, ...] = (
     "class", "type/scale", "name", "relevance", "text", "help", "language", "validation",
@@ -201,3 +214,43 @@ def to_limesurvey(q: Questionnaire) -> ExportResult:
         w.writerow([r.get(c, "") for c in COLUMNS])
     warnings = tuple(q.warnings) + tuple(m for m in limitations(q) if "cannot be filtered" in m)
     return ExportResult(files={".txt": buf.getvalue().encode("utf-8-sig")}, warnings=warnings)
+
+
+# ------------------------------------------------------------------ the response export
+LIMESURVEY_SYSTEM = frozenset({"id", "submitdate", "lastpage", "startlanguage", "seed",
+                               "startdate", "datestamp", "ipaddr", "refurl", "token",
+                               "interviewtime"})
+
+PLATFORM = Platform(
+    name="limesurvey", label="LimeSurvey", file_kind="LimeSurvey export",
+    id_columns=("id",), system=LIMESURVEY_SYSTEM,
+    signature=frozenset({"submitdate", "lastpage", "startlanguage", "seed"}),
+    system_pattern=re.compile(r"^(groupTime\d+|.+Time|.+\[other\]|.+\[comment\])$"),
+    codebook_key="limesurvey", scale_codes="limesurvey_codes", duration_seconds="interviewtime",
+    duration_span=("startdate", "submitdate"),
+    completion=Completion("submitdate", None, "no submitdate"), describe=from_codebook)
+
+
+def write_simulated(table: pd.DataFrame, bank: Bank, path: Path, plat: Platform) -> None:
+    """A LimeSurvey CSV export (UTF-8 with BOM, every field quoted, answer codes)."""
+    q = export_frame(table, plat, bank)
+    # LimeSurvey writes N/A for a question shown but not answered, '' for one not shown
+    sector = table["sector"].to_numpy(dtype=object, na_value=None)
+    for f in plat.fields:
+        asked = np.isin(sector, list(f.sectors))
+        col = q[f.column].to_numpy(dtype=object)
+        q[f.column] = np.where(asked & (col == ""), "N/A", col)
+    start, end, has = times(table)
+    n = len(table)
+    lang = np.where(np.arange(n) % 5 == 0, "en", "da")
+    rng = np.random.default_rng(0)
+    head = pd.DataFrame({
+        "id": table[ID].astype(str).to_numpy(), "submitdate": iso(end, "plain"),
+        "lastpage": str(len(build_questionnaire(bank).blocks_for("municipal")) + 2),
+        "startlanguage": lang, "seed": rng.integers(10 ** 8, 10 ** 9, size=n).astype(str),
+        "startdate": np.where(has, iso(start, "plain"), ""), "datestamp": iso(end, "plain"),
+    }, index=table.index)
+    df = pd.concat([head, q], axis=1)
+    df[plat.version_column] = bank.version
+    rows = [list(df.columns)] + df.to_numpy(dtype=object).tolist()
+    text_file(path, csv_text(rows, quote_all=True), bom=True)

@@ -1,98 +1,49 @@
-"""Read a response file into a :class:`RawTable`: the cells as the file holds them, the header,
-and for every data row the row number the user sees. One function per container format.
+"""Tabular files: delimited text (CSV/TSV) and XLSX workbooks, read into a :class:`RawTable`
+whatever platform wrote them, and the canonical table as a platform of its own (the
+``canonical`` CSV/XLSX the simulator writes and any hand-made table uses).
 
-Nothing here knows about platforms or items except through ``is_known`` (used to find the
-header row); mapping columns to item ids is :mod:`analysis.responses.validate`'s job.
+Reading: the cells as the file holds them, the header, and for every data row the row number
+the user sees. Nothing here knows about items except through ``is_known`` (used to find the
+header row) and the :class:`~.base.HeaderRows` of platforms that write rows under the header;
+mapping columns to item ids is :mod:`coprod.analysis.responses.validate`'s job.
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import warnings as warnings_
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..errors import UnreadableFileError
-from .detect import decode_text, find_header, looks_double_encoded, sniff_container, sniff_dialect
-from .problems import ResponseProblem, problem
+from ..errors import ResponseProblem, UnreadableFileError, problem
+from ..model import Bank
+from . import _export
+from .base import Field, HeaderRows, Platform, RawTable
+from .codes import choice_codebook, integer_codebook, scale_codebook, text_codebook
+from .schema import DURATION, ID, VERSION, schema_for
+from .sniff import decode_text, find_header, looks_double_encoded, sniff_dialect
 
-__all__ = ["RawTable", "read_raw", "read_text", "read_xlsx", "read_spss", "read_stata",
-           "NA_VALUES"]
+__all__ = ["PLATFORM", "read_text", "read_xlsx", "write_csv", "write_xlsx", "NA_VALUES"]
 
 #: cells read as missing (LimeSurvey writes N/A, Stata/SAS users ".")
 NA_VALUES = ["", "N/A", "#N/A", "NA", "NaN", "nan", "NULL", "null", "."]
 
 
-@dataclass(slots=True)
-class RawTable:
-    """The cells of one file: ``frame`` has positional integer columns; ``header[j]`` is the
-    name of column ``j`` as written in the file; ``rows[i]`` is the file row of data row ``i``."""
-
-    file: str
-    frame: pd.DataFrame
-    header: list[str]
-    rows: np.ndarray
-    container: str
-    sha256: str
-    encoding: str | None = None
-    delimiter: str | None = None
-    header_row: int | None = None
-    value_labels: dict[str, dict[Any, str]] = field(default_factory=dict)
-    #: Qualtrics' second header row (question text per column), when the file has it
-    header_texts: list[str] | None = None
-    problems: list[ResponseProblem] = field(default_factory=list)
-    warnings: list[ResponseProblem] = field(default_factory=list)
+def _header_rows(hooks: Sequence[HeaderRows], records: list[list[Any]],
+                 h: int) -> tuple[list[int], HeaderRows | None]:
+    """The rows a platform writes under the header (the first hook that finds some)."""
+    for hook in hooks:
+        extra = hook.extra(records, h)
+        if extra:
+            return extra, hook
+    return [], None
 
 
-def read_raw(path: Path, is_known: Callable[[str], bool],
-             dtype_hint: Callable[[list[str]], dict[str, str]] | None = None) -> RawTable:
-    """Read ``path`` whatever it is (CSV/TSV text, XLSX, SPSS, Stata).
-
-    ``dtype_hint(header)`` may name columns to parse as ``category`` (choice and text questions:
-    the CSV parser then builds the distinct values itself, which saves a pass later).
-
-    Raises
-    ------
-    FileNotFoundError
-        When there is no such file.
-    UnreadableFileError
-        When the file cannot be read at all (empty, binary, unknown encoding, broken workbook).
-    """
-    path = Path(path)
-    data = path.read_bytes()
-    name = path.name
-    digest = hashlib.sha256(data).hexdigest()
-    kind = sniff_container(data, name)
-    if kind == "xlsx":
-        return read_xlsx(data, name, digest, is_known)
-    if kind == "sav":
-        return read_spss(path, digest)
-    if kind == "dta":
-        return read_stata(path, digest)
-    return read_text(data, name, digest, is_known, dtype_hint)
-
-
-def _qualtrics_extra(records: list[list[Any]], h: int) -> list[int]:
-    """Record indices of Qualtrics' 2nd and 3rd header rows (question text, ImportId JSON)."""
-    def has_import_id(k: int) -> bool:
-        return k < len(records) and any(str(c).lstrip().startswith('{"ImportId"')
-                                        for c in records[k] if c is not None)
-
-    head = [str(c).strip() for c in records[h]] if h < len(records) else []
-    if has_import_id(h + 2):
-        return [h + 1, h + 2]
-    if has_import_id(h + 1):
-        return [h + 1]
-    if "ResponseId" in head and h + 1 < len(records):
-        j = head.index("ResponseId")
-        rec = records[h + 1]
-        if j < len(rec) and str(rec[j]).strip() in ("Response ID", "ResponseID"):
-            return [h + 1]  # legacy two-row export
-    return []
+def _texts(hook: HeaderRows | None, records: list[list[Any]], h: int, extra: list[int],
+           width: int) -> list[str] | None:
+    return hook.texts(records, h, extra, width) if hook is not None else None
 
 
 def _title_warning(name: str, records: list[list[Any]], h: int) -> ResponseProblem:
@@ -105,8 +56,13 @@ def _title_warning(name: str, records: list[list[Any]], h: int) -> ResponseProbl
 
 
 def read_text(data: bytes, name: str, digest: str, is_known: Callable[[str], bool],
-              dtype_hint: Callable[[list[str]], dict[str, str]] | None = None) -> RawTable:
-    """A delimited text file: encoding, delimiter and header row detected, never assumed."""
+              dtype_hint: Callable[[list[str]], dict[str, str]] | None = None,
+              header_rows: Sequence[HeaderRows] = ()) -> RawTable:
+    """A delimited text file: encoding, delimiter and header row detected, never assumed.
+
+    ``dtype_hint(header)`` may name columns to parse as ``category``; ``header_rows`` are the
+    platforms' rows under the header (skipped; their question texts kept).
+    """
     text, encoding, notes = decode_text(data, name)
     warnings = [problem(name, "encoding", n, severity="warning") for n in notes]
     problems: list[ResponseProblem] = []
@@ -120,7 +76,7 @@ def read_text(data: bytes, name: str, digest: str, is_known: Callable[[str], boo
     dialect = sniff_dialect(text, name)
     records = dialect.records
     h = find_header(records, is_known)
-    extra = _qualtrics_extra(records, h)
+    extra, hook = _header_rows(header_rows, records, h)
     if h > 0 and any(str(c).strip() for r in records[:h] for c in r):
         warnings.append(_title_warning(name, records, h))
     header = [str(c).strip().lstrip("\ufeff") for c in records[h]]
@@ -146,19 +102,10 @@ def read_text(data: bytes, name: str, digest: str, is_known: Callable[[str], boo
     header = (header + [""] * frame.shape[1])[:frame.shape[1]]
     first = h + 1 + len(extra) + 1  # 1-based file row of the first data row
     rows = np.arange(first, first + len(frame))
-    texts = _texts(records, h, extra, frame.shape[1])
+    texts = _texts(hook, records, h, extra, frame.shape[1])
     return RawTable(name, frame, header, rows, "csv", digest, encoding=encoding,
                     delimiter=dialect.delimiter, header_row=h + 1, problems=problems,
                     warnings=warnings, header_texts=texts)
-
-
-def _texts(records: list[list[Any]], h: int, extra: list[int], width: int) -> list[str] | None:
-    if not extra or extra[0] != h + 1 or h + 1 >= len(records):
-        return None
-    row = records[h + 1]
-    if any(str(c).lstrip().startswith('{"ImportId"') for c in row if c is not None):
-        return None
-    return ([("" if c is None else str(c)) for c in row] + [""] * width)[:width]
 
 
 def _delim_name(d: str) -> str:
@@ -172,9 +119,10 @@ def _undo_mojibake(s: str) -> str | None:
         return None
 
 
-def read_xlsx(data: bytes, name: str, digest: str, is_known: Callable[[str], bool]) -> RawTable:
+def read_xlsx(data: bytes, name: str, digest: str, is_known: Callable[[str], bool],
+              header_rows: Sequence[HeaderRows] = ()) -> RawTable:
     """An Excel workbook: the first sheet whose header names known columns (else the first)."""
-    import openpyxl
+    import openpyxl  # deferred: only for workbooks
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
@@ -197,7 +145,7 @@ def read_xlsx(data: bytes, name: str, digest: str, is_known: Callable[[str], boo
         wb.close()
     _, sheet, rows, h = chosen
     records = [list(r) for r in rows[:h + 4]]
-    extra = _qualtrics_extra(records, h)
+    extra, hook = _header_rows(header_rows, records, h)
     warnings = []
     if h > 0 and any(c is not None and str(c).strip() for r in rows[:h] for c in r):
         warnings.append(_title_warning(name, records, h))
@@ -219,32 +167,65 @@ def read_xlsx(data: bytes, name: str, digest: str, is_known: Callable[[str], boo
                 frame[j] = conv
     rows_no = np.arange(start + 1, start + 1 + len(frame))
     return RawTable(name, frame, header, rows_no, "xlsx", digest, header_row=h + 1,
-                    warnings=warnings, header_texts=_texts(records, h, extra, width))
+                    warnings=warnings, header_texts=_texts(hook, records, h, extra, width))
 
 
-def _from_readstat(path: Path, digest: str, kind: str) -> RawTable:
-    import pyreadstat
-
-    try:
-        if kind == "sav":
-            df, meta = pyreadstat.read_sav(str(path), user_missing=True)
+# ------------------------------------------------------------------ the canonical table
+def _from_schema(plat: Platform, bank: Bank, codebook: Mapping[str, Any] | None) -> Platform:
+    """The canonical table's fields, from the schema (the codebook is not needed)."""
+    schema = schema_for(bank)
+    fields: list[Field] = []
+    for c in schema.columns:
+        if c.kind in ("id", "duration"):
+            continue
+        if c.kind == "select_one":
+            cbk = choice_codebook(c.choices, name=c.name, accept_codes=True)
+            store = {ch.name: ch.name for ch in c.choices}
+        elif c.coded:
+            store = {code: str(code) for code in [*c.scale.codes, c.scale.dont_know]}
+            cbk = scale_codebook(c.scale, codes=store, name=c.name)
+        elif c.kind == "integer":
+            cbk, store = integer_codebook(c.min, c.max, name=c.name), {}
         else:
-            df, meta = pyreadstat.read_dta(str(path))
-    except Exception as exc:  # pyreadstat raises its own ReadstatError/PyreadstatError
-        raise UnreadableFileError(f"{path.name}: cannot read the {'SPSS' if kind == 'sav' else 'Stata'} "
-                                  f"file ({exc})") from None
-    header = [str(c) for c in df.columns]
-    df.columns = range(df.shape[1])
-    labels = {str(k): dict(v) for k, v in (meta.variable_value_labels or {}).items()}
-    return RawTable(path.name, df, header, np.arange(1, len(df) + 1), kind, digest,
-                    encoding=getattr(meta, "file_encoding", None), value_labels=labels)
+            cbk, store = text_codebook(name=c.name), {}
+        fields.append(Field(c.name, c.name, c.sectors, cbk, store))
+    cq = bank.consent
+    consent = Field(cq.id, cq.id, tuple(cq.sectors),
+                    choice_codebook(cq.choices, name=cq.id, accept_codes=True),
+                    {ch.name: ch.name for ch in cq.choices})
+    return plat.with_fields(fields, version_column=VERSION, consent=consent)
 
 
-def read_spss(path: Path, digest: str) -> RawTable:
-    """An SPSS ``.sav`` file; user-missing codes (don't know = 99) are kept as values."""
-    return _from_readstat(path, digest, "sav")
+#: the canonical table (also the columns of the SPSS/Stata files the simulator writes)
+PLATFORM = Platform(name="canonical", label="canonical-table", file_kind="canonical table",
+                    id_columns=(ID,),
+                    system=frozenset({ID, DURATION, VERSION}), signature=frozenset({ID}),
+                    exact_headers=True, duration_seconds=DURATION, describe=_from_schema)
 
 
-def read_stata(path: Path, digest: str) -> RawTable:
-    """A Stata ``.dta`` file."""
-    return _from_readstat(path, digest, "dta")
+def write_csv(table: pd.DataFrame, bank: Bank, path: Path) -> None:
+    schema = schema_for(bank)
+    df = pd.DataFrame({c: _export.cells(table[c]) for c in schema.names})
+    df[VERSION] = bank.version
+    _export.text_file(path, df.to_csv(index=False, lineterminator="\n"))
+
+
+def write_xlsx(table: pd.DataFrame, bank: Bank, path: Path) -> None:
+    import openpyxl  # deferred: only for workbooks
+
+    schema = schema_for(bank)
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("responses")
+    ws.append(schema.names + [VERSION])
+    cols = [table[c].to_numpy(dtype=object, na_value=None) for c in schema.names]
+    for i in range(len(table)):
+        row = []
+        for c in cols:
+            x = c[i]
+            if isinstance(x, (float, np.floating)):
+                x = None if np.isnan(x) else (int(x) if float(x).is_integer() else float(x))
+            elif isinstance(x, np.integer):
+                x = int(x)
+            row.append(x)
+        ws.append(row + [bank.version])
+    wb.save(str(path))

@@ -1,0 +1,281 @@
+"""The platforms by name: their description for a bank, which one wrote a file, reading a file
+into a :class:`~.base.RawTable`, and writing a canonical table as a platform's export.
+
+Column names and stored codes come from the codebook (:mod:`.codebook`, built from
+:mod:`coprod.instrument.naming` and the questionnaire generator, the same sources the forms
+use), so a file exported from a fielded form maps back to item ids without guessing. By default
+the codebook of the combined form in bank order is used; pass the codebook of the form as
+fielded when it was built with ``--sector`` or ``--seed``.
+
+Platforms: ``canonical`` (also SPSS/Stata), ``kobo`` (KoboToolbox, ODK Central, SurveyCTO: any
+XLSForm server), ``limesurvey``, ``redcap``, ``qualtrics``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import pandas as pd
+
+from ..errors import UnreadableFileError
+from ..files import write_with
+from ..generator import build_questionnaire
+from ..model import Bank
+from . import kobo, limesurvey, qualtrics, redcap, spss_stata, tabular
+from .base import Platform, RawTable
+from .codebook import build_codebook
+from .schema import schema_for
+from .sniff import sniff_container
+
+__all__ = ["PLATFORMS", "LABELS", "FILE_KINDS", "ALIASES", "TEMPLATES", "FORMATS", "platform_for",
+           "all_platforms", "detect_platform", "default_codebook", "is_known_anywhere", "read_raw",
+           "read_export", "load_codebook", "write_simulated"]
+
+#: every platform, undescribed (the order detection tries them in, and messages list them)
+TEMPLATES: Mapping[str, Platform] = {p.name: p for p in (
+    tabular.PLATFORM, kobo.PLATFORM, limesurvey.PLATFORM, redcap.PLATFORM, qualtrics.PLATFORM)}
+PLATFORMS = tuple(TEMPLATES)
+LABELS = {name: p.label for name, p in TEMPLATES.items()}
+FILE_KINDS = {name: p.file_kind for name, p in TEMPLATES.items()}
+#: other names users give the platforms (``--platform``)
+ALIASES = {"odk": "kobo", "kobotoolbox": "kobo", "xlsform": "kobo", "surveycto": "kobo",
+           "sav": "canonical", "spss": "canonical", "stata": "canonical", "csv": "canonical"}
+#: the formats :func:`write_simulated` writes
+FORMATS = ("csv", "xlsx", "sav", "dta", "kobo", "limesurvey", "redcap", "qualtrics")
+_CACHE: dict[tuple[int, str], tuple[Bank, Platform]] = {}
+_CB_CACHE: dict[int, tuple[Bank, dict]] = {}
+
+
+def default_codebook(bank: Bank) -> dict:
+    """The codebook of the combined form in bank order (what ``coprod instrument build --format
+    codebook`` writes without ``--sector``/``--seed``)."""
+    return build_codebook(build_questionnaire(bank))
+
+
+def _default_cb(bank: Bank) -> dict:
+    hit = _CB_CACHE.get(id(bank))
+    if hit is not None and hit[0] is bank:
+        return hit[1]
+    cb = default_codebook(bank)
+    _CB_CACHE.clear()
+    _CB_CACHE[id(bank)] = (bank, cb)
+    return cb
+
+
+def platform_for(bank: Bank, name: str, codebook: Mapping[str, Any] | None = None) -> Platform:
+    """The description of platform ``name`` for ``bank``.
+
+    ``codebook`` is the codebook JSON of the form as fielded (``coprod instrument build --format
+    codebook``, as a dict); needed only for forms built with ``--sector`` or ``--seed`` (Qualtrics
+    numbers matrix rows by position). By default the combined form in bank order is assumed.
+
+    Examples
+    --------
+    >>> from coprod.instrument.bank import load_bank
+    >>> plat = platform_for(load_bank(), "redcap")
+    >>> plat.label, plat.id_columns, plat.field_for("sector").target
+    ('REDCap', ('record_id',), 'sector')
+    """
+    if name not in PLATFORMS:
+        raise ValueError(f"unknown platform {name!r} (allowed: {', '.join(PLATFORMS)})")
+    if codebook is None:
+        hit = _CACHE.get((id(bank), name))
+        if hit is not None and hit[0] is bank:
+            return hit[1]
+    template = TEMPLATES[name]
+    cb = codebook
+    if cb is None and template.codebook_key is not None:
+        cb = _default_cb(bank)
+    p = template.for_bank(bank, cb)
+    if codebook is None:
+        if len(_CACHE) > 64:
+            _CACHE.clear()
+        _CACHE[(id(bank), name)] = (bank, p)
+    return p
+
+
+def all_platforms(bank: Bank, codebook: Mapping[str, Any] | None = None) -> list[Platform]:
+    return [platform_for(bank, n, codebook) for n in PLATFORMS]
+
+
+def is_known_anywhere(bank: Bank, codebook: Mapping[str, Any] | None = None) -> Callable[[str], bool]:
+    """Predicate: does some platform know this header (a field or a signature column)?"""
+    plats = all_platforms(bank, codebook)
+
+    def known(name: str) -> bool:
+        return any(p.field_for(name) is not None or name in p.signature for p in plats)
+
+    return known
+
+
+def detect_platform(bank: Bank, columns: list[str],
+                    codebook: Mapping[str, Any] | None = None) -> tuple[Platform, int]:
+    """The platform whose fields and signature columns best match ``columns``.
+
+    Returns the platform and how many of the columns are its fields (0: nothing matched).
+    """
+    best: tuple[float, int, Platform] | None = None
+    for p in all_platforms(bank, codebook):
+        n_fields = sum(1 for c in columns if p.field_for(c) is not None
+                       and (not p.exact_headers or c in p.lookup))
+        n_sig = sum(1 for c in columns if str(c).strip().lstrip("\ufeff") in p.signature)
+        # a few signature columns decide between platforms that share context names
+        score = n_fields + 5 * n_sig
+        if best is None or score > best[0]:
+            best = (score, n_fields, p)
+    return best[2], best[1]  # type: ignore[index]
+
+
+# ------------------------------------------------------------------------------ reading
+def read_raw(path: Path, is_known: Callable[[str], bool],
+             dtype_hint: Callable[[list[str]], dict[str, str]] | None = None) -> RawTable:
+    """Read ``path`` whatever it is (CSV/TSV text, XLSX, SPSS, Stata).
+
+    The container is sniffed from the bytes; ``is_known`` finds the header row, the platforms'
+    :class:`~.base.HeaderRows` the rows some write under it. ``dtype_hint(header)`` may name
+    columns to parse as ``category`` (choice and text questions: the CSV parser then builds the
+    distinct values itself, which saves a pass later).
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no such file.
+    UnreadableFileError
+        When the file cannot be read at all (empty, binary, unknown encoding, broken workbook).
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    name = path.name
+    digest = hashlib.sha256(data).hexdigest()
+    kind = sniff_container(data, name)
+    hooks = [p.header_rows for p in TEMPLATES.values() if p.header_rows is not None]
+    if kind == "xlsx":
+        return tabular.read_xlsx(data, name, digest, is_known, hooks)
+    if kind == "sav":
+        return spss_stata.read_spss(path, digest)
+    if kind == "dta":
+        return spss_stata.read_stata(path, digest)
+    return tabular.read_text(data, name, digest, is_known, dtype_hint, hooks)
+
+
+def load_codebook(codebook: Any) -> dict | None:
+    """The codebook JSON of a fielded form: a dict as it is, or read from a path."""
+    if codebook is None or isinstance(codebook, dict):
+        return codebook
+    p = Path(codebook)
+    try:
+        return json.loads(p.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError) as exc:
+        raise UnreadableFileError(f"{p.name}: cannot read the codebook ({exc})") from None
+
+
+def read_export(path: Path, bank: Bank, *, platform: str = "auto",
+                codebook: Mapping[str, Any] | None = None) -> tuple[RawTable, Platform]:
+    """Read a response file and tell which platform's export it is.
+
+    ``platform`` is ``"auto"`` (detected from the header) or a name of :data:`PLATFORMS` (or
+    one of :data:`ALIASES`). Returns the raw table and the platform described for ``bank``, what
+    :func:`coprod.analysis.responses.from_raw` turns into the canonical table.
+
+    Raises
+    ------
+    ValueError
+        An unknown platform name.
+    UnreadableFileError
+        When the file cannot be read, or none of its columns belongs to the instrument.
+    FileNotFoundError
+        When there is no such file.
+    """
+    name = ALIASES.get(platform, platform)
+    if name != "auto" and name not in PLATFORMS:
+        raise ValueError(f"unknown platform {platform!r} (allowed: auto, {', '.join(PLATFORMS)})")
+
+    def choose(header: list[str]) -> tuple[Platform, int]:
+        if name != "auto":
+            return platform_for(bank, name, codebook), 1
+        return detect_platform(bank, header, codebook)
+
+    def hints(header: list[str]) -> dict[str, str]:
+        plat, _ = choose(header)
+        return {h: "category" for h in header
+                if (f := plat.field_for(h)) is not None and f.codebook.kind in ("choice", "text")}
+
+    raw = read_raw(Path(path), is_known_anywhere(bank, codebook), hints)
+    plat, n_fields = choose(raw.header)
+    if n_fields == 0:
+        raise _no_match(raw, bank)
+    return raw, plat
+
+
+def _no_match(raw: RawTable, bank: Bank) -> UnreadableFileError:
+    cols = [c for c in raw.header if c]
+    shown = ", ".join(cols[:8]) + (" ..." if len(cols) > 8 else "")
+    hint = ""
+    if any(c in ("_uuid", "_submission_time", "__version__") for c in cols):
+        hint = ("; the headers look like question labels: export from KoboToolbox with "
+                "'XML values and headers'")
+    elif any(re.match(r"^\d+X\d+X\d+", c) for c in cols):
+        hint = "; these are LimeSurvey SGQA headings: export with headings 'Question code'"
+    return UnreadableFileError(f"{raw.file}: none of the columns belongs to instrument {bank.id} "
+                               f"in any known export (columns: {shown}){hint}")
+
+
+# ------------------------------------------------------------------------------ writing
+def write_simulated(table: pd.DataFrame, path, fmt: str = "csv", *, bank: Bank | None = None,
+                    labels: str | None = None, groups: bool = False,
+                    codebook: dict | None = None) -> Path:
+    """Write a canonical table (e.g. ``simulate`` output) as ``fmt``, atomically.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Canonical table with don't know coded (99), as ``simulate`` returns it.
+    path : str or Path
+        Output file; written via a temporary file in the same folder and ``os.replace``.
+    fmt : str
+        ``csv`` (the canonical table), ``xlsx``, ``sav``, ``dta``, ``kobo``, ``limesurvey``,
+        ``redcap`` or ``qualtrics``.
+    bank : Bank, optional
+        :func:`coprod.instrument.load_bank` by default.
+    labels : {"en", "da"}, optional
+        Kobo only: write choice labels in this language instead of XML values.
+    groups : bool
+        Kobo only: headers with group prefixes (``INS_m/INS_C1_m``).
+    codebook : dict, optional
+        Platform formats: the codebook of the form as fielded (built with ``--sector`` or
+        ``--seed``); the combined form in bank order by default.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r} (allowed: {', '.join(FORMATS)})")
+    if bank is None:
+        from ..bank import load_bank  # deferred: the bank module loads YAML
+        bank = load_bank()
+    missing = [c for c in schema_for(bank).names if c not in table.columns]
+    if missing:
+        raise ValueError("the table is not a canonical table of this bank; missing columns: "
+                         + ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else ""))
+
+    def plat(name: str) -> Platform:
+        return platform_for(bank, name, codebook)
+
+    writers: dict[str, Callable[[Path], None]] = {
+        "csv": lambda p: tabular.write_csv(table, bank, p),
+        "xlsx": lambda p: tabular.write_xlsx(table, bank, p),
+        "sav": lambda p: spss_stata.write_sav(table, bank, p),
+        "dta": lambda p: spss_stata.write_dta(table, bank, p),
+        "kobo": lambda p: kobo.write_simulated(table, bank, p, plat("kobo"), labels=labels,
+                                               groups=groups),
+        "limesurvey": lambda p: limesurvey.write_simulated(table, bank, p, plat("limesurvey")),
+        "redcap": lambda p: redcap.write_simulated(table, bank, p, plat("redcap")),
+        "qualtrics": lambda p: qualtrics.write_simulated(
+            table, bank, p, plat("qualtrics"), codebook if codebook is not None else _default_cb(bank)),
+    }
+    return write_with(Path(path), writers[fmt])
