@@ -115,7 +115,7 @@ def cmd_analyze(args) -> int:
               "set them in the spec", file=sys.stderr)
         return 2
     run = analyze_file(Path(args.data), out=Path(args.out), spec=Path(args.spec) if args.spec else None,
-                       report=not args.no_report, lang=args.lang, keep_flagged=args.keep_flagged,
+                       report=not args.no_report, lang=args.lang, bank=args.bank, keep_flagged=args.keep_flagged,
                        progress=_progress(args, "bootstrap"), bootstrap=args.bootstrap, seed=args.seed,
                        missing=args.missing, codebook=_codebook(args))
     for w in run.warnings:
@@ -142,7 +142,7 @@ def cmd_compare(args) -> int:
     from coprod.workflow import compare_file
 
     out = compare_file(Path(args.data), by=args.by, out=Path(args.out), min_cell=args.min_cell,
-                       lang=args.lang, keep_flagged=args.keep_flagged,
+                       lang=args.lang, bank=args.bank, keep_flagged=args.keep_flagged,
                        progress=_progress(args, "groups"))
     for w in out.warnings:
         print(f"warning: {w}", file=sys.stderr)
@@ -248,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bootstrap draws for the indirect effects (default analysis only; default 500)")
     a.add_argument("--seed", type=int, default=None, metavar="S",
                    help="seed of every random step (default analysis only; default 2021)")
-    common(a, bank=False)
+    common(a)
     a.set_defaults(func=cmd_analyze)
 
     cp = sub.add_parser("compare", help="comparative report per group",
@@ -261,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--lang", choices=LANGS, default="en", help="report language")
     cp.add_argument("--keep-flagged", action="store_true",
                     help="keep respondents flagged by the data-quality checks")
-    common(cp, bank=False)
+    common(cp)
     cp.set_defaults(func=cmd_compare)
     return p
 
