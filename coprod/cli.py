@@ -154,7 +154,7 @@ def cmd_compare(args) -> int:
 def cmd_demo(args) -> int:
     from coprod.workflow import run_demo
 
-    out = run_demo(Path(args.out), n=args.n, seed=args.seed, lang=args.lang,
+    out = run_demo(Path(args.out), n=args.n, seed=args.seed, lang=args.lang, bank=args.bank,
                    progress=_progress(args, "demo"), quiet=args.quiet)
     for w in out.warnings:
         print(f"warning: {w}", file=sys.stderr)
@@ -174,11 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    def common(sp, bank=True):
+    def common(sp):
         sp.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
-        if bank:
-            sp.add_argument("--bank", metavar="DIR", default=None,
-                            help="item bank folder (default: the bank shipped with coprod)")
+        sp.add_argument("--bank", metavar="DIR", default=None,
+                        help="item bank folder (default: the bank shipped with coprod)")
 
     d = sub.add_parser("demo", help="simulate a multi-municipality study, analyse it and write reports",
                        description="Simulate a study (both sectors, several municipalities and service "
@@ -188,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--n", type=int, default=1200, help="respondents to simulate (default 1200)")
     d.add_argument("--seed", type=int, default=2021, help="random seed (default 2021)")
     d.add_argument("--lang", choices=LANGS, default="en", help="report language")
-    common(d, bank=False)
+    common(d)
     d.set_defaults(func=cmd_demo)
 
     ins = sub.add_parser("instrument", help="build the questionnaire for a survey platform",

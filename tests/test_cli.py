@@ -177,11 +177,12 @@ def test_analyze_and_compare_show_the_wording_of_the_bank_given(tmp_path, rename
     assert "Care of the aged XYZ" in index and "Elderly care" not in index
 
 
-def test_analyze_and_compare_take_bank_like_the_other_commands():
+def test_every_command_takes_bank():
     from coprod.cli import build_parser
 
     parser = build_parser()
     for argv in (["analyze", "x.csv", "--out", "o"], ["compare", "x.csv", "--by", "sector", "--out", "o"],
-                 ["validate", "x.csv"], ["simulate", "--n", "1", "--seed", "1", "--out", "o"]):
+                 ["validate", "x.csv"], ["simulate", "--n", "1", "--seed", "1", "--out", "o"], ["demo"],
+                 ["instrument", "check"], ["instrument", "build", "--format", "html", "--out", "o"]):
         assert parser.parse_args(argv).bank is None  # None: the shipped bank
         assert parser.parse_args(argv + ["--bank", "b"]).bank == "b"

@@ -164,9 +164,11 @@ def _cell(pg: PublishedGroup, c: str) -> MeanCell:
 def _group_row(g: str, pub: Published, infos: dict, href: str, label: str) -> GroupRow:
     pg = pub.groups[g]
     effects = pg.effect_vs_rest or {}
-    cells = tuple(IndexCell(c, m.suppressed, m.mean, m.lower, m.upper, effects.get(c))
-                  for c in infos for m in (_cell(pg, c),))
-    return GroupRow(label=label, href=href, suppressed=pg.suppressed, n=pg.n, cells=cells)
+    cells = []
+    for c in infos:
+        m = _cell(pg, c)
+        cells.append(IndexCell(c, m.suppressed, m.mean, m.lower, m.upper, effects.get(c)))
+    return GroupRow(label=label, href=href, suppressed=pg.suppressed, n=pg.n, cells=tuple(cells))
 
 
 def _heatmaps(pub: Published, infos: dict, labels: list[str], shown: dict, lang: str) -> tuple[tuple, str | None]:

@@ -242,6 +242,12 @@ def publish(result, *, bank, min_cell: int = 5, meta: dict | None = None) -> Pub
 
     ``bank`` tells strategies (whose means are published even when latent means are not
     comparable) from latent constructs where the result's ``meta`` does not.
+
+    Examples
+    --------
+    >>> pub = publish(result, bank=bank, min_cell=5)  # doctest: +SKIP
+    >>> pub.groups["Tinyby"].suppressed, pub.groups["Tinyby"].n  # doctest: +SKIP
+    (True, None)
     """
     row, cells, hide_total = masks(result, min_cell)
     comparable = bool(result.means_comparable)
