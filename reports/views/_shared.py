@@ -5,6 +5,14 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+from coprod.instrument.model import Bank
+
+
+def check_bank(bank) -> None:
+    """A renderer takes the ``Bank`` itself (or ``None``), never a folder to load one from."""
+    if bank is not None and not isinstance(bank, Bank):
+        raise TypeError(f"bank must be a Bank (coprod.load_bank(folder)) or None, not {type(bank).__name__}")
+
 
 class TocEntry(NamedTuple):
     id: str

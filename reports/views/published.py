@@ -16,6 +16,8 @@ import pandas as pd
 from coprod.analysis._result import jsonable
 from coprod.reports.suppression import suppress_columns, suppress_small_cells, total_is_small
 
+from ._shared import check_bank
+
 __all__ = ["MeanCell", "GroupSem", "PublishedGroup", "PublishedOverall", "Published", "publish", "masks"]
 
 _MEAN_KEYS = ("n", "mean", "sd", "lower", "upper")
@@ -249,6 +251,7 @@ def publish(result, *, bank, min_cell: int = 5, meta: dict | None = None) -> Pub
     >>> pub.groups["Tinyby"].suppressed, pub.groups["Tinyby"].n  # doctest: +SKIP
     (True, None)
     """
+    check_bank(bank)
     row, cells, hide_total = masks(result, min_cell)
     comparable = bool(result.means_comparable)
     hidden = frozenset(g for g in result.groups if bool(row.get(g, False)))

@@ -18,7 +18,7 @@ from coprod.reports.env import fmt_num
 from coprod.reports.i18n import t
 from coprod.reports.suppression import SUPPRESSED, apply_suppression, suppress_small_cells
 
-from ._shared import ProvenanceEntry, TocEntry, choice_label, construct_label, num, sector_label, short, text
+from ._shared import ProvenanceEntry, TocEntry, check_bank, choice_label, construct_label, num, sector_label, short, text
 from .study_models import FactorsView, InvarianceView, SemView, factors_view, invariance_views, sem_view
 
 __all__ = ["StudyView", "SampleView", "CountRow", "ReasonRow", "ItemFigure", "ItemGroup", "ReliabilityRow",
@@ -380,6 +380,7 @@ def study_view(result, *, bank, lang: str = "en", min_cell: int = 5) -> StudyVie
     >>> view.reliability[0].alpha                          # doctest: +SKIP
     0.8312...
     """
+    check_bank(bank)
     s, meta = result.sections, result.meta or {}
     parts = dict(sample=sample_view(s, result.data_summary, bank, lang, min_cell),
                  item_groups=item_groups(s, bank, lang), reliability=reliability_rows(s, bank, lang),

@@ -157,3 +157,21 @@ def test_no_renderer_loads_a_bank():
             if "load_bank" in names or (isinstance(node, ast.ImportFrom) and (node.module or "").endswith("bank")):
                 offenders.append(f"{path.relative_to(REPORTS)}:{node.lineno}")
     assert offenders == []
+
+
+def test_renderers_take_a_bank_not_a_folder(tmp_path):
+    from coprod.reports.compare import build_comparison
+
+    with pytest.raises(TypeError, match="bank must be a Bank"):
+        render_study_report(_analysis(), bank="instrument/data", lang="en")
+    with pytest.raises(TypeError, match="bank must be a Bank"):
+        build_comparison(_result(), bank=tmp_path, min_cell=5)
+
+
+def test_comparison_without_a_bank_shows_ids():
+    from coprod.reports.compare import build_comparison
+
+    files = build_comparison(_result(), bank=None, min_cell=5)
+    with_bank = build_comparison(_result(), bank=load_bank(), min_cell=5)
+    assert 'title="INS">INS<' in files["index.html"]  # the construct's id, not its bank name
+    assert 'title="INS">INS<' not in with_bank["index.html"]
