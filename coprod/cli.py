@@ -116,7 +116,7 @@ def cmd_analyze(args) -> int:
               "set them in the spec", file=sys.stderr)
         return 2
     run = analyze_file(Path(args.data), out=Path(args.out), spec=Path(args.spec) if args.spec else None,
-                       report=not args.no_report, lang=args.lang, keep_flagged=args.keep_flagged,
+                       report=not args.no_report, lang=args.lang, bank=args.bank, keep_flagged=args.keep_flagged,
                        progress=_progress(args, "bootstrap"), bootstrap=args.bootstrap, seed=args.seed,
                        missing=args.missing, codebook=_codebook(args))
     for w in run.warnings:
@@ -143,7 +143,7 @@ def cmd_compare(args) -> int:
     from coprod.workflow import compare_file
 
     out = compare_file(Path(args.data), by=args.by, out=Path(args.out), min_cell=args.min_cell,
-                       lang=args.lang, keep_flagged=args.keep_flagged,
+                       lang=args.lang, bank=args.bank, keep_flagged=args.keep_flagged,
                        progress=_progress(args, "groups"))
     for w in out.warnings:
         print(f"warning: {w}", file=sys.stderr)
@@ -155,7 +155,7 @@ def cmd_compare(args) -> int:
 def cmd_demo(args) -> int:
     from coprod.workflow import run_demo
 
-    out = run_demo(Path(args.out), n=args.n, seed=args.seed, lang=args.lang,
+    out = run_demo(Path(args.out), n=args.n, seed=args.seed, lang=args.lang, bank=args.bank,
                    progress=_progress(args, "demo"), quiet=args.quiet)
     for w in out.warnings:
         print(f"warning: {w}", file=sys.stderr)
@@ -175,11 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    def common(sp, bank=True):
+    def common(sp):
         sp.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
-        if bank:
-            sp.add_argument("--bank", metavar="DIR", default=None,
-                            help="item bank folder (default: the bank shipped with coprod)")
+        sp.add_argument("--bank", metavar="DIR", default=None,
+                        help="item bank folder (default: the bank shipped with coprod)")
 
     d = sub.add_parser("demo", help="simulate a multi-municipality study, analyse it and write reports",
                        description="Simulate a study (both sectors, several municipalities and service "
@@ -189,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--n", type=int, default=1200, help="respondents to simulate (default 1200)")
     d.add_argument("--seed", type=int, default=2021, help="random seed (default 2021)")
     d.add_argument("--lang", choices=LANGS, default="en", help="report language")
-    common(d, bank=False)
+    common(d)
     d.set_defaults(func=cmd_demo)
 
     ins = sub.add_parser("instrument", help="build the questionnaire for a survey platform",
@@ -249,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bootstrap draws for the indirect effects (default analysis only; default 500)")
     a.add_argument("--seed", type=int, default=None, metavar="S",
                    help="seed of every random step (default analysis only; default 2021)")
-    common(a, bank=False)
+    common(a)
     a.set_defaults(func=cmd_analyze)
 
     cp = sub.add_parser("compare", help="comparative report per group",
@@ -262,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--lang", choices=LANGS, default="en", help="report language")
     cp.add_argument("--keep-flagged", action="store_true",
                     help="keep respondents flagged by the data-quality checks")
-    common(cp, bank=False)
+    common(cp)
     cp.set_defaults(func=cmd_compare)
     return p
 

@@ -87,6 +87,7 @@ def read_table(path: Path):
 
 
 def _bank(bank):
+    """The ``Bank`` itself, or the bank read from folder ``bank`` (the shipped one for ``None``)."""
     from coprod.instrument.bank import load_bank
     from coprod.instrument.model import Bank
 
@@ -158,15 +159,17 @@ def analyze_file(path: Path, *, out: Path, spec=None, report: bool = True, lang:
                  codebook: Any = None) -> RunOutput:
     """Analyse a file and write ``out/results.json`` and (``report``) ``out/report.html``.
 
-    Both are rendered before either is written (see :func:`run_analysis` for the options).
+    Both are rendered before either is written (see :func:`run_analysis` for the options); the
+    report shows the wording of the bank the responses were analysed with (none in spec mode).
     """
+    bank = None if spec is not None else _bank(bank)
     result = run_analysis(path, spec=spec, bank=bank, keep_flagged=keep_flagged, progress=progress,
                           bootstrap=bootstrap, seed=seed, missing=missing, codebook=codebook)
     texts = {"results.json": results_json(result)}
     if report:
         from coprod.reports.study import render_study_report
 
-        texts["report.html"] = render_study_report(result, lang=lang)
+        texts["report.html"] = render_study_report(result, bank=bank, lang=lang)
     files = write_outputs(Path(out), texts)
     return RunOutput(files=files, warnings=result.warnings + result.errors, result=result)
 
@@ -188,7 +191,7 @@ def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str
     table = data.analysis_table(keep_flagged=keep_flagged)
     result = compare_groups(table, by, bank=bank, progress=progress)
     meta = {"input_file": path.name, "input_sha256": sha256_of(path), "keep_flagged": keep_flagged}
-    files = write_comparison(result, Path(out), min_cell=min_cell, lang=lang, meta=meta)
+    files = write_comparison(result, Path(out), bank=bank, min_cell=min_cell, lang=lang, meta=meta)
     hidden = hidden_groups(result, min_cell)
     warnings = [w for w in result.warnings if not any(h in w for h in hidden)]
     if hidden:
@@ -196,15 +199,18 @@ def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str
     return CompareOutput(files=tuple(files), warnings=tuple(warnings))
 
 
-def write_comparison(result, out_dir: Path, *, min_cell: int = 5, lang: str = "en",
+def write_comparison(result, out_dir: Path, *, bank, min_cell: int = 5, lang: str = "en",
                      meta: dict | None = None) -> list[Path]:
     """Render the comparison of ``result`` (``index.html``, the group pages, ``results.json``) and
     write it into ``out_dir``: everything is rendered first, then written at once, each file
-    atomically; stale ``group-*.html`` pages of an earlier run there are removed."""
+    atomically; stale ``group-*.html`` pages of an earlier run there are removed.
+
+    ``bank`` (a ``Bank``, a bank folder, or ``None`` for the shipped bank) is the one the groups
+    were compared with: its wording names the groups and constructs."""
     from coprod.instrument.files import write_files
     from coprod.reports.compare import build_comparison
 
-    files = build_comparison(result, min_cell=min_cell, lang=lang, meta=meta)
+    files = build_comparison(result, bank=_bank(bank), min_cell=min_cell, lang=lang, meta=meta)
     out_dir = Path(out_dir)
     write_files({out_dir / name: text for name, text in files.items()})
     for old in out_dir.glob("group-*.html"):
@@ -214,33 +220,37 @@ def write_comparison(result, out_dir: Path, *, min_cell: int = 5, lang: str = "e
     return [out_dir / n for n in order if n in files]
 
 
-def write_study_report(result, path: Path, *, lang: str = "en", min_cell: int = 5) -> Path:
-    """Render the study report of ``result`` and write it to ``path`` atomically."""
+def write_study_report(result, path: Path, *, bank, lang: str = "en", min_cell: int = 5) -> Path:
+    """Render the study report of ``result`` and write it to ``path`` atomically.
+
+    ``bank``: the ``Bank`` the result was analysed with, or ``None`` for a spec-mode result.
+    """
     from coprod.instrument.files import write_files
     from coprod.reports.study import render_study_report
 
-    return write_files({Path(path): render_study_report(result, lang=lang, min_cell=min_cell)})[0]
+    html = render_study_report(result, bank=bank, lang=lang, min_cell=min_cell)
+    return write_files({Path(path): html})[0]
 
 
 # ------------------------------------------------------------------------------ the demo
-def run_demo(out: Path, *, n: int = 1200, seed: int = 2021, lang: str = "en",
+def run_demo(out: Path, *, n: int = 1200, seed: int = 2021, lang: str = "en", bank=None,
              progress: Progress | None = None, quiet: bool = True) -> DemoOutput:
     """The whole toolkit on simulated data: simulate a multi-municipality study, write it as a
     KoboToolbox export (so a platform reader is exercised too), analyse it, and write the study
-    report, the comparison by service area and the printable questionnaire with its codebook.
+    report, the comparison by service area and the printable questionnaire with its codebook,
+    all from one ``bank`` (a ``Bank`` or folder; the shipped bank by default).
 
     Examples
     --------
     >>> run_demo(Path("demo-out"), n=600)  # doctest: +SKIP
     """
     from coprod.analysis.responses import simulate
-    from coprod.instrument.bank import load_bank
     from coprod.instrument.exports import export, write_export
     from coprod.responses import write_simulated
 
     t0 = time.perf_counter()
     out = Path(out)
-    bank = load_bank()
+    bank = _bank(bank)
     steps = [0]
 
     def step() -> None:

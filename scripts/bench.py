@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         from coprod.workflow import write_study_report
         t = time.perf_counter()
-        write_study_report(result, out / "report.html")
+        write_study_report(result, out / "report.html", bank=bank)
         t_report = time.perf_counter() - t
     t_total = time.perf_counter() - t_run
     if prof is not None:

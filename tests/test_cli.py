@@ -141,3 +141,48 @@ def test_failing_report_leaves_no_results(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="template broke"):
         main(["analyze", str(data), "--spec", str(spec), "--out", str(tmp_path / "out")])
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture()
+def renamed_bank(tmp_path):
+    """A copy of the shipped bank with one construct and one service area worded differently."""
+    bank = tmp_path / "bank"
+    shutil.copytree(ROOT / "instrument" / "data", bank)
+    for name, old, new in (("constructs.yaml", "Partner compellingness", "Partner allure XYZ"),
+                           ("context.yaml", '"Elderly care"', '"Care of the aged XYZ"')):
+        text = (bank / name).read_text(encoding="utf-8")
+        assert old in text
+        (bank / name).write_text(text.replace(old, new), encoding="utf-8")
+    return bank
+
+
+def test_analyze_and_compare_show_the_wording_of_the_bank_given(tmp_path, renamed_bank, monkeypatch):
+    import functools
+
+    import coprod.analysis.compare as acompare
+
+    data = tmp_path / "sim.csv"
+    assert main(["simulate", "--n", "300", "--seed", "4", "--out", str(data), "--bank", str(renamed_bank), "-q"]) == 0
+    out = tmp_path / "study"
+    assert main(["analyze", str(data), "--out", str(out), "--bootstrap", "0", "--bank", str(renamed_bank), "-q"]) == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Partner allure XYZ" in html and "Partner compellingness" not in html
+    # the comparison's models are switched off to keep this fast; the group labels are the bank's
+    monkeypatch.setattr(acompare, "compare_groups",
+                        functools.partial(acompare.compare_groups, min_group_for_model=10**9))
+    cmp = tmp_path / "cmp"
+    assert main(["compare", str(data), "--by", "service_area", "--out", str(cmp), "--bank", str(renamed_bank),
+                 "-q"]) == 0
+    index = (cmp / "index.html").read_text(encoding="utf-8")
+    assert "Care of the aged XYZ" in index and "Elderly care" not in index
+
+
+def test_every_command_takes_bank():
+    from coprod.cli import build_parser
+
+    parser = build_parser()
+    for argv in (["analyze", "x.csv", "--out", "o"], ["compare", "x.csv", "--by", "sector", "--out", "o"],
+                 ["validate", "x.csv"], ["simulate", "--n", "1", "--seed", "1", "--out", "o"], ["demo"],
+                 ["instrument", "check"], ["instrument", "build", "--format", "html", "--out", "o"]):
+        assert parser.parse_args(argv).bank is None  # None: the shipped bank
+        assert parser.parse_args(argv + ["--bank", "b"]).bank == "b"

@@ -17,6 +17,7 @@ import pytest
 import coprod.analysis.compare as acompare
 from coprod.analysis.compare import ComparisonResult
 from coprod.analysis.responses import simulate
+from coprod.instrument.bank import load_bank
 from coprod.reports import compare as rc
 from coprod.reports.compare import group_slugs, slugify
 from coprod.workflow import compare_file, write_comparison
@@ -222,7 +223,7 @@ def _result(comparable=True, groups=None):
 
 
 def test_failed_invariance_from_result(tmp_path):
-    write_comparison(_result(comparable=False), tmp_path, min_cell=5, lang="en", meta={})
+    write_comparison(_result(comparable=False), tmp_path, bank=load_bank(), min_cell=5, lang="en", meta={})
     index = _html(tmp_path / "index.html")
     assert "Means are not compared between groups" in index and "(highest level: metric)" not in index
     assert "equivalent only up to the level: metric" in index
@@ -235,7 +236,7 @@ def test_failed_invariance_from_result(tmp_path):
 
 
 def test_numbers_in_html_equal_results_json(tmp_path):
-    write_comparison(_result(), tmp_path, min_cell=5, lang="en", meta={})
+    write_comparison(_result(), tmp_path, bank=load_bank(), min_cell=5, lang="en", meta={})
     res = json.loads(_html(tmp_path / "results.json"))
     assert res["means_comparable"] is True
     index = _html(tmp_path / "index.html")
@@ -283,7 +284,7 @@ def test_numbers_in_html_equal_results_json(tmp_path):
 
 
 def test_secondary_suppression_hides_means(tmp_path):
-    write_comparison(_result(), tmp_path, min_cell=5, lang="en", meta={})
+    write_comparison(_result(), tmp_path, bank=load_bank(), min_cell=5, lang="en", meta={})
     res = json.loads(_html(tmp_path / "results.json"))
     # Lille (3) primary; Ærø (40) secondary, as suppress_small_cells says
     assert res["groups"]["Lille"]["suppressed"] and res["groups"]["Ærø"]["suppressed"]
@@ -297,14 +298,14 @@ def test_secondary_suppression_hides_means(tmp_path):
 
 
 def test_danish(tmp_path):
-    write_comparison(_result(), tmp_path, min_cell=5, lang="da", meta={})
+    write_comparison(_result(), tmp_path, bank=load_bank(), min_cell=5, lang="da", meta={})
     index = _html(tmp_path / "index.html")
     assert '<html lang="da">' in index and "Sammenligning efter kommune" in index
     assert "skjult" in index and "Gennemsnit kan sammenlignes" in index
 
 
 def test_atomic_nothing_half_written(tmp_path, monkeypatch):
-    write_comparison(_result(), tmp_path, min_cell=5, lang="en", meta={})
+    write_comparison(_result(), tmp_path, bank=load_bank(), min_cell=5, lang="en", meta={})
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     calls = {"n": 0}
     real = rc.render
@@ -317,7 +318,7 @@ def test_atomic_nothing_half_written(tmp_path, monkeypatch):
 
     monkeypatch.setattr(rc, "render", flaky)
     with pytest.raises(RuntimeError):
-        write_comparison(_result(comparable=False), tmp_path, min_cell=5, lang="en", meta={})
+        write_comparison(_result(comparable=False), tmp_path, bank=load_bank(), min_cell=5, lang="en", meta={})
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     assert after == before  # no temp files, nothing replaced
 
@@ -351,7 +352,7 @@ def test_cell_suppression_counts_valid_answers(tmp_path):
     r.groups["Ærø"]["means"]["COM"]["n"] = 1
     from coprod.reports.compare import published_results
 
-    res = published_results(r, min_cell=5)
+    res = published_results(r, bank=load_bank(), min_cell=5)
     assert res["groups"]["Odense"]["means"]["COM"] == {"suppressed": True}
     assert "mean" in res["groups"]["Odense"]["means"]["INS"]
     assert "mean" in res["groups"]["Aarhus"]["means"]["COM"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from coprod.instrument.bank import load_bank
 from coprod.reports.study import render_study_report
 from coprod.workflow import write_study_report
 
@@ -72,7 +73,7 @@ def result():
 
 @pytest.fixture(scope="module")
 def html_en(result):
-    return render_study_report(result, lang="en")
+    return render_study_report(result, bank=load_bank(), lang="en")
 
 
 def test_numbers_match_results_json(result, html_en):
@@ -100,14 +101,14 @@ def test_sections_present(html_en):
 def test_hostile_text_is_escaped(result):
     evil = replace(result, warnings=result.warnings + (f"municipality {EVIL} has few answers",),
                    meta={**result.meta, "input_file": EVIL})
-    html = render_study_report(evil, lang="en")
+    html = render_study_report(evil, bank=load_bank(), lang="en")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "script" not in _parse(html).tags
     assert "<script>" not in html
 
 
 def test_danish(result):
-    html = render_study_report(result, lang="da")
+    html = render_study_report(result, bank=load_bank(), lang="da")
     for word in ("Stikprøve og udelukkelser", "Hypoteser", "støttet", "Hvad det viser"):
         assert word in html
     assert "What this shows" not in html
@@ -118,7 +119,7 @@ def test_browser_render(result, tmp_path):
 
     if not chromium_available():
         pytest.skip("chromium not installed")
-    page = write_study_report(result, tmp_path / "report.html")
+    page = write_study_report(result, tmp_path / "report.html", bank=load_bank())
     rep = render_png(page, tmp_path / "report.png")
     assert (tmp_path / "report.png").stat().st_size > 0
     assert rep.console_errors == ()
@@ -131,7 +132,7 @@ def test_spec_mode(tmp_path):
 
     res = analyze_file(CONFORMANCE / "data.csv", spec=CONFORMANCE / "spec.json", out=tmp_path / "an")
     res = getattr(res, "result", res)
-    out = write_study_report(res, tmp_path / "report.html", lang="da")
+    out = write_study_report(res, tmp_path / "report.html", bank=None, lang="da")
     html = out.read_text(encoding="utf-8")
     assert 'id="sem"' in html and 'id="sample"' in html
     assert 'id="items"' not in html

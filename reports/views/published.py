@@ -1,0 +1,273 @@
+"""The figures a comparison publishes, with small-cell suppression applied, as typed records.
+
+:func:`publish` is the one place that reads a ``ComparisonResult`` (from
+:func:`coprod.analysis.compare.compare_groups`) for the comparison; both the pages
+(:mod:`coprod.reports.views.compare`) and ``results.json`` (:meth:`Published.to_dict`) are made
+from its :class:`Published`, so a page can never show a figure that ``results.json`` hides.
+Values are JSON-safe (NaN is ``None``) and unrounded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from coprod.analysis._result import jsonable
+from coprod.reports.suppression import suppress_columns, suppress_small_cells, total_is_small
+
+from ._shared import check_bank
+
+__all__ = ["MeanCell", "GroupSem", "PublishedGroup", "PublishedOverall", "Published", "publish", "masks"]
+
+_MEAN_KEYS = ("n", "mean", "sd", "lower", "upper")
+
+
+@dataclass(frozen=True, slots=True)
+class MeanCell:
+    """One construct's mean in one group (or overall), as published.
+
+    ``full``: mean, SD and CI are published (means comparable, or a strategy); otherwise only the
+    valid ``n``. ``suppressed``: nothing is published.
+    """
+
+    suppressed: bool = False
+    full: bool = False
+    n: Any = None
+    mean: Any = None
+    sd: Any = None
+    lower: Any = None
+    upper: Any = None
+
+    @classmethod
+    def of(cls, m: dict, *, full: bool) -> MeanCell:
+        if full:
+            return cls(full=True, **{k: _clean(m.get(k)) for k in _MEAN_KEYS})
+        return cls(n=m.get("n"))
+
+    def to_dict(self) -> dict:
+        if self.suppressed:
+            return {"suppressed": True}
+        if self.full:
+            return {k: getattr(self, k) for k in _MEAN_KEYS}
+        return {"n": self.n}
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSem:
+    """The structural model estimated within one group, or why there is none (``error``)."""
+
+    n: Any = None
+    converged: Any = None
+    paths: dict | None = None  # "lhs ~ rhs" -> {"est", "std_all", "pvalue", ...}
+    fit: Any = None
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        if self.error is not None:
+            return {"error": self.error}
+        return {"n": self.n, "converged": self.converged, "paths": self.paths, "fit": self.fit}
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedGroup:
+    """One group's published figures; a suppressed group publishes nothing but that fact."""
+
+    suppressed: bool
+    n: int | None = None
+    means: dict[str, MeanCell] | None = None
+    by_sector: dict[str, int | None] | None = None
+    effect_vs_rest: dict[str, Any] | None = None  # only when means are comparable
+    sem: GroupSem | None = None
+
+    def to_dict(self) -> dict:
+        if self.suppressed:
+            return {"n": None, "suppressed": True}
+        out: dict[str, Any] = {"n": self.n, "suppressed": False,
+                               "means": {c: m.to_dict() for c, m in self.means.items()},
+                               "by_sector": self.by_sector}
+        if self.effect_vs_rest is not None:
+            out["effect_vs_rest"] = self.effect_vs_rest
+        out["sem"] = self.sem.to_dict()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedOverall:
+    suppressed: bool
+    n: Any = None
+    means: dict[str, MeanCell] | None = None
+
+    def to_dict(self) -> dict:
+        if self.suppressed:
+            return {"n": None, "suppressed": True}
+        return {"n": self.n, "suppressed": False, "means": {c: m.to_dict() for c, m in self.means.items()}}
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """Everything a comparison may show, suppression applied."""
+
+    by: str
+    min_cell: int
+    means_comparable: bool
+    reason: str
+    invariance: dict  # the public part of the invariance test (no per-group chi-square)
+    groups: dict[str, PublishedGroup]
+    overall: PublishedOverall
+    warnings: tuple[str, ...]
+    meta: dict
+    constructs: tuple[str, ...]  # constructs someone answered, in the result's order
+    hidden: frozenset[str]
+    hide_total: bool
+
+    def to_dict(self) -> dict:
+        """The content of the comparison's ``results.json`` (JSON-safe)."""
+        return jsonable({
+            "by": self.by, "min_cell": self.min_cell, "means_comparable": self.means_comparable,
+            "reason": self.reason, "invariance": self.invariance,
+            "groups": {g: d.to_dict() for g, d in self.groups.items()}, "overall": self.overall.to_dict(),
+            "warnings": list(self.warnings), "meta": self.meta})
+
+
+# --------------------------------------------------------------------------- privacy
+def masks(result, min_cell: int) -> tuple[pd.Series, pd.DataFrame, bool]:
+    """(group mask, group x construct cell mask, total hidden) of ``result`` at ``min_cell``."""
+    labels = list(result.groups)
+    counts = pd.Series({g: int(result.groups[g].get("n") or 0) for g in labels}, dtype="int64")
+    constructs = _constructs(result)
+    if not labels:
+        return pd.Series(dtype=bool), pd.DataFrame(), False
+    row = suppress_small_cells(counts, min_cell)
+    hide_total = total_is_small(counts, min_cell)
+    if hide_total:
+        row[:] = True
+    valid = pd.DataFrame({c: [int(((result.groups[g].get("means") or {}).get(c) or {}).get("n") or 0)
+                              for g in labels] for c in constructs}, index=labels, dtype="int64")
+    cells = suppress_columns(valid, min_cell) if constructs else valid.astype(bool)
+    cells = cells.apply(lambda col: _close_column(col | row, valid[col.name], min_cell))
+    return row, cells, hide_total
+
+
+def _close_column(mask: pd.Series, n: pd.Series, min_cell: int) -> pd.Series:
+    """Extend a column's hidden cells until their valid n cannot be recovered from the total.
+
+    The group mask and the per-construct mask are each safe alone; their union, counted in a
+    construct's valid n (which missing answers make smaller than the group n), must be too.
+    """
+    mask = mask.copy()
+    while True:
+        hidden = n[mask & (n > 0)]
+        if hidden.empty or not (len(hidden) == 1 or hidden.sum() < min_cell):
+            return mask
+        rest = n[~mask & (n > 0)]
+        if rest.empty:
+            return mask
+        mask[rest.sort_values(kind="stable").index[0]] = True
+
+
+def _constructs(result) -> list[str]:
+    seen: list[str] = []
+    for d in result.groups.values():
+        for c in (d.get("means") or {}):
+            if c not in seen:
+                seen.append(c)
+    for c in (result.overall.get("means") or {}):
+        if c not in seen:
+            seen.append(c)
+    return seen
+
+
+def _answered(result) -> tuple[str, ...]:
+    """Constructs somebody answered in some group (e.g. sector-specific items may have none)."""
+    def n_of(means: dict, c: str):
+        return ((means or {}).get(c) or {}).get("n")
+
+    return tuple(c for c in _constructs(result) if n_of(result.overall.get("means"), c)
+                 or any(n_of(d.get("means"), c) for d in result.groups.values()))
+
+
+def _clean(x: Any) -> Any:
+    if isinstance(x, float) and x != x:
+        return None
+    return x
+
+
+def _public_invariance(inv: dict, hidden: set[str]) -> dict:
+    keep = {k: inv[k] for k in ("decision", "rule", "min_group") if k in inv}
+    keep["groups_tested"] = [g for g in inv.get("groups_tested", []) if g not in hidden]
+    for level in ("configural", "metric", "scalar", "strict"):
+        if isinstance(inv.get(level), dict):
+            keep[level] = {k: v for k, v in inv[level].items() if k != "chisq_by_group"}
+    for k in ("lrt", "delta", "partial"):
+        if k in inv:
+            keep[k] = inv[k]
+    return jsonable(keep)
+
+
+# --------------------------------------------------------------------------- publishing
+def _is_strategy(c: str, result, bank) -> bool:
+    kinds = (result.meta or {}).get("construct_kinds")
+    if kinds and c in kinds:
+        return kinds[c] == "strategy"
+    con = bank.constructs.get(c) if bank is not None else None
+    return con is not None and con.kind == "strategy"
+
+
+def _group_sem(sem: dict) -> GroupSem:
+    sem = jsonable(sem or {})
+    if "paths" not in sem:
+        return GroupSem(error=sem.get("error", "no model"))
+    return GroupSem(n=sem.get("n"), converged=sem.get("converged"), paths=sem.get("paths"), fit=sem.get("fit"))
+
+
+def _published_group(g: str, d: dict, cells: pd.DataFrame, strategy: set, comparable: bool,
+                     min_cell: int) -> PublishedGroup:
+    d = jsonable(d)  # the result's values as JSON-safe Python values (NaN -> None)
+    means = {c: (MeanCell(suppressed=True) if bool(cells.at[g, c])
+                 else MeanCell.of(m, full=comparable or c in strategy))
+             for c, m in (d.get("means") or {}).items()}
+    sectors = pd.Series(d.get("by_sector") or {}, dtype="int64")
+    by_sector = {}
+    if len(sectors):
+        smask = suppress_small_cells(sectors, min_cell)
+        by_sector = {k: (None if smask[k] else int(v)) for k, v in sectors.items()}
+    effects = None
+    if comparable and d.get("effect_vs_rest"):
+        effects = {c: (None if bool(cells.at[g, c]) else v) for c, v in d["effect_vs_rest"].items()}
+    return PublishedGroup(suppressed=False, n=int(d["n"]), means=means, by_sector=by_sector,
+                          effect_vs_rest=effects, sem=_group_sem(d.get("sem")))
+
+
+def publish(result, *, bank, min_cell: int = 5, meta: dict | None = None) -> Published:
+    """The figures of ``result`` that may be published at ``min_cell``.
+
+    ``bank`` tells strategies (whose means are published even when latent means are not
+    comparable) from latent constructs where the result's ``meta`` does not.
+
+    Examples
+    --------
+    >>> pub = publish(result, bank=bank, min_cell=5)  # doctest: +SKIP
+    >>> pub.groups["Tinyby"].suppressed, pub.groups["Tinyby"].n  # doctest: +SKIP
+    (True, None)
+    """
+    check_bank(bank)
+    row, cells, hide_total = masks(result, min_cell)
+    comparable = bool(result.means_comparable)
+    hidden = frozenset(g for g in result.groups if bool(row.get(g, False)))
+    strategy = {c for c in _constructs(result) if _is_strategy(c, result, bank)}
+    groups = {g: (PublishedGroup(suppressed=True) if g in hidden
+                  else _published_group(g, d, cells, strategy, comparable, min_cell))
+              for g, d in result.groups.items()}
+    if hide_total:
+        overall = PublishedOverall(suppressed=True)
+    else:
+        ov = jsonable(result.overall)
+        overall = PublishedOverall(suppressed=False, n=ov.get("n"),
+                                   means={c: MeanCell.of(m, full=True) for c, m in (ov.get("means") or {}).items()})
+    return Published(
+        by=result.by, min_cell=min_cell, means_comparable=comparable, reason=result.reason,
+        invariance=_public_invariance(result.invariance or {}, hidden), groups=groups, overall=overall,
+        warnings=tuple(w for w in result.warnings if not any(h in w for h in hidden)),
+        meta=jsonable({**(result.meta or {}), **(meta or {})}), constructs=_answered(result),
+        hidden=hidden, hide_total=hide_total)

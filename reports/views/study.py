@@ -1,0 +1,400 @@
+"""View-models of the study report: one frozen dataclass or NamedTuple per section.
+
+:func:`study_view` is the one place that reads an ``AnalysisResult`` (its ``sections`` dicts,
+``warnings``, ``errors``, ``not_supported``, ``meta``, ``data_summary``) for the report; the
+templates in ``reports/templates/study/`` read only the attributes of :class:`StudyView`.
+Each section is ``None`` (or empty) when its data is missing, so a ``--spec`` result renders too.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from coprod.reports import figures as F
+from coprod.reports.env import fmt_num
+from coprod.reports.i18n import t
+from coprod.reports.suppression import SUPPRESSED, apply_suppression, suppress_small_cells
+
+from ._shared import ProvenanceEntry, TocEntry, check_bank, choice_label, construct_label, num, sector_label, short, text
+from .study_models import FactorsView, InvarianceView, SemView, factors_view, invariance_views, sem_view
+
+__all__ = ["StudyView", "SampleView", "CountRow", "ReasonRow", "ItemFigure", "ItemGroup", "ReliabilityRow",
+           "HypothesisRow", "AmbivalenceView", "SectorR", "StrategyRow", "StrategyPanel", "MethodsView",
+           "ProvenanceEntry", "TocEntry", "study_view"]
+
+
+# ------------------------------------------------------------------------------------- sample
+class CountRow(NamedTuple):
+    """A category with its (possibly suppressed) count and share."""
+
+    label: str
+    n: Any
+    share: Any
+
+
+class ReasonRow(NamedTuple):
+    reason: str
+    n: Any
+
+
+@dataclass(frozen=True, slots=True)
+class SampleView:
+    n_file: Any
+    n_analysed: Any
+    n_dropped: Any
+    missing: Any
+    reasons: tuple[ReasonRow, ...]
+    by_sector: tuple[CountRow, ...]
+    by_area: tuple[CountRow, ...]
+    n_municipalities: Any
+    n_flagged: Any
+    keep_flagged: Any
+    dont_know: Any
+
+
+def _count_rows(counts: dict, min_cell: int, label) -> tuple[CountRow, ...]:
+    if not counts:
+        return ()
+    s = pd.Series({str(k): int(v) for k, v in counts.items()})
+    mask = suppress_small_cells(s, min_cell)
+    shown = apply_suppression(s.astype(object), mask)
+    total = s.sum()
+    return tuple(CountRow(label(k), shown[k], SUPPRESSED if mask[k] else (v / total if total else None))
+                 for k, v in s.items())
+
+
+def sample_view(sections: dict, data_summary: dict, bank, lang: str, min_cell: int) -> SampleView | None:
+    """Who was analysed: from the instrument's ``sample`` section, else spec mode's data summary."""
+    s = sections.get("sample")
+    ds = data_summary or {}
+    if not s:
+        if not ds:
+            return None
+        return SampleView(n_file=ds.get("n_rows_file"), n_analysed=ds.get("n_used"), n_dropped=ds.get("n_dropped"),
+                          missing=ds.get("missing"), reasons=(), by_sector=(), by_area=(), n_municipalities=None,
+                          n_flagged=None, keep_flagged=None, dont_know=None)
+    reasons = tuple(ReasonRow(k.replace("_", " "), v) for k, v in (s.get("excluded_by_reason") or {}).items()
+                    if k != "flagged")
+    return SampleView(
+        n_file=s.get("n_file"), n_analysed=s.get("n_analysed"),
+        n_dropped=(s.get("n_file") or 0) - (s.get("n_analysed") or 0), missing=None, reasons=reasons,
+        by_sector=_count_rows(s.get("by_sector"), min_cell, lambda k: sector_label(bank, k, lang)),
+        by_area=_count_rows(s.get("by_service_area"), min_cell, lambda k: choice_label(bank, "service_area", k, lang)),
+        n_municipalities=s.get("n_municipalities"), n_flagged=s.get("n_flagged"),
+        keep_flagged=s.get("keep_flagged"), dont_know=s.get("dont_know"))
+
+
+# -------------------------------------------------------------------------------------- items
+class ItemFigure(NamedTuple):
+    svg: Any
+    caption: str
+    ids: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemGroup:
+    """One sector's answer distributions: a figure per construct."""
+
+    sector: str
+    n: Any
+    figures: tuple[ItemFigure, ...]
+
+
+def _by_construct(cats: dict, bank) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for item_id in cats:
+        construct = item_id.split("_")[0]
+        if bank is not None:
+            try:
+                construct = bank.item(item_id).construct
+            except KeyError:
+                pass
+        groups.setdefault(construct, []).append(item_id)
+    return groups
+
+
+def _distribution(cats: dict, ids: list[str], construct: str, bank) -> pd.DataFrame:
+    dist = pd.DataFrame({i: cats[i] for i in ids}).T.fillna(0)
+    dist = dist[sorted(dist.columns, key=lambda c: float(c) if num(c) is not None else math.inf)]
+    if bank is not None and construct in bank.constructs:
+        # one sector's item table spans scales (7-point ratings, 5-point frequencies):
+        # keep only the points of this construct's scale
+        codes = {str(c) for c in bank.scales[bank.constructs[construct].scale].codes}
+        dist = dist[[c for c in dist.columns if str(c) in codes]]
+    return dist
+
+
+def _item_labels(ids: list[str], columns, sector: str, bank, lang: str) -> tuple[list[str], list | None]:
+    """Each item's shortened wording (its id without a bank) and the legend of the scale points."""
+    labels, legend = [], None
+    for i in ids:
+        wording = ""
+        if bank is not None:
+            try:
+                item = bank.item(i)
+                wording = bank.fill(text(item.text, lang), sector if sector in bank.partner else None, lang)
+                by_code = {str(p.code): text(p.label, lang) for p in bank.scales[item.scale].points}
+                legend = [by_code.get(str(c), str(c)) for c in columns]
+            except (KeyError, AttributeError):
+                wording = ""
+        labels.append(short(wording) if wording else i)
+    return labels, legend
+
+
+def _item_group(sector: str, res: dict, cats: dict, bank, lang: str) -> ItemGroup:
+    figs = []
+    for construct, ids in _by_construct(cats, bank).items():
+        dist = _distribution(cats, ids, construct, bank)
+        labels, legend = _item_labels(ids, dist.columns, sector, bank, lang)
+        name = construct_label(bank, construct, lang)
+        title = t("study_items_fig_title", lang, construct=name, sector=sector_label(bank, sector, lang))
+        desc = t("study_items_fig_desc", lang, items=", ".join(f"{i}: {lab}" for i, lab in zip(ids, labels)))
+        svg = F.diverging_stacked_bars(dist, labels, title=title, desc=desc, categories=legend, lang=lang)
+        figs.append(ItemFigure(svg, title, ", ".join(ids)))
+    return ItemGroup(sector=sector_label(bank, sector, lang), n=res.get("n_rows"), figures=tuple(figs))
+
+
+def item_groups(sections: dict, bank, lang: str) -> tuple[ItemGroup, ...]:
+    """Answer distributions per sector (sectors without categories are left out)."""
+    return tuple(_item_group(sector, res, (res or {}).get("categories"), bank, lang)
+                 for sector, res in (sections.get("items") or {}).items() if (res or {}).get("categories"))
+
+
+# -------------------------------------------------------------------------------- reliability
+class ReliabilityRow(NamedTuple):
+    key: str
+    label: str
+    k: Any
+    n: Any
+    alpha: Any
+    lo: Any
+    hi: Any
+    omega: Any
+    ok: bool
+
+
+def reliability_rows(sections: dict, bank, lang: str) -> tuple[ReliabilityRow, ...]:
+    rows = []
+    for key, r in (sections.get("reliability") or {}).items():
+        if not isinstance(r, dict):
+            continue
+        ci = r.get("alpha_ci") or {}
+        sector = r.get("sector")
+        label = key
+        if r.get("construct") and bank is not None:
+            scope = sector_label(bank, sector, lang) if sector else t("study_core_items", lang)
+            label = f"{construct_label(bank, r['construct'], lang)}, {scope}"
+        rows.append(ReliabilityRow(key, label, r.get("k"), r.get("n"), r.get("alpha"), ci.get("lower"),
+                                   ci.get("upper"), r.get("omega_total"),
+                                   num(r.get("alpha")) is not None and r["alpha"] >= 0.70))
+    return tuple(rows)
+
+
+# --------------------------------------------------------------------------------- hypotheses
+VERDICT_KEYS = {"supported": "study_supported", "not supported": "study_not_supported",
+                "not tested": "study_not_tested"}
+
+
+class HypothesisRow(NamedTuple):
+    id: Any
+    statement: Any
+    test: Any
+    estimate: Any
+    kind: str | None  # "std" (a standardized path), "diff" (a mean difference) or None
+    p: Any
+    lo: Any
+    hi: Any
+    g: Any
+    verdict: str
+    verdict_text: str
+    cls: str
+
+
+def hypothesis_rows(sections: dict, lang: str) -> tuple[HypothesisRow, ...]:
+    out = []
+    for h in sections.get("hypotheses") or []:
+        ci = h.get("ci") or [None, None]
+        estimate = h.get("estimate")
+        kind = "std" if estimate is not None and str(h.get("test", "")).startswith("SEM path") else None
+        if estimate is None and h.get("diff") is not None:
+            estimate, kind = h.get("diff"), "diff"
+        verdict = str(h.get("verdict") or "not tested")
+        out.append(HypothesisRow(h.get("id"), h.get("statement"), h.get("test"), estimate, kind, h.get("p"),
+                                 ci[0], ci[1], h.get("g"), verdict,
+                                 t(VERDICT_KEYS.get(verdict, "study_not_tested"), lang), verdict.replace(" ", "-")))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------- ambivalence, strategies
+class SectorR(NamedTuple):
+    sector: str
+    r: Any
+
+
+@dataclass(frozen=True, slots=True)
+class AmbivalenceView:
+    r: Any
+    n: Any
+    by_sector: tuple[SectorR, ...]
+
+
+def ambivalence_view(sections: dict, bank, lang: str) -> AmbivalenceView | None:
+    g = (sections.get("scores") or {}).get("griffin_vs_felt")
+    if not g or num(g.get("r")) is None:
+        return None
+    by = tuple(SectorR(sector_label(bank, k, lang), v) for k, v in g.items() if k not in ("n", "r"))
+    return AmbivalenceView(r=g["r"], n=g.get("n"), by_sector=by)
+
+
+class StrategyRow(NamedTuple):
+    strategy: str
+    n: Any
+    mean: Any
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyPanel:
+    sector: str
+    svg: Any
+    rows: tuple[StrategyRow, ...]
+
+
+def _scale_range(vals: dict, bank) -> tuple[int, int]:
+    lo, hi = 1, 5
+    if bank is not None:
+        for k in vals:
+            if k in bank.constructs:
+                sc = bank.scales[bank.constructs[k].scale]
+                lo, hi = sc.min, sc.max
+    return lo, hi
+
+
+def _strategy_panel(sector: str, vals: dict, bank, lang: str, min_cell: int) -> StrategyPanel:
+    values = pd.Series({construct_label(bank, k, lang): v.get("mean") for k, v in vals.items()}, dtype=float)
+    small = {k for k, v in vals.items() if (v.get("n") or 0) < min_cell}
+    hidden = [construct_label(bank, k, lang) for k in vals if k in small]
+    lo, hi = _scale_range(vals, bank)
+    label = sector_label(bank, sector, lang)
+    svg = F.bar_chart(values, title=t("study_strat_fig_title", lang, sector=label),
+                      desc=t("study_strat_fig_desc", lang, lo=lo, hi=hi), lang=lang, xmax=hi,
+                      suppressed=hidden, xlabel=t("study_strat_axis", lang, lo=lo, hi=hi))
+    rows = tuple(StrategyRow(construct_label(bank, k, lang), SUPPRESSED if k in small else v.get("n"),
+                             SUPPRESSED if k in small else v.get("mean")) for k, v in vals.items())
+    return StrategyPanel(sector=label, svg=svg, rows=rows)
+
+
+def strategy_panels(sections: dict, bank, lang: str, min_cell: int) -> tuple[StrategyPanel, ...]:
+    """Strategy means per sector (strategies answered by fewer than ``min_cell`` suppressed)."""
+    sectors: dict[str, dict] = {}
+    for sid, by in (sections.get("strategies") or {}).items():
+        for sector, v in by.items():
+            sectors.setdefault(sector, {})[sid] = v
+    return tuple(_strategy_panel(sector, vals, bank, lang, min_cell) for sector, vals in sectors.items())
+
+
+# ------------------------------------------------------------------------ methods, provenance
+@dataclass(frozen=True, slots=True)
+class MethodsView:
+    seed: Any
+    bootstrap: Any
+    estimator: Any
+    missing: Any
+
+
+def methods_view(sections: dict, meta: dict) -> MethodsView:
+    model_meta = (sections.get("sem") or sections.get("cfa") or {}).get("meta") or {}
+    return MethodsView(seed=meta.get("seed"), bootstrap=meta.get("bootstrap", (meta.get("spec") or {}).get("bootstrap")),
+                       estimator=model_meta.get("estimator"), missing=model_meta.get("missing"))
+
+
+def provenance(meta: dict, lang: str) -> tuple[ProvenanceEntry, ...]:
+    """Label -> value of what produced the report (mode, instrument, input file, seed, versions...)."""
+    m = meta or {}
+    out: list[ProvenanceEntry] = []
+
+    def add(key: str, value: Any) -> None:
+        out.append(ProvenanceEntry(t(key, lang), value))
+
+    if m.get("mode"):
+        add("study_prov_mode", m["mode"])
+    if m.get("instrument_version"):
+        add("study_prov_instrument", f"{m.get('instrument_id') or ''} {m['instrument_version']}".strip())
+    if m.get("input_file"):
+        add("study_prov_file", m["input_file"])
+    if m.get("input_sha256"):
+        add("study_prov_sha", m["input_sha256"])
+    if m.get("seed") is not None:
+        add("study_prov_seed", m["seed"])
+    boot = m.get("bootstrap", (m.get("spec") or {}).get("bootstrap"))
+    if boot is not None:
+        add("study_prov_boot", boot)
+    if m.get("versions"):
+        add("study_prov_versions", ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v))
+    if m.get("timings_sec"):
+        add("study_prov_timings", ", ".join(f"{k} {fmt_num(v, 1, lang=lang)} s" for k, v in m["timings_sec"].items()))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------------- the report
+@dataclass(frozen=True, slots=True)
+class StudyView:
+    """Everything the study report shows; its fields are the variables of ``study/report.html.j2``."""
+
+    title: str
+    meta: str
+    toc: tuple[TocEntry, ...]
+    min_cell: int
+    sample: SampleView | None
+    item_groups: tuple[ItemGroup, ...]
+    reliability: tuple[ReliabilityRow, ...]
+    factors: FactorsView | None
+    invariance: tuple[InvarianceView, ...]
+    sem: SemView | None
+    hypotheses: tuple[HypothesisRow, ...]
+    ambivalence: AmbivalenceView | None
+    strategies: tuple[StrategyPanel, ...]
+    warnings: tuple[str, ...]
+    errors: tuple[str, ...]
+    not_supported: tuple[str, ...]
+    provenance: tuple[ProvenanceEntry, ...]
+    methods: MethodsView
+
+    def context(self) -> dict[str, Any]:
+        """The template variables: one per field (shallow; the section views stay typed)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+SECTION_ORDER = ("sample", "item_groups", "reliability", "factors", "invariance", "sem", "hypotheses",
+                 "ambivalence", "strategies")
+
+
+def study_view(result, *, bank, lang: str = "en", min_cell: int = 5) -> StudyView:
+    """The view-model of the study report of ``result``, with the wording of ``bank`` (or none).
+
+    Examples
+    --------
+    >>> view = study_view(result, bank=None, lang="da")  # doctest: +SKIP
+    >>> view.reliability[0].alpha                          # doctest: +SKIP
+    0.8312...
+    """
+    check_bank(bank)
+    s, meta = result.sections, result.meta or {}
+    parts = dict(sample=sample_view(s, result.data_summary, bank, lang, min_cell),
+                 item_groups=item_groups(s, bank, lang), reliability=reliability_rows(s, bank, lang),
+                 factors=factors_view(s, bank, lang), invariance=invariance_views(s, bank, lang),
+                 sem=sem_view(s, bank, lang), hypotheses=hypothesis_rows(s, lang),
+                 ambivalence=ambivalence_view(s, bank, lang), strategies=strategy_panels(s, bank, lang, min_cell))
+    toc_ids = [("items" if k == "item_groups" else k) for k in SECTION_ORDER if parts[k]] + ["warnings", "methods"]
+    title = t("study_title", lang)
+    if bank is not None:
+        title = f"{title}: {text(bank.title, lang)}"
+    ds = result.data_summary
+    return StudyView(title=title, meta=t("study_meta", lang, n=ds.get("n_used", "?")) if ds else "",
+                     toc=tuple(TocEntry(k, t(f"study_sec_{k}", lang)) for k in toc_ids), min_cell=min_cell,
+                     warnings=tuple(result.warnings), errors=tuple(result.errors),
+                     not_supported=tuple(getattr(result, "not_supported", ()) or ()),
+                     provenance=provenance(meta, lang), methods=methods_view(s, meta), **parts)
+

@@ -1,0 +1,300 @@
+"""View-models of the model sections of the study report: factors (EFA, CFA), invariance, SEM.
+
+Each builder is a small pure function of the analysis result's section dicts; numbers stay
+unrounded (the templates round them).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from coprod.reports import figures as F
+from coprod.reports.env import signif_stars
+from coprod.reports.i18n import t
+
+from ._shared import choice_label, construct_label, num, sector_label
+
+__all__ = ["FitRow", "EfaView", "CrRow", "HtmtView", "FactorsView", "InvarianceStep", "InvarianceView",
+           "SemPathRow", "DefinedRow", "R2Row", "SemByGroupView", "SemView",
+           "factors_view", "invariance_views", "sem_view", "fit_row"]
+
+
+class FitRow(NamedTuple):
+    """One model's fit: a row of the fit tables."""
+
+    label: str
+    n: Any
+    chisq: Any
+    df: Any
+    pvalue: Any
+    cfi: Any
+    tli: Any
+    rmsea: Any
+    rmsea_lower: Any
+    rmsea_upper: Any
+    srmr: Any
+
+
+def fit_row(label: str, fit: dict, n: Any) -> FitRow:
+    """The fit row of a model (``n``: the model's n used; the fit's ``nobs`` when missing)."""
+    return FitRow(label, n if n is not None else fit.get("nobs"), fit.get("chisq"), fit.get("df"),
+                  fit.get("pvalue"), fit.get("cfi"), fit.get("tli"), fit.get("rmsea"),
+                  fit.get("rmsea_ci_lower"), fit.get("rmsea_ci_upper"), fit.get("srmr"))
+
+
+# ------------------------------------------------------------------------------------ factors
+@dataclass(frozen=True, slots=True)
+class EfaView:
+    kmo: Any
+    chi2: Any
+    df: Any
+    p: Any
+    n: Any
+    n_factors: Any
+    k: int
+
+
+class CrRow(NamedTuple):
+    """Composite reliability, AVE and the Fornell-Larcker verdict of one construct."""
+
+    construct: str
+    cr: Any
+    ave: Any
+    fornell_larcker: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HtmtView:
+    """The lower triangle of the HTMT matrix: a header and one row per construct (its id first)."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple, ...]  # a square matrix: as many columns as constructs
+
+
+@dataclass(frozen=True, slots=True)
+class FactorsView:
+    efa: EfaView | None
+    cfa: FitRow | None
+    by_sector: tuple[FitRow, ...]
+    cr: tuple[CrRow, ...]
+    htmt: HtmtView | None
+
+
+def _efa_view(efa: dict) -> EfaView:
+    b = efa.get("bartlett") or {}
+    n_factors = efa.get("n_factors_parallel", (efa.get("parallel") or {}).get("n_factors"))
+    return EfaView(kmo=efa.get("kmo"), chi2=b.get("chi2"), df=b.get("df"), p=b.get("p"), n=efa.get("n"),
+                   n_factors=n_factors, k=len(efa.get("items") or []))
+
+
+def _cr_rows(cfa: dict, bank, lang: str) -> tuple[CrRow, ...]:
+    cr, av = cfa.get("composite_reliability") or {}, cfa.get("ave") or {}
+    fl = (cfa.get("fornell_larcker") or {}).get("passes") or {}
+    return tuple(CrRow(construct_label(bank, c, lang), cr.get(c), av.get(c),
+                       t("study_yes", lang) if fl.get(c) else (t("study_no", lang) if c in fl else None))
+                 for c in cr)
+
+
+def _htmt_view(validity: dict) -> HtmtView | None:
+    ht = (validity.get("htmt") or {}).get("matrix")
+    if not ht:
+        return None
+    names = list(ht)
+    return HtmtView(header=("", *names),
+                    rows=tuple((a, *(ht[a].get(b) if i > j else "" for j, b in enumerate(names)))
+                               for i, a in enumerate(names)))
+
+
+def factors_view(sections: dict, bank, lang: str) -> FactorsView | None:
+    """EFA checks, CFA fit (pooled and by sector), CR/AVE and HTMT; ``None`` without EFA and CFA."""
+    efa = sections.get("efa") or {}
+    cfa = sections.get("cfa") or {}
+    if not efa and not cfa:
+        return None
+    by_sector = tuple(fit_row(sector_label(bank, sector, lang), res["fit"], res.get("n_used"))
+                      for sector, res in (sections.get("cfa_by_sector") or {}).items() if res and res.get("fit"))
+    return FactorsView(efa=_efa_view(efa) if efa else None,
+                       cfa=fit_row(t("study_pooled", lang), cfa["fit"], cfa.get("n_used")) if cfa.get("fit") else None,
+                       by_sector=by_sector, cr=_cr_rows(cfa, bank, lang),
+                       htmt=_htmt_view(sections.get("validity") or {}))
+
+
+# ---------------------------------------------------------------------------------- invariance
+LEVEL_KEYS = {"configural": "study_inv_configural", "metric": "study_inv_metric", "scalar": "study_inv_scalar"}
+DECISION_KEYS = {"scalar": "study_inv_means_ok", "partial_scalar": "study_inv_means_partial",
+                 "metric": "study_inv_metric_only", "configural": "study_inv_configural_only"}
+
+
+class InvarianceStep(NamedTuple):
+    """One level of the invariance sequence and its test against the level before."""
+
+    level: str
+    chisq: Any
+    df: Any
+    cfi: Any
+    rmsea: Any
+    chisq_diff: Any
+    df_diff: Any
+    p_diff: Any
+    delta_cfi: Any
+    delta_rmsea: Any
+
+
+@dataclass(frozen=True, slots=True)
+class InvarianceView:
+    group: str
+    steps: tuple[InvarianceStep, ...]
+    decision: str
+    plain: str
+    means_ok: bool
+    rule: Any
+    groups: str
+
+
+def _steps(inv: dict, lang: str) -> tuple[InvarianceStep, ...]:
+    steps = []
+    for level in ("configural", "metric", "scalar"):
+        m = inv.get(level)
+        if not m:
+            continue
+        lrt = (inv.get("lrt") or {}).get(level) or {}
+        d = (inv.get("delta") or {}).get(level) or {}
+        steps.append(InvarianceStep(t(LEVEL_KEYS[level], lang), m.get("chisq"), m.get("df"), m.get("cfi"),
+                                    m.get("rmsea"), lrt.get("chisq_diff"), lrt.get("df_diff"),
+                                    lrt.get("p_diff"), d.get("cfi"), d.get("rmsea")))
+    return tuple(steps)
+
+
+def _invariance_view(group: str, inv: dict, bank, lang: str) -> InvarianceView:
+    decision = str(inv.get("decision") or "")
+    gname = str(group).replace("_", " ")
+    named = t("study_group_" + group, lang) if group in ("sector", "service_area") else gname
+    groups = ", ".join(sector_label(bank, g, lang) if group == "sector" else choice_label(bank, group, g, lang)
+                       for g in inv.get("groups") or [])
+    return InvarianceView(group=gname, steps=_steps(inv, lang), decision=decision,
+                          plain=t(DECISION_KEYS.get(decision, "study_inv_none"), lang, group=named),
+                          means_ok=decision in ("scalar", "partial_scalar"), rule=inv.get("rule"), groups=groups)
+
+
+def invariance_views(sections: dict, bank, lang: str) -> tuple[InvarianceView, ...]:
+    """One view per grouping tested (``invariance_by``, or the single ``invariance`` of spec mode)."""
+    by = dict(sections.get("invariance_by") or {})
+    if not by and sections.get("invariance"):
+        inv = sections["invariance"]
+        by = {inv.get("group") or (inv.get("meta") or {}).get("group") or "group": inv}
+    return tuple(_invariance_view(group, inv, bank, lang) for group, inv in by.items()
+                 if inv and inv.get("configural"))
+
+
+# ----------------------------------------------------------------------------------------- SEM
+class SemPathRow(NamedTuple):
+    path: str
+    est: Any
+    se: Any
+    std_all: Any
+    pvalue: Any
+    stars: str
+
+
+class DefinedRow(NamedTuple):
+    """A defined parameter (indirect effect) with its bootstrap or delta-method CI."""
+
+    name: Any
+    est: Any
+    lo: Any
+    hi: Any
+    boot: bool
+    p: Any
+    excl0: bool
+
+
+class R2Row(NamedTuple):
+    variable: str
+    r2: Any
+
+
+@dataclass(frozen=True, slots=True)
+class SemByGroupView:
+    """Standardized paths side by side per group: rows are (path, β1, p1, β2, p2, ...)."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple, ...]  # as wide as the groups: a column pair per group
+    formats: tuple
+    equal: str
+    fit: FitRow | None
+
+
+@dataclass(frozen=True, slots=True)
+class SemView:
+    svg: Any
+    paths: tuple[SemPathRow, ...]
+    defined: tuple[DefinedRow, ...]
+    fit: FitRow | None
+    r2: tuple[R2Row, ...]
+    boot: Any
+    by_group: SemByGroupView | None
+
+
+def _sem_svg(est: list[dict], latents: set, r2: dict, lang: str):
+    paths = [e for e in est if e.get("op") == "~"]
+    if not paths:
+        return None
+    nodes = []
+    for n in dict.fromkeys([x for e in paths for x in (e["rhs"], e["lhs"])]):
+        node = {"id": n, "kind": "latent" if n in latents else "observed"}
+        if num(r2.get(n)) is not None:
+            node["r2"] = r2[n]
+        nodes.append(node)
+    edges = [(e["rhs"], e["lhs"], e.get("std_all") if num(e.get("std_all")) is not None else e.get("est"),
+              e.get("pvalue")) for e in paths]
+    desc = t("study_sem_fig_desc", lang, paths="; ".join(f"{s} \u2192 {d}" for s, d, _, _ in edges))
+    return F.path_diagram(nodes, edges, title=t("study_sem_fig_title", lang), desc=desc, lang=lang)
+
+
+def _defined_row(d: dict) -> DefinedRow:
+    lo, hi = d.get("boot_ci_lower"), d.get("boot_ci_upper")
+    boot = lo is not None
+    if not boot:
+        lo, hi = d.get("ci_lower"), d.get("ci_upper")
+    excl0 = num(lo) is not None and num(hi) is not None and (lo > 0 or hi < 0)
+    return DefinedRow(d.get("name"), d.get("est"), lo, hi, boot, d.get("pvalue"), excl0)
+
+
+def sem_view(sections: dict, bank, lang: str) -> SemView | None:
+    """The structural model: path diagram, fit, estimates, indirect effects, R², per-group paths."""
+    sem = sections.get("sem") or {}
+    if not sem.get("estimates"):
+        return None
+    est = sem["estimates"]
+    latents = {e["lhs"] for e in est if e.get("op") == "=~"}
+    r2 = sem.get("r2") or {}
+    paths = [e for e in est if e.get("op") == "~"]
+    rows = tuple(SemPathRow(f"{e['lhs']} \u2190 {e['rhs']}", e.get("est"), e.get("se"), e.get("std_all"),
+                            e.get("pvalue"), signif_stars(e.get("pvalue"))) for e in paths)
+    r2_rows = tuple(R2Row(k, v) for k, v in r2.items() if k in latents or any(k == e["lhs"] for e in paths))
+    return SemView(svg=_sem_svg(est, latents, r2, lang), paths=rows,
+                   defined=tuple(_defined_row(d) for d in sem.get("defined") or []),
+                   fit=fit_row(t("study_sem_model", lang), sem["fit"], sem.get("n_used")) if sem.get("fit") else None,
+                   r2=r2_rows, boot=(sem.get("bootstrap_info") or {}).get("n_requested"),
+                   by_group=_sem_by_group(sections.get("sem_by_sector") or {}, bank, lang))
+
+
+def _sem_by_group(mg: dict, bank, lang: str) -> SemByGroupView | None:
+    """Standardized paths side by side per group of the multi-group model (instrument: by sector)."""
+    groups = mg.get("groups") or []
+    est = [e for e in mg.get("estimates") or [] if e.get("op") == "~"]
+    if len(groups) < 2 or not est:
+        return None
+    cell = {(e["lhs"], e["rhs"], int(e["group"])): e for e in est}
+    rows = []
+    for lhs, rhs in dict.fromkeys((e["lhs"], e["rhs"]) for e in est):
+        row: list = [f"{lhs} \u2190 {rhs}"]
+        for k in range(1, len(groups) + 1):
+            e = cell.get((lhs, rhs, k)) or {}
+            row += [e.get("std_all"), e.get("pvalue")]
+        rows.append(tuple(row))
+    names = [sector_label(bank, g, lang) for g in groups]
+    header = (t("study_path", lang), *(x for n in names for x in (f"{n}: \u03b2", f"{n}: p")))
+    return SemByGroupView(header=header, rows=tuple(rows), formats=("text", *([2, "pval"] * len(groups))),
+                          equal=", ".join(mg.get("group_equal") or []) or "–",
+                          fit=fit_row(t("study_sem_model", lang), mg["fit"], mg.get("n_used")) if mg.get("fit") else None)
