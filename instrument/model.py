@@ -218,6 +218,23 @@ class Bank:
                 return h
         raise KeyError(hypothesis_id)
 
+    def hypothesis_statement(self, hypothesis_id: str, lang: str) -> str:
+        """The statement of a reported hypothesis (``H1``, or ``H4-SEP`` of a pattern) in ``lang``
+        (English when the bank lacks ``lang``).
+
+        Examples
+        --------
+        >>> from coprod.instrument.bank import load_bank
+        >>> load_bank().hypothesis_statement("H4-SEP", "da")
+        'Ambivalens driver grænsearbejdet SEP'
+        """
+        h = self.hypothesis(hypothesis_id)
+        text = h.statement.get(lang) or h.statement["en"]
+        if h.is_pattern:
+            head, _, tail = h.id.partition("{outcome}")
+            text = text.replace("{outcome}", hypothesis_id[len(head):len(hypothesis_id) - len(tail)])
+        return text
+
     def item(self, item_id: str) -> Item:
         for i in self.items:
             if i.id == item_id:

@@ -115,3 +115,11 @@ def test_every_design_problem_is_listed_with_the_rest_of_the_bank(bank_copy):
                      encoding="utf-8")
     files = {p.file for p in _problems(bank_copy)}
     assert files == {"analysis.yaml", "items.yaml"}
+
+
+def test_statement_of_a_reported_hypothesis(bank):
+    assert bank.hypothesis_statement("H1", "da") == "Utilstrækkelighed gør partneren tiltrækkende"
+    assert bank.hypothesis_statement("H4-DEM", "en") == "Ambivalence drives DEM boundary work"
+    assert bank.hypothesis_statement("H4-DEM", "fr") == "Ambivalence drives DEM boundary work"
+    with pytest.raises(KeyError):
+        bank.hypothesis_statement("H4-", "en")
