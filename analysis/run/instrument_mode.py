@@ -140,8 +140,7 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
                            "instrument_id": bank.id, "input_sha256": rd.source.get("sha256"),
                            "mode": "instrument"}, extra=meta)
     return AnalysisResult(sections=sections,
-                          warnings=collect_warnings(sections, first=[*steps.warnings,
-                                                                     *(f"data: {w}" for w in rd.warnings)]),
+                          warnings=collect_warnings(sections, first=[f"data: {w}" for w in rd.warnings]),
                           errors=tuple(steps.errors), not_supported=(), meta=m,
                           data_summary={"n_rows_file": sections["sample"]["n_file"], "n_used": len(df)})
 

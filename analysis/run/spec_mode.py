@@ -108,7 +108,7 @@ def analyze(data: pd.DataFrame, spec: AnalysisSpec, *, progress: Progress | None
         sections["ordinal"] = steps.section("ordinal", lambda: _ordinal(df, spec))
     m = provenance({"seed": spec.seed, "spec": spec.to_dict()}, timings=steps.timings,
                    source={"instrument_version": None, "input_sha256": None}, extra=meta)
-    return AnalysisResult(sections=sections, warnings=collect_warnings(sections, first=steps.warnings),
+    return AnalysisResult(sections=sections, warnings=collect_warnings(sections),
                           errors=tuple(steps.errors), not_supported=(), meta=m, data_summary=summary)
 
 

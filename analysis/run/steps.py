@@ -35,7 +35,6 @@ class Steps:
 
     def __init__(self) -> None:
         self.errors: list[str] = []
-        self.warnings: list[str] = []
         self.timings: dict[str, float] = {}
         #: step name -> the message of the exception it failed with
         self.failures: dict[str, str] = {}
