@@ -4,16 +4,15 @@ The same strings drive our SEM engine and any cross-check in R, so they are plai
 
 Which items go where (constructs.md): within one sector a construct's scale is its core items plus
 that sector's facet items; across sectors (invariance, multi-group models, pooled models) only
-the mirrored core items are used.
+the mirrored core items are used. The latent constructs and their causal order are bank data
+(``bank.latent_order``, from ``analysis.yaml``).
 """
 from __future__ import annotations
 
 from coprod.instrument.model import Bank
 
-__all__ = ["LATENT", "scale_items", "measurement_model", "structural_model", "DEFINED_EFFECTS"]
+__all__ = ["scale_items", "measurement_model", "structural_model", "DEFINED_EFFECTS"]
 
-#: the five latent constructs of the ambivalence model, in causal order
-LATENT = ("INS", "VIN", "COM", "REP", "AMB")
 #: labels of the structural paths (H1-H3) and the indirect effects tested with bootstrap CIs
 DEFINED_EFFECTS = {
     "ind_INS_COM_AMB": "a1*b1",
@@ -30,9 +29,10 @@ def scale_items(bank: Bank, construct: str, sector: str | None = None) -> list[s
     return [i.id for i in bank.items_for(sector, construct)]
 
 
-def measurement_model(bank: Bank, constructs: tuple[str, ...] | list[str] = LATENT,
+def measurement_model(bank: Bank, constructs: tuple[str, ...] | list[str] | None = None,
                       sector: str | None = None) -> str:
-    """``F =~ i1 + i2 + ...`` lines for ``constructs`` (core items when ``sector`` is None).
+    """``F =~ i1 + i2 + ...`` lines for ``constructs`` (the bank's latent constructs in causal
+    order by default; core items when ``sector`` is None).
 
     Examples
     --------
@@ -41,7 +41,7 @@ def measurement_model(bank: Bank, constructs: tuple[str, ...] | list[str] = LATE
     INS =~ INS_C1 + INS_C2
     """
     lines = []
-    for c in constructs:
+    for c in bank.latent_order if constructs is None else constructs:
         items = scale_items(bank, c, sector)
         if len(items) >= 2:
             lines.append(f"{c} =~ " + " + ".join(items))
@@ -64,7 +64,7 @@ def structural_model(bank: Bank, sector: str | None = None,
         strategies = tuple(c.id for c in bank.constructs.values() if c.kind == "strategy"
                            and (set(c.sectors) == {"municipal", "voluntary"} if sector is None
                                 else sector in c.sectors))
-    latent = [c for c in LATENT if c in bank.constructs]
+    latent = [c for c in bank.latent_order if c in bank.constructs]
     meas = measurement_model(bank, [*latent, *strategies], sector)
     present = {line.split(" =~ ")[0] for line in meas.splitlines()}
     lines = [meas, "# H1-H3"]

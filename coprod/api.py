@@ -1,7 +1,16 @@
-"""The top-level Python API entry points that span the three parts of coprod."""
+"""The top-level Python API entry points that span the three parts of coprod.
+
+Loaded on first use of ``coprod.analyze`` (``coprod/__init__.py`` is lazy), so importing the
+analysis here at the top costs ``coprod --help`` nothing.
+"""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+from coprod.analysis.run import analyze as analyze_spec
+from coprod.analysis.run import analyze_instrument
+from coprod.analysis.spec import AnalysisSpec, load_spec, spec_from_dict
 
 __all__ = ["analyze"]
 
@@ -35,15 +44,8 @@ def analyze(data: Any, spec: Any = None, **options: Any):
     >>> round(res.sections["reliability"]["s"]["alpha"], 2)
     0.74
     """
-    from pathlib import Path
-
     if spec is None:
-        from coprod.analysis.default import analyze_instrument
-
         return analyze_instrument(data, **options)
-    from coprod.analysis.pipeline import analyze as analyze_spec
-    from coprod.analysis.spec import AnalysisSpec, load_spec, spec_from_dict
-
     if isinstance(spec, dict):
         spec = spec_from_dict(spec)
     elif isinstance(spec, (str, Path)):

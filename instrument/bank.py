@@ -1,9 +1,11 @@
 """Read and check the item bank.
 
 The bank is data: five YAML files in ``instrument/data/`` (``meta``, ``scales``, ``constructs``,
-``items``, ``context``). :func:`load_bank` reads them with a safe loader, checks them against the
-schema below and returns an immutable :class:`~instrument.model.Bank`. A broken bank raises one
-:class:`~instrument.errors.ItemBankError` listing *every* problem, each with file, item and field.
+``items``, ``context``), the questionnaire, plus the optional analysis design ``analysis.yaml``
+(latent order, groups, hypotheses; read by :mod:`coprod.instrument._design`). :func:`load_bank`
+reads them with a safe loader, checks them against the schema below and returns an immutable
+:class:`~instrument.model.Bank`. A broken bank raises one :class:`~instrument.errors.ItemBankError`
+listing *every* problem, each with file, item and field.
 
 The schema lives here, once, as data (``_FIELDS``): the checker and its messages are derived
 from it.
@@ -18,12 +20,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ._design import DESIGN_FIELDS, DESIGN_FILE, read_design
 from .errors import ItemBankError, Problem
 from .model import (SECTORS, AttentionCheck, Bank, Choice, Construct, ContextQuestion, Item,
                     Scale)
 
-__all__ = ["load_bank", "BANK_FILES", "default_bank_dir"]
+__all__ = ["load_bank", "BANK_FILES", "DESIGN_FILE", "default_bank_dir"]
 
+#: the questionnaire: their content is the instrument version that forms and exports carry
 BANK_FILES = ("meta.yaml", "scales.yaml", "constructs.yaml", "items.yaml", "context.yaml")
 REQUIRED_LANGUAGES = ("en", "da")
 ITEM_ID = re.compile(r"^[A-Z]{3}_[A-Z]?[0-9]{1,2}$")
@@ -31,7 +35,7 @@ NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 CONSTRUCT_KINDS = ("latent", "strategy")
 SCALE_KINDS = ("agreement", "frequency")
 CONTEXT_TYPES = ("select_one", "integer", "text", "rating")
-PLACEHOLDERS = {"partner", "Partner"}
+PLACEHOLDERS = ("partner", "Partner")
 #: context questions the generator and the analysis rely on
 REQUIRED_CONTEXT = ("sector", "role", "service_area", "municipality", "organisation_type")
 
@@ -65,6 +69,7 @@ _FIELDS: dict[str, dict[str, tuple[bool, tuple[type, ...], str]]] = {
     "attention": {"id": (True, (str,), "a string"), "block": (True, (str,), "a construct code"),
                   "scale": (True, (str,), "a scale id"), "text": (True, (dict,), "a text per language"),
                   "expected": (True, (int,), "an integer code")},
+    **DESIGN_FIELDS,  # analysis.yaml (coprod.instrument._design)
 }
 
 
@@ -106,8 +111,11 @@ class _Checker:
                 self.add(file, where, str(name), "unknown field (allowed: " + ", ".join(schema) + ")")
         return ok
 
-    def text(self, value: Any, file: str, where: str, field: str, *, placeholders: bool = True) -> dict:
-        """A translated text: every language present, non-empty, with only known placeholders."""
+    def text(self, value: Any, file: str, where: str, field: str, *,
+             placeholders: bool | tuple[str, ...] = True) -> dict:
+        """A translated text: every language present, non-empty, with only known placeholders
+        (``{partner}``/``{Partner}`` by default; none when ``False``; else the given names)."""
+        allowed = PLACEHOLDERS if placeholders is True else tuple(placeholders or ())
         if not isinstance(value, dict):
             self.add(file, where, field, "expected a text per language (en, da)")
             return {}
@@ -122,11 +130,12 @@ class _Checker:
             except ValueError as exc:
                 self.add(file, where, f"{field}.{lang}", f"malformed placeholder: {exc}")
                 continue
-            bad = names - PLACEHOLDERS if placeholders else names
+            bad = names - set(allowed)
             if bad:
                 self.add(file, where, f"{field}.{lang}",
                          "unknown placeholder " + ", ".join("{" + b + "}" for b in sorted(bad))
-                         + (" (allowed: {partner}, {Partner})" if placeholders else ""))
+                         + (" (allowed: " + ", ".join("{" + a + "}" for a in allowed) + ")"
+                            if allowed else ""))
         for lang in value:
             if lang not in self.languages:
                 self.add(file, where, f"{field}.{lang}", f"language {lang!r} is not in meta.yaml languages")
@@ -203,7 +212,8 @@ def load_bank(directory: str | Path | None = None) -> Bank:
     Parameters
     ----------
     directory : str or Path, optional
-        Folder holding the five YAML files; the bank shipped with coprod by default.
+        Folder holding the five YAML files (and optionally ``analysis.yaml``); the bank shipped
+        with coprod by default.
 
     Returns
     -------
@@ -227,7 +237,7 @@ def load_bank(directory: str | Path | None = None) -> Bank:
     # parsing and checking takes ~0.1 s and every layer asks for the bank: keep one per folder
     # state, so an edited file is read again
     stamp = tuple((n, st.st_size, st.st_mtime_ns) if (st := _stat(d / n)) else (n, None, None)
-                  for n in BANK_FILES)
+                  for n in (*BANK_FILES, DESIGN_FILE))
     return _load_checked(d.resolve(), stamp)
 
 
@@ -276,6 +286,9 @@ def _load_checked(d: Path, stamp: tuple) -> Bank:
     context, consent, attention = _context(raw["context.yaml"], c, scales, constructs)
     if attention is not None and any(i.id == attention.id for i in items):
         c.add("context.yaml", "attention", "id", f"{attention.id!r} is also an item id")
+    # the analysis design is optional (a bank of items alone is a valid bank)
+    design = _read_yaml(d / DESIGN_FILE, c) if (d / DESIGN_FILE).exists() else None
+    latent_order, groups, hypotheses = read_design(design, c, constructs, context)
 
     if c.problems:
         raise ItemBankError(c.problems)
@@ -286,7 +299,8 @@ def _load_checked(d: Path, stamp: tuple) -> Bank:
         items=items, context=context, consent=consent, attention=attention,
         intro=c.text(meta["intro"], "meta.yaml", "meta", "intro") if meta.get("intro") else {},
         outro=c.text(meta["outro"], "meta.yaml", "meta", "outro") if meta.get("outro") else {},
-        partner_neutral=partner_neutral,
+        partner_neutral=partner_neutral, latent_order=latent_order, groups=groups,
+        hypotheses=hypotheses,
     )
 
 

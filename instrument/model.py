@@ -15,7 +15,7 @@ from typing import Mapping
 
 __all__ = [
     "SECTORS", "LANGUAGES", "Choice", "Scale", "Construct", "Item", "ContextQuestion",
-    "AttentionCheck", "Bank",
+    "AttentionCheck", "Group", "Hypothesis", "HYPOTHESIS_TESTS", "Bank",
 ]
 
 SECTORS: tuple[str, ...] = ("municipal", "voluntary")
@@ -127,6 +127,54 @@ class AttentionCheck:
     expected: int
 
 
+#: the tests a hypothesis of ``analysis.yaml`` can name
+HYPOTHESIS_TESTS: tuple[str, ...] = ("sem_path", "defined", "welch")
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A named group of respondents: the rows whose ``column`` is one of ``values``, or (with
+    ``complement_of``) every row not in that other group, rows without an answer included."""
+
+    id: str
+    column: str
+    label: Text
+    values: tuple[str, ...] = ()
+    complement_of: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hypothesis:
+    """A hypothesis or research question of the study, with the test that decides it.
+
+    ``test`` is one of :data:`HYPOTHESIS_TESTS`:
+
+    - ``sem_path``: the structural path ``lhs ~ rhs`` is positive with p < .05; ``lhs`` may be
+      ``"{outcome}"``, a pattern for every construct regressed on ``rhs`` (``id`` and
+      ``statement`` then carry ``{outcome}`` too);
+    - ``defined``: the 95% CI of the defined parameter ``parameter`` excludes 0;
+    - ``welch``: Welch's t test of ``variable`` (a construct score or a context column) between
+      the groups ``compare[0]`` and ``compare[1]``; the first minus the second is positive.
+
+    ``note`` qualifies the test's description (e.g. "single item").
+    """
+
+    id: str
+    test: str
+    statement: Text
+    lhs: str | None = None
+    rhs: str | None = None
+    parameter: str | None = None
+    variable: str | None = None
+    compare: tuple[str, ...] = ()
+    note: Text = field(default_factory=dict)
+
+    @property
+    def is_pattern(self) -> bool:
+        """True for a path pattern (``{outcome} ~ rhs``) that stands for several hypotheses."""
+        return self.lhs == "{outcome}"
+
+
 @dataclass(frozen=True, slots=True)
 class Bank:
     """The whole item bank, checked. ``version`` is derived from the content of the data files."""
@@ -148,6 +196,12 @@ class Bank:
     outro: Text = field(default_factory=dict)
     #: partner noun when the sector is not known yet (context questions of the combined form)
     partner_neutral: Text = field(default_factory=dict)
+    #: the latent constructs of the structural model in causal order (``analysis.yaml``)
+    latent_order: tuple[str, ...] = ()
+    #: named groups of respondents the hypotheses compare (``analysis.yaml``)
+    groups: Mapping[str, Group] = field(default_factory=dict)
+    #: the study's hypotheses and research questions, in the order they are reported
+    hypotheses: tuple[Hypothesis, ...] = ()
 
     def items_for(self, sector: str, construct: str | None = None) -> tuple[Item, ...]:
         """Items asked of ``sector`` (optionally of one construct), in bank order."""
@@ -156,6 +210,30 @@ class Bank:
 
     def constructs_for(self, sector: str) -> tuple[Construct, ...]:
         return tuple(c for c in self.constructs.values() if sector in c.sectors)
+
+    def hypothesis(self, hypothesis_id: str) -> Hypothesis:
+        """The hypothesis ``hypothesis_id``; an id such as ``H4-SEP`` finds its pattern ``H4-{outcome}``."""
+        for h in self.hypotheses:
+            if h.id == hypothesis_id or (h.is_pattern and _matches(h.id, hypothesis_id)):
+                return h
+        raise KeyError(hypothesis_id)
+
+    def hypothesis_statement(self, hypothesis_id: str, lang: str) -> str:
+        """The statement of a reported hypothesis (``H1``, or ``H4-SEP`` of a pattern) in ``lang``
+        (English when the bank lacks ``lang``).
+
+        Examples
+        --------
+        >>> from coprod.instrument.bank import load_bank
+        >>> load_bank().hypothesis_statement("H4-SEP", "da")
+        'Ambivalens driver grænsearbejdet SEP'
+        """
+        h = self.hypothesis(hypothesis_id)
+        text = h.statement.get(lang) or h.statement["en"]
+        if h.is_pattern:
+            head, _, tail = h.id.partition("{outcome}")
+            text = text.replace("{outcome}", hypothesis_id[len(head):len(hypothesis_id) - len(tail)])
+        return text
 
     def item(self, item_id: str) -> Item:
         for i in self.items:
@@ -183,3 +261,9 @@ class Bank:
         """
         noun = self.partner[sector][lang] if sector is not None else self.partner_neutral[lang]
         return text.replace("{Partner}", noun[:1].upper() + noun[1:]).replace("{partner}", noun)
+
+
+def _matches(pattern: str, hypothesis_id: str) -> bool:
+    head, _, tail = pattern.partition("{outcome}")
+    return (len(hypothesis_id) > len(head) + len(tail) and hypothesis_id.startswith(head)
+            and hypothesis_id.endswith(tail))

@@ -110,7 +110,7 @@ def test_partial_invariance_search_is_capped():
     import math
 
     from coprod.analysis.default import reverse_keyed
-    from coprod.analysis.models import LATENT, measurement_model
+    from coprod.analysis.models import measurement_model
     from coprod.analysis.responses import SimulationParams, from_table, simulate
     from coprod.analysis.sem import measurement_invariance
     from coprod.instrument.bank import load_bank
@@ -118,7 +118,7 @@ def test_partial_invariance_search_is_capped():
     bank = load_bank()
     t = simulate(900, seed=5, params=SimulationParams(core_noninvariance=0.25, missing_rate=0, dont_know_rate=0))
     df = reverse_keyed(from_table(t, bank=bank, strict=False).analysis_table(), bank)
-    res = measurement_invariance(df, measurement_model(bank, LATENT, None), "sector")
+    res = measurement_invariance(df, measurement_model(bank, bank.latent_order, None), "sector")
     searched = [lvl for lvl, p in res.partial.items() if not p["holds"]]
     assert searched, res.decision
     for lvl in searched:

@@ -1,0 +1,203 @@
+"""Per-group statistics behind ``coprod compare`` (service area, municipality, sector, role).
+
+Construct scores are means of the mirrored core items (comparable across sectors), and they are
+compared between groups only where **scalar** invariance holds (tested by FIML, so every
+respondent with any core answer counts) for the grouping
+(constructs.md: metric for paths and correlations, scalar for means). Invariance is tested on the
+core-items measurement model across the groups large enough to estimate it; when it cannot be
+tested, or fails, the comparison says so instead of comparing. Privacy (small-cell suppression)
+is applied by the reports layer, which never shows what this module computes for a small group.
+The invariance test and each group's structural model run as steps of the shared runner.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pandas as pd
+from scipy import stats
+
+from coprod.instrument.model import Bank
+
+from .._result import jsonable
+from ..models import measurement_model, scale_items, structural_model
+from ..responses import score
+from ..sem import fit_sem
+from .instrument_sections import reverse_keyed
+from .results import provenance
+from .sections import invariance_section
+from .steps import Steps
+
+__all__ = ["compare_groups", "ComparisonResult", "GROUPINGS", "MIN_GROUP_FOR_MODEL"]
+
+GROUPINGS = ("service_area", "municipality", "sector", "role")
+#: respondents a group needs before it enters the invariance test or gets its own SEM
+MIN_GROUP_FOR_MODEL = 50
+#: a comparison step that fails for its data is reported, not raised (anything else is a bug)
+_COMPARE_ERRORS = (ValueError,)
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonResult:
+    """Statistics per group; ``invariance`` decides whether means may be compared."""
+
+    by: str
+    groups: dict[str, dict]
+    invariance: dict
+    means_comparable: bool
+    reason: str
+    overall: dict
+    warnings: tuple[str, ...] = ()
+    meta: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return jsonable({"by": self.by, "groups": self.groups, "invariance": self.invariance,
+                         "means_comparable": self.means_comparable, "reason": self.reason,
+                         "overall": self.overall, "warnings": list(self.warnings), "meta": self.meta})
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per group and construct: n, mean, CI."""
+        rows = []
+        for g, d in self.groups.items():
+            for c, m in (d.get("means") or {}).items():
+                rows.append({"group": g, "construct": c, **m})
+        return pd.DataFrame(rows)
+
+
+def _mean_ci(x: pd.Series) -> dict:
+    x = x.dropna().astype(float)
+    n = len(x)
+    if n == 0:
+        return {"n": 0, "mean": None, "sd": None, "lower": None, "upper": None}
+    m = float(x.mean())
+    if n < 2:
+        return {"n": n, "mean": m, "sd": None, "lower": None, "upper": None}
+    sd = float(x.std())
+    h = stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)
+    return {"n": n, "mean": m, "sd": sd, "lower": m - h, "upper": m + h}
+
+
+def _hedges_g(a: pd.Series, b: pd.Series) -> float | None:
+    a, b = a.dropna().astype(float), b.dropna().astype(float)
+    if len(a) < 2 or len(b) < 2:
+        return None
+    sp = math.sqrt(((len(a) - 1) * a.var() + (len(b) - 1) * b.var()) / (len(a) + len(b) - 2))
+    if sp == 0:
+        return None
+    return (1 - 3 / (4 * (len(a) + len(b)) - 9)) * (a.mean() - b.mean()) / sp
+
+
+def _paths(df: pd.DataFrame, model: str) -> dict:
+    res = fit_sem(df, model)
+    npar = res.fit.get("npar") or 0
+    if not res.converged or res.n_used <= npar:
+        # too few complete rows for this model: paths would be noise, so none are shown
+        return {"error": f"the structural model could not be estimated reliably for this group "
+                         f"({res.n_used} complete responses, {npar} parameters"
+                         f"{'' if res.converged else ', no convergence'})", "n": res.n_used}
+    out = {}
+    for e in res.to_dict()["estimates"]:
+        if e["op"] == "~":
+            out[f"{e['lhs']} ~ {e['rhs']}"] = {"est": e["est"], "std_all": e.get("std_all"),
+                                              "pvalue": e.get("pvalue")}
+    return {"n": res.n_used, "converged": res.converged, "paths": out,
+            "fit": {k: res.fit.get(k) for k in ("cfi", "rmsea", "srmr")},
+            "warnings": list(res.warnings)}
+
+
+def compare_groups(table: pd.DataFrame, by: str, *, bank: Bank, progress: Callable[[int, int], None] | None = None,
+                   min_group_for_model: int = MIN_GROUP_FOR_MODEL) -> ComparisonResult:
+    """Construct means with 95% CIs, strategy profiles and structural paths per group.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Canonical responses (flagged respondents already removed if wanted); reverse-keyed items
+        are handled here.
+    by : str
+        Grouping column, one of ``GROUPINGS``.
+
+    Returns
+    -------
+    ComparisonResult
+    """
+    if by not in GROUPINGS:
+        raise ValueError(f"cannot compare by {by!r}; choose one of {', '.join(GROUPINGS)}")
+    if by not in table.columns:
+        raise ValueError(f"the data have no column {by!r}")
+    df = reverse_keyed(table, bank)
+    # core items only: they ask the same question of both sectors, and the invariance test
+    # that licenses a mean comparison is run on them
+    scores = score(table, bank, keep_flagged=True, core_only=True)
+    constructs = [c for c in bank.constructs if c in scores.columns]
+    labels = [g for g in pd.unique(df[by].dropna())]
+    steps = Steps()
+    inv, big = _invariance(df, by, labels, bank, steps, min_group_for_model)
+    # the comparison's warnings are its invariance test's failures; a group whose paths cannot
+    # be estimated says so in its own ``sem.error``
+    warnings = tuple(steps.errors)
+    decision = inv.get("decision", "not tested")
+    comparable = decision in ("scalar", "partial_scalar") and len(big) == len(labels)
+    reason = _reason(by, decision, comparable, min_group_for_model)
+    sem_model = structural_model(bank, None)
+    groups: dict[str, dict] = {}
+    for k, g in enumerate(labels, 1):
+        rows = df[by] == g
+        s = scores.loc[rows]
+        means = {c: _mean_ci(s[c]) for c in constructs}
+        d: dict[str, Any] = {"n": int(rows.sum()), "means": means,
+                             "by_sector": {str(k2): int(v) for k2, v in df.loc[rows, "sector"].value_counts().items()}}
+        if comparable:
+            d["effect_vs_rest"] = {c: _hedges_g(s[c], scores.loc[~rows, c]) for c in constructs}
+        if g in big:
+            name = f"sem[{g}]"
+            d["sem"] = steps.run(name, lambda rows=rows: _paths(df[rows], sem_model), catch=_COMPARE_ERRORS)
+            if d["sem"] is None:
+                d["sem"] = {"error": steps.failures[name]}
+        else:
+            d["sem"] = {"error": f"fewer than {min_group_for_model} respondents for a structural model"}
+        groups[str(g)] = d
+        if progress:
+            progress(k, len(labels))
+    overall = {"n": len(df), "means": {c: _mean_ci(scores[c]) for c in constructs}}
+    return ComparisonResult(by=by, groups=groups, invariance=inv, means_comparable=comparable, reason=reason,
+                            overall=overall, warnings=warnings,
+                            meta=provenance({}, source={"instrument_version": bank.version}))
+
+
+def _invariance(df: pd.DataFrame, by: str, labels: list, bank: Bank, steps: Steps,
+                min_group: int) -> tuple[dict, list]:
+    """Invariance of the core-items model across the groups with ``min_group`` respondents, and
+    those groups."""
+    core_model = measurement_model(bank, bank.latent_order, None)
+    core_items = [i for c in bank.latent_order for i in scale_items(bank, c, None)]
+    # FIML: every respondent who answered any core item counts (a don't-know is missing, and
+    # listwise deletion over 21 items would leave too few for most groups)
+    answered = df[df[core_items].notna().any(axis=1)]
+    big = [g for g in labels if (answered[by] == g).sum() >= min_group]
+    inv: dict[str, Any] = {"groups_tested": [str(g) for g in big], "min_group": min_group}
+    if len(big) < 2:
+        inv["decision"] = "not tested"
+        return inv, big
+    tested = steps.run(f"invariance by {by}", lambda: invariance_section(
+        answered[answered[by].isin(big)], core_model, by, missing="fiml"), catch=_COMPARE_ERRORS)
+    if tested is None:
+        inv["decision"] = "not tested"
+    else:
+        inv.update(tested)
+    return inv, big
+
+
+def _reason(by: str, decision: str, comparable: bool, min_group: int) -> str:
+    """Why the groups' means are, or are not, compared."""
+    if decision == "not tested":
+        return (f"measurement invariance by {by} could not be tested: fewer than two groups have "
+                f"{min_group} respondents")
+    if decision not in ("scalar", "partial_scalar"):
+        return (f"scalar invariance by {by} does not hold (highest level: {decision}), so the groups "
+                "may understand the items differently and their means are not compared")
+    if not comparable:
+        return (f"scalar invariance holds for the groups large enough to test, but not every group "
+                f"could be tested (fewer than {min_group} respondents)")
+    return f"{decision.replace('_', ' ')} invariance holds by {by}: means are comparable"

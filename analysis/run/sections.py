@@ -1,0 +1,115 @@
+"""The section builders shared by spec mode, the instrument analysis and ``coprod compare``.
+
+Each turns one fitted statistic into the dict results.json holds under its section name; the
+numbers are never rounded here.
+"""
+from __future__ import annotations
+
+import os
+from typing import Mapping, Sequence
+
+import pandas as pd
+
+from ..efa import efa, factorability, parallel_analysis
+from ..reliability import omega_hierarchical
+from ..residuals import largest_residuals, residual_correlations
+from ..sem import fit_sem, measurement_invariance
+from ..validity import ave, composite_reliability, fornell_larcker, htmt, latent_correlations
+from .steps import Progress
+
+__all__ = ["cfa_section", "invariance_section", "sem_fit_section", "sem_section", "omega_h_section",
+           "efa_section", "htmt_section"]
+
+
+def cfa_section(df: pd.DataFrame, model: str, missing: str = "listwise") -> dict:
+    """A CFA's results.json section: fit and estimates, composite reliability, AVE, Fornell–Larcker
+    and the largest residual correlations."""
+    res = fit_sem(df, model, missing=missing)
+    d = res.to_dict()
+    d["model"] = model
+    est = res.estimates
+    cr = composite_reliability(est, df, missing=missing)
+    av = ave(est, df, missing=missing)
+    d["composite_reliability"] = cr.to_dict()["values"]
+    d["ave"] = av.to_dict()["values"]
+    d["warnings"] = list(d.get("warnings", [])) + list(cr.warnings) + list(av.warnings)
+    d["modification_hints"] = _hints(df, res)
+    try:
+        d["fornell_larcker"] = fornell_larcker(av, latent_correlations(est)).to_dict()
+    except (ValueError, KeyError) as exc:
+        d["warnings"].append(f"Fornell-Larcker: {exc}")
+    return d
+
+
+def _hints(df: pd.DataFrame, res) -> list[dict]:
+    """Largest residual correlations of a single-group model (complete rows)."""
+    implied = res.implied_cov()
+    if implied is None or isinstance(implied, dict):
+        return []
+    return largest_residuals(residual_correlations(df, implied))
+
+
+def invariance_section(df: pd.DataFrame, model: str, group: str, missing: str = "listwise") -> dict:
+    """Measurement invariance as results.json holds it: ``<level>.{chisq, df, cfi, rmsea}`` beside
+    ``decision``, ``lrt``, ``delta``, ``partial`` and ``rule``."""
+    d = measurement_invariance(df, model, group, missing=missing).to_dict()
+    models = d.pop("models")
+    return {**models, **d, "group": group, "model": model}
+
+
+def sem_fit_section(df: pd.DataFrame, model: str, *, missing: str = "listwise", bootstrap: int = 0,
+                    seed: int | None = None, progress: Progress | None = None, group: str | None = None,
+                    group_equal: tuple[str, ...] = (), n_jobs: int | None = None) -> dict:
+    """Fit a structural model (bootstrap on both cores by default) and return its section."""
+    res = fit_sem(df, model, group=group, group_equal=group_equal, missing=missing, bootstrap=bootstrap,
+                  seed=seed, n_jobs=min(2, os.cpu_count() or 1) if n_jobs is None else n_jobs,
+                  progress=progress)
+    d = sem_section(res)
+    d["model"] = model
+    return d
+
+
+def sem_section(res) -> dict:
+    """``res.to_dict()`` with lavaan's ``se = "bootstrap"`` reporting of defined parameters.
+
+    ``sem.defined[].se`` stays the delta-method SE; ``ci_lower``/``ci_upper`` are the bootstrap
+    percentile CI when draws were made (lavaan's ``boot.ci.type = "perc"``), the delta-method
+    Wald CI otherwise; ``ci_method`` says which, and the Wald CI is kept as ``wald_ci_*``.
+    """
+    d = res.to_dict()
+    for row in d.get("defined", []):
+        row["wald_ci_lower"], row["wald_ci_upper"] = row.get("ci_lower"), row.get("ci_upper")
+        if row.get("boot_ci_lower") is not None and row.get("boot_ci_upper") is not None:
+            row["ci_lower"], row["ci_upper"] = row["boot_ci_lower"], row["boot_ci_upper"]
+            row["ci_method"] = "bootstrap percentile"
+        else:
+            row["ci_method"] = "delta method (Wald)"
+    return d
+
+
+def omega_h_section(df: pd.DataFrame, items: Sequence[str], n_groups: int, missing: str) -> dict:
+    """Omega hierarchical of ``items`` taken as one battery of ``n_groups`` group factors."""
+    return omega_hierarchical(df, items=list(items), n_groups=n_groups, missing=missing).to_dict()
+
+
+def efa_section(df: pd.DataFrame, items: Sequence[str], *, n_factors: int | None, fallback: int,
+                method: str, rotation: str | None, n_iter: int, seed: int, missing: str) -> dict:
+    """Factorability (KMO, Bartlett), parallel analysis and the EFA solution of ``items``.
+
+    The solution has ``n_factors`` factors, else as many as parallel analysis retains, else
+    ``fallback``.
+    """
+    items = list(items)
+    out = factorability(df, items=items, missing=missing).to_dict()
+    par = parallel_analysis(df, items=items, n_iter=n_iter, seed=seed, missing=missing).to_dict()
+    k = n_factors or par.get("n_factors") or fallback
+    out["parallel"] = par
+    out["n_factors_parallel"] = par.get("n_factors")
+    out["solution"] = efa(df, items=items, n_factors=int(k), method=method, rotation=rotation,
+                          missing=missing).to_dict()
+    return out
+
+
+def htmt_section(df: pd.DataFrame, scales: Mapping[str, Sequence[str]], **options) -> dict:
+    """The heterotrait–monotrait ratios of ``scales`` (``options``: ``missing``)."""
+    return htmt(df, {k: list(v) for k, v in scales.items()}, **options).to_dict()
