@@ -213,7 +213,18 @@ class HypothesisRow(NamedTuple):
     cls: str
 
 
-def hypothesis_rows(sections: dict, lang: str) -> tuple[HypothesisRow, ...]:
+def _statement(h: dict, bank, lang: str):
+    """The statement in the report's language from the bank analysed with; results.json keeps the
+    English one (a result from another bank, or spec mode, shows what the result holds)."""
+    if bank is None or not h.get("id"):
+        return h.get("statement")
+    try:
+        return bank.hypothesis_statement(str(h["id"]), lang)
+    except KeyError:
+        return h.get("statement")
+
+
+def hypothesis_rows(sections: dict, bank, lang: str) -> tuple[HypothesisRow, ...]:
     out = []
     for h in sections.get("hypotheses") or []:
         ci = h.get("ci") or [None, None]
@@ -222,7 +233,7 @@ def hypothesis_rows(sections: dict, lang: str) -> tuple[HypothesisRow, ...]:
         if estimate is None and h.get("diff") is not None:
             estimate, kind = h.get("diff"), "diff"
         verdict = str(h.get("verdict") or "not tested")
-        out.append(HypothesisRow(h.get("id"), h.get("statement"), h.get("test"), estimate, kind, h.get("p"),
+        out.append(HypothesisRow(h.get("id"), _statement(h, bank, lang), h.get("test"), estimate, kind, h.get("p"),
                                  ci[0], ci[1], h.get("g"), verdict,
                                  t(VERDICT_KEYS.get(verdict, "study_not_tested"), lang), verdict.replace(" ", "-")))
     return tuple(out)
@@ -385,7 +396,7 @@ def study_view(result, *, bank, lang: str = "en", min_cell: int = 5) -> StudyVie
     parts = dict(sample=sample_view(s, result.data_summary, bank, lang, min_cell),
                  item_groups=item_groups(s, bank, lang), reliability=reliability_rows(s, bank, lang),
                  factors=factors_view(s, bank, lang), invariance=invariance_views(s, bank, lang),
-                 sem=sem_view(s, bank, lang), hypotheses=hypothesis_rows(s, lang),
+                 sem=sem_view(s, bank, lang), hypotheses=hypothesis_rows(s, bank, lang),
                  ambivalence=ambivalence_view(s, bank, lang), strategies=strategy_panels(s, bank, lang, min_cell))
     toc_ids = [("items" if k == "item_groups" else k) for k in SECTION_ORDER if parts[k]] + ["warnings", "methods"]
     title = t("study_title", lang)

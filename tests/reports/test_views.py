@@ -175,3 +175,17 @@ def test_comparison_without_a_bank_shows_ids():
     with_bank = build_comparison(_result(), bank=load_bank(), min_cell=5)
     assert 'title="INS">INS<' in files["index.html"]  # the construct's id, not its bank name
     assert 'title="INS">INS<' not in with_bank["index.html"]
+
+
+def test_hypothesis_statements_come_from_the_bank_in_the_report_language():
+    """results.json keeps the English statement; the page shows the bank's text in its language."""
+    bank = load_bank()
+    da = study_view(_analysis(), bank=bank, lang="da").hypotheses
+    assert da[0].statement == bank.hypothesis_statement("H1", "da") == "Utilstrækkelighed gør partneren tiltrækkende"
+    en = study_view(_analysis(), bank=bank, lang="en").hypotheses
+    assert en[0].statement == "Insufficiency makes the partner compelling"
+    assert da[1].statement == "Værdikonflikt gør partneren frastødende"
+    # an id the bank does not know, and spec mode (no bank), show what the result holds
+    unknown = dict(SECTIONS, hypotheses=[{"id": "X9", "statement": "own hypothesis", "verdict": "not tested"}])
+    assert study_view(_analysis(sections=unknown), bank=bank, lang="da").hypotheses[0].statement == "own hypothesis"
+    assert study_view(_analysis(), bank=None, lang="da").hypotheses[0].statement == "INS raises COM"
