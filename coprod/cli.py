@@ -152,6 +152,18 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from coprod.workflow import report_file
+
+    run = report_file(Path(args.results), out=Path(args.out), lang=args.lang, bank=args.bank,
+                      min_cell=args.min_cell)
+    for w in run.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    for p in run.files:
+        _say(args, f"wrote {p}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from coprod.workflow import run_demo
 
@@ -263,6 +275,17 @@ def build_parser() -> argparse.ArgumentParser:
                     help="keep respondents flagged by the data-quality checks")
     common(cp)
     cp.set_defaults(func=cmd_compare)
+
+    r = sub.add_parser("report", help="render the study report of a results.json again",
+                       description="Render the study report of an analysis results.json (another "
+                                   "language or threshold) without analysing again.")
+    r.add_argument("results", help="results.json written by coprod analyze")
+    r.add_argument("--out", required=True, help="report file to write (HTML)")
+    r.add_argument("--lang", choices=LANGS, default="en", help="report language")
+    r.add_argument("--min-cell", type=int, default=5,
+                   help="suppress figures for groups with fewer respondents (default 5)")
+    common(r)
+    r.set_defaults(func=cmd_report)
     return p
 
 

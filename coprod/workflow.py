@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-__all__ = ["sha256_of", "read_table", "run_analysis", "analyze_file", "compare_file", "run_demo",
+__all__ = ["sha256_of", "read_table", "run_analysis", "analyze_file", "compare_file", "run_demo", "report_file",
            "results_json", "write_outputs", "write_comparison", "write_study_report", "RunOutput", "CompareOutput", "DemoOutput"]
 
 Progress = Callable[[int, int], None]
@@ -172,6 +172,44 @@ def analyze_file(path: Path, *, out: Path, spec=None, report: bool = True, lang:
         texts["report.html"] = render_study_report(result, bank=bank, lang=lang)
     files = write_outputs(Path(out), texts)
     return RunOutput(files=files, warnings=result.warnings + result.errors, result=result)
+
+
+def report_file(results: Path, *, out: Path, lang: str = "en", bank=None,
+                min_cell: int = 5) -> RunOutput:
+    """Render the study report of a results.json written by :func:`analyze_file` again (another
+    language, another threshold) without analysing anything; writes ``out`` atomically.
+
+    The wording comes from ``bank`` (the shipped bank by default) for an instrument analysis, none
+    for a spec analysis. A warning is returned when the bank is not the version the results were
+    computed with.
+
+    Raises
+    ------
+    UnreadableFileError
+        When ``results`` is not readable JSON, or not the results.json of ``coprod analyze``
+        (a comparison's results.json, say).
+    """
+    from coprod.analysis.pipeline import AnalysisResult
+    from coprod.instrument.errors import UnreadableFileError
+    from coprod.reports.study import render_study_report
+
+    results = _existing(results)
+    try:
+        result = AnalysisResult.from_dict(json.loads(results.read_text(encoding="utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
+        raise UnreadableFileError(f"{results}: not the results.json of coprod analyze ({exc})") from None
+    warnings: list[str] = []
+    if result.meta.get("mode") == "instrument":
+        bank = _bank(bank)
+        used = result.meta.get("instrument_version")
+        if used and used != bank.version:
+            warnings.append(f"the results were computed with instrument version {used}; the report's "
+                            f"wording is from version {bank.version}")
+    else:
+        bank = None
+    html = render_study_report(result, bank=bank, lang=lang, min_cell=min_cell)
+    files = write_outputs(Path(out).parent, {Path(out).name: html})
+    return RunOutput(files=files, warnings=tuple(warnings), result=result)
 
 
 def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str = "en",

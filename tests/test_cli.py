@@ -29,7 +29,7 @@ def test_help_imports_no_heavy_library():
 
 
 @pytest.mark.parametrize("cmd", [[], ["instrument"], ["instrument", "build"], ["validate"], ["simulate"],
-                                 ["analyze"], ["compare"], ["demo"]])
+                                 ["analyze"], ["compare"], ["report"], ["demo"]])
 def test_every_command_has_help(cmd):
     proc = run(*cmd, "--help")
     assert proc.returncode == 0
@@ -183,6 +183,41 @@ def test_every_command_takes_bank():
     parser = build_parser()
     for argv in (["analyze", "x.csv", "--out", "o"], ["compare", "x.csv", "--by", "sector", "--out", "o"],
                  ["validate", "x.csv"], ["simulate", "--n", "1", "--seed", "1", "--out", "o"], ["demo"],
-                 ["instrument", "check"], ["instrument", "build", "--format", "html", "--out", "o"]):
+                 ["instrument", "check"], ["instrument", "build", "--format", "html", "--out", "o"],
+                 ["report", "results.json", "--out", "r.html"]):
         assert parser.parse_args(argv).bank is None  # None: the shipped bank
         assert parser.parse_args(argv + ["--bank", "b"]).bank == "b"
+
+
+def test_report_renders_a_results_json_again_exactly(tmp_path):
+    """`coprod report` on results.json gives the page `coprod analyze` wrote from memory, in
+    either language: the JSON holds everything the report shows."""
+    data = tmp_path / "sim.csv"
+    assert main(["simulate", "--n", "400", "--seed", "3", "--out", str(data), "-q"]) == 0
+    for lang in ("en", "da"):
+        out = tmp_path / lang
+        assert main(["analyze", str(data), "--out", str(out), "--bootstrap", "20", "--lang", lang, "-q"]) == 0
+        assert main(["report", str(out / "results.json"), "--out", str(tmp_path / f"again-{lang}.html"), "--lang", lang,
+                     "-q"]) == 0
+        assert (tmp_path / f"again-{lang}.html").read_text(encoding="utf-8") == (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_report_refuses_what_is_not_an_analysis_results_json(tmp_path, capsys):
+    bad = tmp_path / "results.json"
+    for text in ("{not json", json.dumps({"groups": {}, "meta": {}}), "[1, 2]"):
+        bad.write_text(text, encoding="utf-8")
+        assert main(["report", str(bad), "--out", str(tmp_path / "r.html"), "-q"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {bad}: not the results.json of coprod analyze") and "Traceback" not in err
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_report_warns_when_the_bank_is_another_version(tmp_path, capsys):
+    data = tmp_path / "sim.csv"
+    assert main(["simulate", "--n", "300", "--seed", "4", "--out", str(data), "-q"]) == 0
+    assert main(["analyze", str(data), "--out", str(tmp_path / "a"), "--bootstrap", "0", "--no-report", "-q"]) == 0
+    res = json.loads((tmp_path / "a" / "results.json").read_text(encoding="utf-8"))
+    res["meta"]["instrument_version"] = "0.9+old"
+    (tmp_path / "old.json").write_text(json.dumps(res), encoding="utf-8")
+    assert main(["report", str(tmp_path / "old.json"), "--out", str(tmp_path / "r.html"), "-q"]) == 0
+    assert "computed with instrument version 0.9+old" in capsys.readouterr().err

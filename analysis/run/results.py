@@ -51,6 +51,33 @@ class AnalysisResult:
         d["not_supported"] = list(self.not_supported)
         return jsonable(d)
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "AnalysisResult":
+        """The result a results.json holds (the inverse of :meth:`to_dict`, up to JSON types).
+
+        Raises
+        ------
+        ValueError
+            When ``d`` is not the content of an analysis results.json.
+
+        Examples
+        --------
+        >>> r = AnalysisResult({"cfa": {"n_used": 9}}, ("w",), (), (), {"seed": 1})
+        >>> AnalysisResult.from_dict(r.to_dict()) == r
+        True
+        """
+        if not isinstance(d, Mapping) or not isinstance(d.get("meta"), Mapping) or "warnings" not in d:
+            raise ValueError("not the results.json of coprod analyze (no meta and warnings)")
+        lists = {}
+        for key in ("warnings", "errors", "not_supported"):
+            value = d.get(key) or []
+            if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+                raise ValueError(f"{key!r} is not a list of texts")
+            lists[key] = tuple(value)
+        reserved = {"meta", "data_summary", "warnings", "errors", "not_supported"}
+        return cls(sections={k: v for k, v in d.items() if k not in reserved}, meta=dict(d["meta"]),
+                   data_summary=dict(d.get("data_summary") or {}), **lists)
+
     def to_frame(self) -> pd.DataFrame:
         """Reliability per scale as a tidy table (the most-read part of the results)."""
         rel = self.sections.get("reliability", {})
