@@ -14,7 +14,9 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from coprod.analysis.errors import ModelSpecError
 from coprod.analysis.sem.bootstrap import percentile_table, run_bootstrap
+from coprod.analysis.sem.dwls import fit_wlsmv
 from coprod.analysis.sem.engine import Engine
 from coprod.analysis.sem.fit import baseline_chisq_complete, fit_measures, srmr
 from coprod.analysis.sem.inference import DefinedFunction, r_squared, standardize, vcov_from_information, wald_table
@@ -101,9 +103,6 @@ def fit_sem(data: pd.DataFrame, model: str, *, group: str | None = None,
     has_ordered = bool(ordered is True or (isinstance(ordered, list) and ordered))
     est_name = (("WLSMV" if has_ordered else "ML") if estimator is None else str(estimator).upper())
     if est_name == "WLSMV" or has_ordered:
-        from coprod.analysis.errors import ModelSpecError
-        from coprod.analysis.sem.dwls import fit_wlsmv
-
         if est_name != "WLSMV":
             raise ModelSpecError(f"estimator='{estimator}' is not supported with ordered indicators; "
                                  "use estimator='WLSMV' (lavaan's default for ordered data)")

@@ -25,7 +25,7 @@ import pytest
 from coprod.analysis.errors import ModelSpecError
 from coprod.analysis.ordinal.reliability import composite_reliability_ordinal, wlsmv_reliability
 from coprod.analysis.sem import fit_sem
-from coprod.analysis.sem import dwls
+from coprod.analysis.sem import dwls_fit
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "conformance"
@@ -286,8 +286,8 @@ def test_under_identified_model_warns_and_returns_nan(small):
 
 def test_robust_indices_are_nan_when_the_polychoric_matrix_is_not_pd():
     R = np.array([[1.0, 0.9, -0.9], [0.9, 1.0, 0.9], [-0.9, 0.9, 1.0]])
-    out = dwls._catml(R, np.eye(3), 100, np.zeros((3, 1)), np.eye(1), np.ones(3), np.eye(3),
-                      np.array([1, 2, 2]), np.array([0, 0, 1]), 2)
+    out = dwls_fit.catml(R, np.eye(3), 100, np.zeros((3, 1)), np.eye(1), np.ones(3), np.eye(3),
+                         np.array([1, 2, 2]), np.array([0, 0, 1]), 2)
     assert math.isnan(out["xx3"]) and "not positive definite" in out["note"]
 
 
