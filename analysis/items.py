@@ -10,8 +10,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from coprod.analysis._itemdata import _check_choice, _constant_items, _select_items
 from coprod.analysis._result import jsonable
-from coprod.analysis.efa import _check_choice, _constant_items, _select_items
 from coprod.analysis.reliability import _psych_alpha
 
 __all__ = ["ItemAnalysisResult", "item_analysis"]

@@ -24,17 +24,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from coprod.analysis._result import jsonable
-from coprod.analysis.efa import (
-    _check_choice,
-    _constant_items,
-    _extract,
-    _rotate,
-    _psych_sign_sort,
-    _select_items,
-    _smc,
-)
+from coprod.analysis._extraction import _extract, _psych_sign_sort, _rotate
+from coprod.analysis._itemdata import _check_choice, _constant_items, _select_items, _smc
 from coprod.analysis._onefactor import _em_saturated, _fiml_one_factor, _ml_one_factor
+from coprod.analysis._result import jsonable
 from coprod.analysis.errors import ModelSpecError
 
 __all__ = [

@@ -284,3 +284,13 @@ def test_docstring_examples():
 
     result = doctest.testmod(coprod.analysis.efa)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_factorability_docstring_examples():
+    """KMO/Bartlett and parallel analysis moved out of efa.py; their examples still run."""
+    import doctest
+
+    import coprod.analysis.factorability
+
+    result = doctest.testmod(coprod.analysis.factorability)
+    assert result.attempted > 0 and result.failed == 0
