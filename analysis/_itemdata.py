@@ -61,6 +61,15 @@ def _normalise_missing(missing: str) -> str:
     return "pairwise" if missing == "fiml" else missing
 
 
+_RELIABILITY_MISSING = ("listwise", "fiml", "pairwise")
+
+
+def _norm_missing(missing: str) -> str:
+    """Reliability's reading of ``missing``: ``pairwise`` is an alias of ``fiml`` (module notes there)."""
+    _check_choice("missing", missing, _RELIABILITY_MISSING)
+    return "fiml" if missing == "pairwise" else missing
+
+
 def _constant_items(X: pd.DataFrame) -> list[str]:
     sd = X.std(ddof=1)
     return [c for c in X.columns if not (sd[c] > 0)]

@@ -347,7 +347,7 @@ def test_result_frames_and_dicts():
     json.dumps(tab.to_dict(), allow_nan=False)
 
 
-@pytest.mark.parametrize("module", ["coprod.analysis.reliability", "coprod.analysis.items"])
+@pytest.mark.parametrize("module", ["coprod.analysis.reliability", "coprod.analysis.omega", "coprod.analysis.items"])
 def test_docstring_examples(module):
     import doctest
     import importlib
