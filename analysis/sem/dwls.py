@@ -451,10 +451,41 @@ def _meta(s: _Sample, ov: list[str], cat: dict, *, iters, message) -> dict:
 def _tables(pt: ParTable, model: Model, theta: np.ndarray, m: OrdinalMoments, vcov_s: np.ndarray,
             vfull: np.ndarray, nth: int):
     """Estimates in lavaan's row order: user rows, thresholds, other (co)variances, ~*~, ~1, :=."""
-    rows = pt.rows()
-    est_pt = model.row_values(theta)
     dfun = DefinedFunction(pt)
     std_lv, std_all = standardize(model, theta, dfun)
+    recs = _records(pt, model, theta, m, vcov_s, vfull, nth, std_lv, std_all)
+
+    # free numbering in table order (lavaan's), vcov in that order
+    order: dict[tuple, int] = {}
+    for rec in recs:
+        if rec[-1] is not None and rec[-1] not in order:
+            order[rec[-1]] = len(order) + 1
+    pos = [(nth + k if kind == "s" else k) for kind, k in order]
+    vcov = vfull[np.ix_(pos, pos)] if pos else np.zeros((0, 0))
+    est = np.array([rec[5] for rec in recs], float)
+    se = np.array([rec[6] for rec in recs], float)
+    wald = wald_table(est, se)
+    fixed = np.array([rec[-1] is None for rec in recs])
+    for k in ("z", "pvalue"):
+        wald[k][fixed] = np.nan
+    table = pd.DataFrame({
+        "lhs": [x[0] for x in recs], "op": [x[1] for x in recs], "rhs": [x[2] for x in recs],
+        "group": [x[3] for x in recs], "label": [x[4] for x in recs], "est": est, "se": se,
+        "z": wald["z"], "pvalue": wald["pvalue"], "ci_lower": wald["ci_lower"], "ci_upper": wald["ci_upper"],
+        "std_lv": [x[7] for x in recs], "std_all": [x[8] for x in recs],
+        "free": [order[x[-1]] if x[-1] is not None else 0 for x in recs]}, columns=list(ESTIMATE_COLUMNS))
+    table, defined = _with_defined(table, pt, model, theta, vcov_s, dfun, std_lv, std_all)
+    k = len(order)
+    vc = pd.DataFrame(vcov, index=range(1, k + 1), columns=range(1, k + 1))
+    return table, defined, vc
+
+
+def _records(pt: ParTable, model: Model, theta: np.ndarray, m: OrdinalMoments, vcov_s: np.ndarray,
+             vfull: np.ndarray, nth: int, std_lv: np.ndarray, std_all: np.ndarray) -> list[tuple]:
+    """One ``(lhs, op, rhs, group, label, est, se, std_lv, std_all, key)`` per row, in lavaan's order;
+    ``key`` locates a free parameter (``("s", k)`` structural, ``("t", k)`` threshold), None if fixed."""
+    rows = pt.rows()
+    est_pt = model.row_values(theta)
     q = pt.nfree
     se_s = np.sqrt(np.where(np.diag(vcov_s) >= 0, np.diag(vcov_s), np.nan)) if q else np.zeros(0)
     se_th = np.sqrt(np.clip(np.diag(vfull)[:nth], 0, None))
@@ -481,45 +512,27 @@ def _tables(pt: ParTable, model: Model, theta: np.ndarray, m: OrdinalMoments, vc
         recs.append((v, "~*~", v, 1, "", 1.0, 0.0, 1.0, 1.0, None))
     for v in list(model.ov) + list(model.lv):
         recs.append((v, "~1", "", 1, "", 0.0, 0.0, 0.0, 0.0, None))
+    return recs
 
-    # free numbering in table order (lavaan's), vcov in that order
-    order: dict[tuple, int] = {}
-    for rec in recs:
-        if rec[-1] is not None and rec[-1] not in order:
-            order[rec[-1]] = len(order) + 1
-    pos = [(nth + k if kind == "s" else k) for kind, k in order]
-    vcov = vfull[np.ix_(pos, pos)] if pos else np.zeros((0, 0))
-    est = np.array([rec[5] for rec in recs], float)
-    se = np.array([rec[6] for rec in recs], float)
-    wald = wald_table(est, se)
-    fixed = np.array([rec[-1] is None for rec in recs])
-    for k in ("z", "pvalue"):
-        wald[k][fixed] = np.nan
-    table = pd.DataFrame({
-        "lhs": [x[0] for x in recs], "op": [x[1] for x in recs], "rhs": [x[2] for x in recs],
-        "group": [x[3] for x in recs], "label": [x[4] for x in recs], "est": est, "se": se,
-        "z": wald["z"], "pvalue": wald["pvalue"], "ci_lower": wald["ci_lower"], "ci_upper": wald["ci_upper"],
-        "std_lv": [x[7] for x in recs], "std_all": [x[8] for x in recs],
-        "free": [order[x[-1]] if x[-1] is not None else 0 for x in recs]}, columns=list(ESTIMATE_COLUMNS))
 
+def _with_defined(table: pd.DataFrame, pt: ParTable, model: Model, theta: np.ndarray, vcov_s: np.ndarray,
+                  dfun: DefinedFunction, std_lv: np.ndarray, std_all: np.ndarray):
+    """Append the ``:=`` rows (delta-method SEs) to ``table``; returns it and the defined table."""
     def_idx = [i for i in range(len(pt)) if pt.op[i] == ":="]
-    if def_idx:
-        d_est = dfun(theta, model)
-        jac = dfun.jacobian(theta, model)
-        d_se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", jac, vcov_s, jac), 0.0))
-        dw = wald_table(d_est, d_se)
-        d_table = pd.DataFrame({"lhs": [pt.lhs[i] for i in def_idx], "op": ":=", "rhs": [pt.rhs[i] for i in def_idx],
-                                "group": 0, "label": [pt.label[i] for i in def_idx], "est": d_est, "se": d_se,
-                                "z": dw["z"], "pvalue": dw["pvalue"], "ci_lower": dw["ci_lower"],
-                                "ci_upper": dw["ci_upper"], "std_lv": std_lv[def_idx], "std_all": std_all[def_idx],
-                                "free": 0}, columns=list(ESTIMATE_COLUMNS))
-        table = pd.concat([table, d_table], ignore_index=True)
-        defined = pd.DataFrame({"name": [pt.lhs[i] for i in def_idx], "est": d_est, "se": d_se, "z": dw["z"],
-                                "pvalue": dw["pvalue"], "ci_lower": dw["ci_lower"], "ci_upper": dw["ci_upper"],
-                                "boot_se": np.nan, "boot_ci_lower": np.nan, "boot_ci_upper": np.nan},
-                               columns=list(DEFINED_COLUMNS))
-    else:
-        defined = pd.DataFrame(columns=list(DEFINED_COLUMNS))
-    k = len(order)
-    vc = pd.DataFrame(vcov, index=range(1, k + 1), columns=range(1, k + 1))
-    return table, defined, vc
+    if not def_idx:
+        return table, pd.DataFrame(columns=list(DEFINED_COLUMNS))
+    d_est = dfun(theta, model)
+    jac = dfun.jacobian(theta, model)
+    d_se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", jac, vcov_s, jac), 0.0))
+    dw = wald_table(d_est, d_se)
+    d_table = pd.DataFrame({"lhs": [pt.lhs[i] for i in def_idx], "op": ":=", "rhs": [pt.rhs[i] for i in def_idx],
+                            "group": 0, "label": [pt.label[i] for i in def_idx], "est": d_est, "se": d_se,
+                            "z": dw["z"], "pvalue": dw["pvalue"], "ci_lower": dw["ci_lower"],
+                            "ci_upper": dw["ci_upper"], "std_lv": std_lv[def_idx], "std_all": std_all[def_idx],
+                            "free": 0}, columns=list(ESTIMATE_COLUMNS))
+    table = pd.concat([table, d_table], ignore_index=True)
+    defined = pd.DataFrame({"name": [pt.lhs[i] for i in def_idx], "est": d_est, "se": d_se, "z": dw["z"],
+                            "pvalue": dw["pvalue"], "ci_lower": dw["ci_lower"], "ci_upper": dw["ci_upper"],
+                            "boot_se": np.nan, "boot_ci_lower": np.nan, "boot_ci_upper": np.nan},
+                           columns=list(DEFINED_COLUMNS))
+    return table, defined
