@@ -27,15 +27,14 @@ import pandas as pd
 from scipy.special import ndtr
 
 from coprod.analysis._result import jsonable
+from coprod.analysis.ordinal._data import _Ordinal, _prepare
 from coprod.analysis.ordinal.polychoric import (
     RHO_BOUND,
     ZERO_ADD_2X2,
     _SQRT_EPS,
     _cell_model,
     _fit_pairs,
-    _Ordinal,
     _pairs,
-    _prepare,
     _threshold_list,
     _vech_to_matrix,
 )
