@@ -31,6 +31,8 @@ from factor_analyzer.factor_analyzer import calculate_bartlett_sphericity, calcu
 
 import coprod.analysis.efa
 import coprod.analysis.factorability
+import coprod.analysis.omega
+import coprod.analysis.reliability
 from coprod.analysis.efa import EstimationError, efa, factorability, parallel_analysis
 from coprod.analysis.errors import ModelSpecError
 
@@ -287,3 +289,11 @@ def test_factorability_docstring_examples():
     """KMO/Bartlett and parallel analysis moved out of efa.py; their examples still run."""
     result = doctest.testmod(coprod.analysis.factorability)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_moved_public_names_are_still_importable_from_their_old_modules():
+    """efa.py and reliability.py were split; their public names (same objects) stay where they were."""
+    for old, new in ((coprod.analysis.efa, coprod.analysis.factorability),
+                     (coprod.analysis.reliability, coprod.analysis.omega)):
+        for name in new.__all__:
+            assert name in old.__all__ and getattr(old, name) is getattr(new, name), (old.__name__, name)
