@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize
 
-from coprod.analysis.efa import _extract
+from coprod.analysis._extraction import _extract
 
 __all__ = ["_ml_one_factor", "_patterns", "_em_saturated", "_fiml_one_factor"]
 

@@ -10,8 +10,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from coprod.analysis._itemdata import _check_choice, _constant_items, _select_items
 from coprod.analysis._result import jsonable
-from coprod.analysis.efa import _check_choice, _constant_items, _select_items
 from coprod.analysis.reliability import _psych_alpha
 
 __all__ = ["ItemAnalysisResult", "item_analysis"]
@@ -105,34 +105,59 @@ def item_analysis(responses: pd.DataFrame, *, items: Sequence[str], dont_know: p
     X = _select_items(responses, items, "item_analysis")
     cols = list(X.columns)
     n_rows = int(X.shape[0])
-    warnings: list[str] = []
-    if scale_range is not None:
-        lo, hi = (float(scale_range[0]), float(scale_range[1]))
-        if not lo < hi:
-            raise ValueError(f"scale_range={scale_range!r}: low must be below high")
-    # ---- don't know
-    dk = pd.DataFrame(np.nan, index=X.index, columns=cols)
-    if dont_know is not None:
-        if not isinstance(dont_know, pd.DataFrame):
-            raise TypeError("dont_know must be a boolean DataFrame with the rows of responses")
-        if not dont_know.index.equals(X.index):
-            if not set(dont_know.index) <= set(X.index) or not set(X.index) <= set(dont_know.index):
-                raise ValueError("dont_know must have the same rows (index) as responses")
-            dont_know = dont_know.reindex(X.index)
-        present = [c for c in cols if c in dont_know.columns]
-        absent = [c for c in cols if c not in dont_know.columns]
-        if absent:
-            warnings.append(f"no don't-know information for {absent}")
-        if present:
-            marked = dont_know[present].fillna(False).astype(bool)
-            dk[present] = marked.astype(float)
-            both = (marked & X[present].notna()).sum()
-            for c in present:
-                if both[c]:
-                    warnings.append(f"item {c}: {int(both[c])} cells are marked don't know but hold an answer")
-    # ---- descriptives
-    n = X.notna().sum()
+    bounds = _scale_bounds(scale_range)
+    dk, warnings = _dont_know_table(dont_know, X, cols)
     values = X.to_numpy(float).T  # one row per item (each row contiguous)
+    stats, notes = _descriptives(X, values, dk, cols, n_rows, bounds)
+    warnings += notes
+    warnings += _add_item_rest(stats, X, cols, missing)
+    categories, notes = _categories(X, values, cols, bounds)
+    warnings += notes
+    meta = {"skew_type": 3, "kurtosis_type": 3, "sd_ddof": 1, "checked_against": "psych 2.2.9"}
+    return ItemAnalysisResult(tuple(cols), n_rows, stats, categories, bounds, missing, tuple(warnings), meta)
+
+
+def _scale_bounds(scale_range) -> tuple[float, float] | None:
+    if scale_range is None:
+        return None
+    lo, hi = (float(scale_range[0]), float(scale_range[1]))
+    if not lo < hi:
+        raise ValueError(f"scale_range={scale_range!r}: low must be below high")
+    return lo, hi
+
+
+def _dont_know_table(dont_know: pd.DataFrame | None, X: pd.DataFrame,
+                     cols: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """1.0/0.0 where an answer was / was not "don't know", NaN for items without that information."""
+    warnings: list[str] = []
+    dk = pd.DataFrame(np.nan, index=X.index, columns=cols)
+    if dont_know is None:
+        return dk, warnings
+    if not isinstance(dont_know, pd.DataFrame):
+        raise TypeError("dont_know must be a boolean DataFrame with the rows of responses")
+    if not dont_know.index.equals(X.index):
+        if not set(dont_know.index) <= set(X.index) or not set(X.index) <= set(dont_know.index):
+            raise ValueError("dont_know must have the same rows (index) as responses")
+        dont_know = dont_know.reindex(X.index)
+    present = [c for c in cols if c in dont_know.columns]
+    absent = [c for c in cols if c not in dont_know.columns]
+    if absent:
+        warnings.append(f"no don't-know information for {absent}")
+    if present:
+        marked = dont_know[present].fillna(False).astype(bool)
+        dk[present] = marked.astype(float)
+        both = (marked & X[present].notna()).sum()
+        for c in present:
+            if both[c]:
+                warnings.append(f"item {c}: {int(both[c])} cells are marked don't know but hold an answer")
+    return dk, warnings
+
+
+def _descriptives(X: pd.DataFrame, values: np.ndarray, dk: pd.DataFrame, cols: list[str], n_rows: int,
+                  bounds: tuple[float, float] | None) -> tuple[pd.DataFrame, list[str]]:
+    """psych::describe per item (available answers), don't-know shares and floor/ceiling shares."""
+    warnings: list[str] = []
+    n = X.notna().sum()
     dk_any = dk.notna().any()
     dk_sum, dk_mean = dk.sum(), dk.mean()
     rows = {}
@@ -152,7 +177,8 @@ def item_analysis(responses: pd.DataFrame, *, items: Sequence[str], dont_know: p
             "min": float(x.min()) if x.size else math.nan, "max": float(x.max()) if x.size else math.nan,
             "skew": skew, "kurtosis": kurt,
         }
-        if scale_range is not None:
+        if bounds is not None:
+            lo, hi = bounds
             rec["floor_share"] = float(np.mean(x == lo)) if x.size else math.nan
             rec["ceiling_share"] = float(np.mean(x == hi)) if x.size else math.nan
             out = int(np.sum((x < lo) | (x > hi)))
@@ -163,7 +189,12 @@ def item_analysis(responses: pd.DataFrame, *, items: Sequence[str], dont_know: p
         rows[c] = rec
     stats = pd.DataFrame.from_dict(rows, orient="index")
     stats.index.name = "item"
-    # ---- item-rest statistics (psych::alpha)
+    return stats, warnings
+
+
+def _add_item_rest(stats: pd.DataFrame, X: pd.DataFrame, cols: list[str], missing: str) -> list[str]:
+    """Add psych::alpha's item-rest columns to ``stats`` (NaN where undefined); returns warnings."""
+    warnings: list[str] = []
     for k in ("r_drop", "raw_r", "alpha_if_deleted_raw", "alpha_if_deleted_std"):
         stats[k] = np.nan
     Xa = X.dropna() if missing == "listwise" else X.dropna(how="all")
@@ -180,8 +211,15 @@ def item_analysis(responses: pd.DataFrame, *, items: Sequence[str], dont_know: p
             warnings.append("with 2 items, 'alpha if deleted' follows psych's convention (C12/C22, r12)")
     else:
         warnings.append("item-rest statistics need at least 2 items with variance and 2 complete rows")
-    # ---- categories
-    if scale_range is not None:
+    return warnings
+
+
+def _categories(X: pd.DataFrame, values: np.ndarray, cols: list[str],
+                bounds: tuple[float, float] | None) -> tuple[pd.DataFrame, list[str]]:
+    """Counts per response value: every category of the scale range, else the observed values."""
+    warnings: list[str] = []
+    if bounds is not None:
+        lo, hi = bounds
         cats = [float(v) for v in np.arange(lo, hi + 1)] if float(lo).is_integer() and float(hi).is_integer() \
             else sorted(set(np.unique(X.to_numpy()[~np.isnan(X.to_numpy())]).tolist()))
     else:
@@ -192,6 +230,4 @@ def item_analysis(responses: pd.DataFrame, *, items: Sequence[str], dont_know: p
             cats = []
     categories = pd.DataFrame({cat: (values == cat).sum(axis=1) for cat in cats}, index=cols, dtype=int)
     categories.index.name = "item"
-    meta = {"skew_type": 3, "kurtosis_type": 3, "sd_ddof": 1, "checked_against": "psych 2.2.9"}
-    return ItemAnalysisResult(tuple(cols), n_rows, stats, categories,
-                              None if scale_range is None else (lo, hi), missing, tuple(warnings), meta)
+    return categories, warnings

@@ -24,18 +24,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from coprod.analysis._result import jsonable
-from coprod.analysis.efa import (
-    _check_choice,
-    _constant_items,
-    _extract,
-    _rotate,
-    _psych_sign_sort,
-    _select_items,
-    _smc,
-)
+from coprod.analysis._extraction import _extract
+from coprod.analysis._itemdata import _constant_items, _norm_missing, _select_items, _smc
 from coprod.analysis._onefactor import _em_saturated, _fiml_one_factor, _ml_one_factor
+from coprod.analysis._result import jsonable
 from coprod.analysis.errors import ModelSpecError
+# omega hierarchical lives in its own module; importable from here as before
+from coprod.analysis.omega import OmegaResult, omega_hierarchical
 
 __all__ = [
     "ReliabilityResult",
@@ -45,14 +40,6 @@ __all__ = [
     "omega_hierarchical",
     "reliability_table",
 ]
-
-MISSING_OPTIONS = ("listwise", "fiml", "pairwise")
-
-
-def _norm_missing(missing: str) -> str:
-    _check_choice("missing", missing, MISSING_OPTIONS)
-    return "fiml" if missing == "pairwise" else missing
-
 
 # --------------------------------------------------------------------------- psych::alpha
 def _alpha_core(C: np.ndarray, R: np.ndarray, g6: bool = True) -> dict:
@@ -280,28 +267,16 @@ def cronbach_alpha(responses: pd.DataFrame, *, items: Sequence[str] | None = Non
     X = _select_items(responses, items, "cronbach_alpha" if scale is None else f"scale {scale}")
     all_items = tuple(X.columns)
     n_rows = int(X.shape[0])
-    warnings: list[str] = []
-    if missing == "listwise":
-        X = X.dropna()
-    else:
-        X = X.dropna(how="all")  # rows with no answer to any item carry no information
-    few_rows = X.shape[0] < 2
-    const = [] if few_rows else _constant_items(X)
-    if const:
-        warnings.append(f"items with no variance were left out (as psych does): {const}")
-        X = X.drop(columns=const)
+    X, few_rows, warnings = _rows_and_items(X, missing)
     k = X.shape[1]
     n = int(X.dropna().shape[0])
-    nan_items = pd.DataFrame(np.nan, index=pd.Index(all_items, name="item"),
-                             columns=["n", "mean", "sd", "raw_r", "std_r", "r_cor", "r_drop",
-                                      "alpha_if_deleted_raw", "alpha_if_deleted_std", "average_r_if_deleted"])
     meta = {"missing": missing, "ci": ci, "n_dropped": n_rows - n, "checked_against": "psych 2.2.9, semTools 0.5.6"}
 
     def empty(msg: str) -> ReliabilityResult:
         warnings.append(msg)
         return ReliabilityResult(scale, all_items, k, n, n_rows, missing, math.nan, math.nan, (math.nan, math.nan),
                                  ci, math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, math.nan,
-                                 nan_items, group, tuple(warnings), meta)
+                                 _nan_item_table(all_items), group, tuple(warnings), meta)
 
     if few_rows:
         return empty(f"too few rows ({X.shape[0]}) to estimate reliability")
@@ -321,183 +296,50 @@ def cronbach_alpha(responses: pd.DataFrame, *, items: Sequence[str] | None = Non
     lo, hi = _feldt(total["alpha"], n, k, ci)
     om_psych = om_cfa = math.nan
     if omega:
-        if k < 3:
-            warnings.append("omega total needs at least 3 items (a one-factor model with 2 items is not identified)")
-        else:
-            R = X.corr(min_periods=2).to_numpy(float)
-            if not np.all(np.isfinite(R)):
-                warnings.append("undefined correlations: omega skipped")
-            else:
-                om_psych = _omega_psych_total(R)
-                om_cfa, notes = _omega_cfa(X, missing)
-                warnings.extend(notes)
+        om_psych, om_cfa, notes = _omega_totals(X, k, missing)
+        warnings.extend(notes)
     return ReliabilityResult(scale, all_items, k, n, n_rows, missing, total["alpha"], total["alpha_std"], (lo, hi), ci,
                              total["average_r"], total["g6_smc"], total["signal_noise"], total["alpha_ase"],
                              total["scale_mean"], total["scale_sd"], om_psych, om_cfa, item, group,
                              tuple(warnings), meta)
 
 
-# --------------------------------------------------------------------------- omega hierarchical
-@dataclass(frozen=True, slots=True)
-class OmegaResult:
-    """Schmid–Leiman omega (psych::omega)."""
-
-    items: tuple[str, ...]
-    n: int
-    n_groups: int
-    omega_h: float
-    omega_total: float
-    omega_limit: float
-    alpha: float
-    ecv: float
-    loadings: pd.DataFrame        # g, F1*, …, h2, u2, p2 per item
-    group_omegas: pd.DataFrame    # rows g, F1*, …; columns total, general, group
-    warnings: tuple[str, ...] = ()
-    meta: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return jsonable({
-            "items": list(self.items), "n": self.n, "n_groups": self.n_groups, "omega_h": self.omega_h,
-            "omega_total": self.omega_total, "omega_limit": self.omega_limit, "alpha": self.alpha,
-            "ecv": self.ecv,
-            "loadings": {str(i): r for i, r in self.loadings.to_dict(orient="index").items()},
-            "group_omegas": {str(i): r for i, r in self.group_omegas.to_dict(orient="index").items()},
-            "warnings": list(self.warnings), "meta": self.meta,
-        })
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.loadings.reset_index()
-
-
-def _schmid_leiman(R: np.ndarray, nf: int, rotation: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """psych::schmid: returns the SL pattern [g, F1*…], h2 and u2 (before item flipping)."""
-    notes: list[str] = []
-    L0, ok = _extract(R, nf, "minres")
-    if not ok:
-        notes.append("the minres extraction did not converge")
-    orth, _ = _rotate(L0, "varimax")            # psych: fa(..., rotate = "varimax")
-    orth, _, _ = _psych_sign_sort(orth, None)
-    fload, phi = _rotate(orth, rotation)        # psych: GPArotation::oblimin(orth.load), no re-sorting
-    if nf > 2:
-        gl, _ = _extract(phi, 1, "minres")      # psych: fa(Phi, fm = fm), the general factor of Φ
-        gload = gl[:, 0]
-    else:
-        # psych option = "equal": both group factors load sqrt(|φ12|) on g
-        r12 = phi[0, 1]
-        gload = np.array([math.sqrt(abs(r12)), math.copysign(math.sqrt(abs(r12)), r12)])
-        notes.append("three group factors are required for identification; with two, the general "
-                     "loadings are set equal (psych option = 'equal')")
-    g = fload @ gload
-    h2 = np.sum(orth ** 2, axis=1)
-    u2 = np.diag(R) - h2
-    uniq2 = np.clip(fload ** 2 - (fload * gload) ** 2, 0, None)
-    sm = np.sign(fload) * np.sqrt(uniq2)
-    return np.column_stack([g, sm]), h2, u2, notes
-
-
-def omega_hierarchical(responses: pd.DataFrame, *, items: Sequence[str] | None = None, n_groups: int = 3,
-                       missing: str = "listwise", rotation: str = "oblimin") -> OmegaResult:
-    """Omega hierarchical and omega total from a Schmid–Leiman solution, as ``psych::omega``.
-
-    Parameters
-    ----------
-    responses : DataFrame
-    items : list of str, optional
-    n_groups : int
-        Number of group factors (psych's ``nfactors``, default 3). With 2, the general loadings are
-        set equal (psych ``option = "equal"``) and a warning is recorded.
-    missing : {"listwise", "fiml", "pairwise"}
-        ``fiml``/``pairwise`` use pairwise correlations (psych).
-    rotation : {"oblimin", "promax"}
-        Oblique rotation of the group factors.
-
-    Returns
-    -------
-    OmegaResult
-        ``omega_h`` = (Σg)²/ΣR, ``omega_total`` = (ΣR − Σu²)/ΣR, ``omega_limit`` = (Σg)²/(ΣR − Σu²),
-        ``alpha`` (standardised), ``ecv``, the SL ``loadings`` table (g, F1*…, h2, u2, p2) and
-        ``group_omegas`` (psych's ``omega.group``).
-
-    Notes
-    -----
-    Steps (psych::schmid): minres extraction of ``n_groups`` factors, varimax, oblimin from the varimax
-    solution, a one-factor minres fit to the factor correlations Φ gives the general loadings γ;
-    g = Λγ and the group loadings are sign(λ)·sqrt(λ²(1 − γ²)). Items with a negative g loading are
-    reversed before ΣR is taken. Checked against R: ``psych::omega(x, nfactors = 3, fm = "minres")``.
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(4)
-    >>> g, s = rng.normal(size=(500, 1)), rng.normal(size=(500, 3))
-    >>> X = np.hstack([g + s[:, [j]] + rng.normal(size=(500, 3)) for j in range(3)])
-    >>> om = omega_hierarchical(pd.DataFrame(X), n_groups=3)   # R: psych::omega(X, nfactors = 3)
-    >>> bool(0 < om.omega_h < om.omega_total < 1)
-    True
-    """
-    missing = _norm_missing(missing)
-    _check_choice("rotation", rotation, ("oblimin", "promax"))
-    if not isinstance(n_groups, (int, np.integer)) or n_groups < 2:
-        raise ValueError(f"n_groups={n_groups!r} must be an integer ≥ 2 (use cronbach_alpha for omega total "
-                         "of a one-factor model)")
-    X = _select_items(responses, items, "omega_hierarchical")
+def _rows_and_items(X: pd.DataFrame, missing: str) -> tuple[pd.DataFrame, bool, list[str]]:
+    """The rows alpha uses and the items with variance; returns ``(X, too few rows, warnings)``."""
     warnings: list[str] = []
     if missing == "listwise":
         X = X.dropna()
-    const = _constant_items(X) if X.shape[0] >= 2 else []
+    else:
+        X = X.dropna(how="all")  # rows with no answer to any item carry no information
+    few_rows = X.shape[0] < 2
+    const = [] if few_rows else _constant_items(X)
     if const:
-        warnings.append(f"items with no variance were left out: {const}")
+        warnings.append(f"items with no variance were left out (as psych does): {const}")
         X = X.drop(columns=const)
-    cols = list(X.columns)
-    p, n = len(cols), int(X.dropna().shape[0])
-    gnames = ["g"] + [f"F{j + 1}*" for j in range(n_groups)]
-    meta = {"missing": missing, "rotation": rotation, "fm": "minres", "checked_against": "psych 2.2.9 omega()"}
+    return X, few_rows, warnings
 
-    def empty(msg: str) -> OmegaResult:
-        warnings.append(msg)
-        lt = pd.DataFrame(np.nan, index=pd.Index(cols, name="item"), columns=gnames + ["h2", "u2", "p2"])
-        go = pd.DataFrame(np.nan, index=gnames, columns=["total", "general", "group"])
-        return OmegaResult(tuple(cols), n, n_groups, *([math.nan] * 5), lt, go, tuple(warnings), meta)
 
-    if n < 3:
-        return empty(f"too few complete rows ({n})")
-    if p < 2 * n_groups:
-        return empty(f"{n_groups} group factors need at least {2 * n_groups} items with variance (have {p})")
-    R = X.corr(min_periods=2).to_numpy(float)
-    if not np.all(np.isfinite(R)):
-        return empty("undefined correlations (pairs of items never observed together)")
-    sl, h2, u2, notes = _schmid_leiman(R, n_groups, rotation)
-    warnings.extend(notes)
-    key = np.sign(sl[:, 0])
-    key[key == 0] = 1
-    if np.any(key < 0):
-        warnings.append(f"items with negative general loadings were reversed: {[c for c, s in zip(cols, key) if s < 0]}")
-        R = R * np.outer(key, key)
-        sl = sl * key[:, None]
-    Vt, Vitem = R.sum(), np.trace(R)
-    gsq = sl[:, 0].sum() ** 2
-    om_tot = (Vt - u2.sum()) / Vt
-    ev = np.sum(sl ** 2, axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p2 = sl[:, 0] ** 2 / h2
-    table = pd.DataFrame(sl, index=pd.Index(cols, name="item"), columns=gnames)
-    table["h2"], table["u2"], table["p2"] = h2, u2, p2
-    # psych's omega.group: items belong to the group factor with their largest |loading|
-    sub = np.argmax(np.abs(sl[:, 1:]), axis=1)
-    go = pd.DataFrame(np.nan, index=gnames, columns=["total", "general", "group"])
-    grs = 0.0
-    for j in range(n_groups):
-        idx = np.where(sub == j)[0]
-        if len(idx) == 0:
-            continue
-        Vgr = R[np.ix_(idx, idx)].sum()
-        gr = sl[idx, j + 1].sum()
-        grs += gr ** 2
-        go.iloc[j + 1] = [(gr ** 2 + sl[idx, 0].sum() ** 2) / Vgr, sl[idx, 0].sum() ** 2 / Vgr, gr ** 2 / Vgr]
-    go.iloc[0] = [om_tot, gsq / Vt, grs / Vt]
-    return OmegaResult(tuple(cols), n, n_groups, float(gsq / Vt), float(om_tot), float(gsq / (Vt - u2.sum())),
-                       float((Vt - Vitem) / Vt * p / (p - 1)), float(ev[0] / ev.sum()), table, go,
-                       tuple(warnings), meta)
+def _nan_item_table(all_items: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame(np.nan, index=pd.Index(all_items, name="item"),
+                        columns=["n", "mean", "sd", "raw_r", "std_r", "r_cor", "r_drop",
+                                 "alpha_if_deleted_raw", "alpha_if_deleted_std", "average_r_if_deleted"])
+
+
+def _omega_totals(X: pd.DataFrame, k: int, missing: str) -> tuple[float, float, list[str]]:
+    """omega_total (psych, minres) and omega_total_cfa (semTools), NaN with a note when undefined."""
+    om_psych = om_cfa = math.nan
+    warnings: list[str] = []
+    if k < 3:
+        warnings.append("omega total needs at least 3 items (a one-factor model with 2 items is not identified)")
+    else:
+        R = X.corr(min_periods=2).to_numpy(float)
+        if not np.all(np.isfinite(R)):
+            warnings.append("undefined correlations: omega skipped")
+        else:
+            om_psych = _omega_psych_total(R)
+            om_cfa, notes = _omega_cfa(X, missing)
+            warnings.extend(notes)
+    return om_psych, om_cfa, warnings
 
 
 # --------------------------------------------------------------------------- table over scales and groups

@@ -24,10 +24,10 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from coprod.analysis._result import jsonable
-from coprod.analysis.efa import _check_choice, _select_items
-from coprod.analysis.errors import ModelSpecError
+from coprod.analysis._itemdata import _check_choice, _select_items
 from coprod.analysis._onefactor import _em_saturated
+from coprod.analysis._result import jsonable
+from coprod.analysis.errors import ModelSpecError
 
 __all__ = [
     "ConstructValidityResult",

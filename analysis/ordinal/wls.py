@@ -27,15 +27,14 @@ import pandas as pd
 from scipy.special import ndtr
 
 from coprod.analysis._result import jsonable
+from coprod.analysis.ordinal._data import _Ordinal, _prepare
 from coprod.analysis.ordinal.polychoric import (
     RHO_BOUND,
     ZERO_ADD_2X2,
     _SQRT_EPS,
     _cell_model,
     _fit_pairs,
-    _Ordinal,
     _pairs,
-    _prepare,
     _threshold_list,
     _vech_to_matrix,
 )
@@ -237,111 +236,35 @@ def sample_statistics(responses: pd.DataFrame, items: Sequence[str] | None = Non
     >>> m.gamma.shape, bool(np.allclose(m.weights, 1 / np.diag(m.gamma)))
     ((5, 5), True)
     """
-    full = _prepare(responses, items)
-    warnings = list(full.warnings)
-    keep = np.flatnonzero(full.ncat >= 2)
-    if len(keep) < len(full.items):
-        dropped = [full.items[j] for j in np.flatnonzero(full.ncat < 2)]
-        warnings.append(f"left out of the moments (single category): {', '.join(dropped)}")
-    data = _Ordinal(tuple(full.items[j] for j in keep), full.codes[:, keep],
-                    tuple(full.levels[j] for j in keep), full.n, full.n_dropped, ())
+    data, warnings = _usable_items(responses, items)
     taus = _threshold_list(data)
     pairs = _pairs(data, taus)
     rho, warns, _, _ = _fit_pairs(data, taus, pairs, zero_add_2x2)
     warnings += warns
-
     n, p = data.n, len(data.items)
-    nth_item = data.ncat - 1
-    th_end = np.cumsum(nth_item)
-    th_start = th_end - nth_item
-    nth = int(th_end[-1]) if p else 0
-    P = len(pairs.first)
+    lay = _Layout.of(data)
+    rho_s, warns = _bounded(rho, data, pairs)
+    warnings += warns
 
-    rho_s = np.clip(rho, -RHO_BOUND, RHO_BOUND)
-    if np.any(np.abs(rho) > RHO_BOUND):
-        warnings.append(f"Γ: correlations at ±1 scored at ±{RHO_BOUND}")
-    at_bound = np.flatnonzero(np.abs(rho) >= RHO_BOUND)
-    if at_bound.size:
-        # The score is not zero at a bound, so the sandwich there has no asymptotic meaning.
-        listed = ", ".join(f"{data.items[pairs.first[q]]}~~{data.items[pairs.second[q]]}"
-                           for q in at_bound)
-        warnings.append(f"Γ entries of correlations on the ±{RHO_BOUND} bound are not reliable: "
-                        f"{listed}")
-
-    # Bivariate cell tables at the estimates (lavaan: π floored at √ε, floored cells' scores NA → 0).
-    t1 = pairs.tau_ext[pairs.first]
-    t2 = pairs.tau_ext[pairs.second]
-    pi, phi, _ = _cell_model(rho_s, t1, t2, hessian=False)
-    lik = np.maximum(pi, _SQRT_EPS)
-    ok = lik > _SQRT_EPS
-    inv_lik = np.where(ok, 1.0 / lik, 0.0)
-    s_rho = phi * inv_lik  # P × K × K
-
-    # Case scores: univariate thresholds, then one column per pair (looked up by cell).
-    sc_th = _univariate_scores(data, taus)
-    sc_cor = np.empty((n, P))
-    kmax = pairs.kmax
-    start = 0
-    for j in range(p - 1):
-        others = np.arange(j + 1, p)
-        m = len(others)
-        cell = data.codes[:, [j]] * kmax + data.codes[:, others]
-        sc_cor[:, start:start + m] = np.take_along_axis(
-            s_rho[start:start + m].reshape(m, -1).T, cell, axis=0) if n else 0.0
-        start += m
-    sc = np.hstack([sc_th, sc_cor])
+    s_rho, inv_lik = _cell_scores(pairs, rho_s)
+    sc = np.hstack([_univariate_scores(data, taus), _correlation_scores(data, pairs, s_rho)])
     inner = sc.T @ sc
-
-    # A21: cross products of the correlation score with the pair's own threshold scores.
-    a21 = np.zeros((P, nth))
-    big = np.where(np.isinf(pairs.tau_ext), np.sign(pairs.tau_ext) * _INF_STANDIN, pairs.tau_ext)
-    b1, b2 = big[pairs.first], big[pairs.second]
-    cross1 = _threshold_cross(pairs.freq, s_rho, inv_lik, rho_s, b1, b2)
-    cross2 = _threshold_cross(np.swapaxes(pairs.freq, 1, 2), np.swapaxes(s_rho, 1, 2),
-                              np.swapaxes(inv_lik, 1, 2), rho_s, b2, b1)
-    for q in range(P):
-        a, b = pairs.first[q], pairs.second[q]
-        a21[q, th_start[a]:th_end[a]] = cross1[q, :nth_item[a]]
-        a21[q, th_start[b]:th_end[b]] = cross2[q, :nth_item[b]]
-
-    # B⁻¹ for the block-triangular B (lavaan inverts it blockwise too).
-    a11_inv = np.zeros((nth, nth))
-    for j in range(p):
-        sl = slice(th_start[j], th_end[j])
-        block = inner[sl, sl]
-        try:
-            a11_inv[sl, sl] = np.linalg.inv(block)
-        except np.linalg.LinAlgError:
-            a11_inv[sl, sl] = np.linalg.pinv(block)
-            warnings.append(f"Γ: threshold information of {data.items[j]} is singular; "
-                            "generalised inverse used (as lavaan)")
-    d22 = np.diag(inner)[nth:]
-    if np.any(d22 == 0):
-        warnings.append("Γ: a correlation has a zero score; generalised inverse used for A22 "
-                        "(as lavaan)")
-    a22_inv = np.where(d22 > 0, 1.0 / np.where(d22 > 0, d22, 1.0), 0.0)
-    b_inv = np.zeros((nth + P, nth + P))
-    b_inv[:nth, :nth] = a11_inv
-    b_inv[nth:, :nth] = -(a22_inv[:, None] * a21) @ a11_inv
-    b_inv[nth:, nth:] = np.diag(a22_inv)
+    a21 = _a21(pairs, s_rho, inv_lik, rho_s, lay)
+    b_inv, warns = _b_inverse(inner, a21, lay, data.items)
+    warnings += warns
     gamma = n * (b_inv @ inner @ b_inv.T)
     gamma = (gamma + gamma.T) / 2.0
+    weights, warns = _dwls_weights(gamma)
+    warnings += warns
 
-    dg = np.diag(gamma)
-    good = np.isfinite(dg) & (dg > 0)
-    if not good.all():
-        warnings.append("Γ has zero or non-finite diagonal entries; their DWLS weight is set to 0 "
-                        "(lavaan stops here)")
-    weights = np.where(good, 1.0 / np.where(good, dg, 1.0), 0.0)
-
-    th_names = tuple(f"{col}|t{t}" for col, k in zip(data.items, nth_item)
+    th_names = tuple(f"{col}|t{t}" for col, k in zip(data.items, lay.nth_item)
                      for t in range(1, k + 1))
     return OrdinalMoments(
         items=data.items,
         n=n,
         n_dropped=data.n_dropped,
         threshold_names=th_names,
-        threshold_item=np.repeat(np.arange(p), nth_item),
+        threshold_item=np.repeat(np.arange(p), lay.nth_item),
         correlation_pairs=tuple((data.items[a], data.items[b])
                                 for a, b in zip(pairs.first, pairs.second)),
         thresholds=np.concatenate(taus) if taus else np.zeros(0),
@@ -353,3 +276,132 @@ def sample_statistics(responses: pd.DataFrame, items: Sequence[str] | None = Non
               "weights": "diag(gamma)^-1", "zero_add_2x2": zero_add_2x2, "missing": "listwise",
               "r_call": _R_CALL},
     )
+
+
+def _usable_items(responses: pd.DataFrame, items: Sequence[str] | None) -> tuple[_Ordinal, list[str]]:
+    """Complete rows of the items with at least two observed categories."""
+    full = _prepare(responses, items)
+    warnings = list(full.warnings)
+    keep = np.flatnonzero(full.ncat >= 2)
+    if len(keep) < len(full.items):
+        dropped = [full.items[j] for j in np.flatnonzero(full.ncat < 2)]
+        warnings.append(f"left out of the moments (single category): {', '.join(dropped)}")
+    data = _Ordinal(tuple(full.items[j] for j in keep), full.codes[:, keep],
+                    tuple(full.levels[j] for j in keep), full.n, full.n_dropped, ())
+    return data, warnings
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each item's thresholds sit in s = (τ, ρ): ``th_start[j]:th_end[j]``, ``nth`` in all."""
+
+    nth_item: np.ndarray
+    th_start: np.ndarray
+    th_end: np.ndarray
+    nth: int
+
+    @classmethod
+    def of(cls, data: _Ordinal) -> "_Layout":
+        nth_item = data.ncat - 1
+        th_end = np.cumsum(nth_item)
+        th_start = th_end - nth_item
+        return cls(nth_item, th_start, th_end, int(th_end[-1]) if len(data.items) else 0)
+
+
+def _bounded(rho: np.ndarray, data: _Ordinal, pairs) -> tuple[np.ndarray, list[str]]:
+    """Correlations clipped to ±RHO_BOUND for scoring, with warnings about those on the bound."""
+    warnings = []
+    rho_s = np.clip(rho, -RHO_BOUND, RHO_BOUND)
+    if np.any(np.abs(rho) > RHO_BOUND):
+        warnings.append(f"Γ: correlations at ±1 scored at ±{RHO_BOUND}")
+    at_bound = np.flatnonzero(np.abs(rho) >= RHO_BOUND)
+    if at_bound.size:
+        # The score is not zero at a bound, so the sandwich there has no asymptotic meaning.
+        listed = ", ".join(f"{data.items[pairs.first[q]]}~~{data.items[pairs.second[q]]}"
+                           for q in at_bound)
+        warnings.append(f"Γ entries of correlations on the ±{RHO_BOUND} bound are not reliable: "
+                        f"{listed}")
+    return rho_s, warnings
+
+
+def _cell_scores(pairs, rho_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bivariate cell tables at the estimates: the correlation score per cell and 1/π.
+
+    lavaan: π floored at √ε, floored cells' scores NA → 0."""
+    t1 = pairs.tau_ext[pairs.first]
+    t2 = pairs.tau_ext[pairs.second]
+    pi, phi, _ = _cell_model(rho_s, t1, t2, hessian=False)
+    lik = np.maximum(pi, _SQRT_EPS)
+    ok = lik > _SQRT_EPS
+    inv_lik = np.where(ok, 1.0 / lik, 0.0)
+    s_rho = phi * inv_lik  # P × K × K
+    return s_rho, inv_lik
+
+
+def _correlation_scores(data: _Ordinal, pairs, s_rho: np.ndarray) -> np.ndarray:
+    """Case scores of the correlations: one column per pair, looked up by each case's cell."""
+    n, p = data.n, len(data.items)
+    sc_cor = np.empty((n, len(pairs.first)))
+    kmax = pairs.kmax
+    start = 0
+    for j in range(p - 1):
+        others = np.arange(j + 1, p)
+        m = len(others)
+        cell = data.codes[:, [j]] * kmax + data.codes[:, others]
+        sc_cor[:, start:start + m] = np.take_along_axis(
+            s_rho[start:start + m].reshape(m, -1).T, cell, axis=0) if n else 0.0
+        start += m
+    return sc_cor
+
+
+def _a21(pairs, s_rho: np.ndarray, inv_lik: np.ndarray, rho_s: np.ndarray, lay: _Layout) -> np.ndarray:
+    """A21: cross products of the correlation score with the pair's own threshold scores."""
+    a21 = np.zeros((len(pairs.first), lay.nth))
+    big = np.where(np.isinf(pairs.tau_ext), np.sign(pairs.tau_ext) * _INF_STANDIN, pairs.tau_ext)
+    b1, b2 = big[pairs.first], big[pairs.second]
+    cross1 = _threshold_cross(pairs.freq, s_rho, inv_lik, rho_s, b1, b2)
+    cross2 = _threshold_cross(np.swapaxes(pairs.freq, 1, 2), np.swapaxes(s_rho, 1, 2),
+                              np.swapaxes(inv_lik, 1, 2), rho_s, b2, b1)
+    for q in range(len(pairs.first)):
+        a, b = pairs.first[q], pairs.second[q]
+        a21[q, lay.th_start[a]:lay.th_end[a]] = cross1[q, :lay.nth_item[a]]
+        a21[q, lay.th_start[b]:lay.th_end[b]] = cross2[q, :lay.nth_item[b]]
+    return a21
+
+
+def _b_inverse(inner: np.ndarray, a21: np.ndarray, lay: _Layout,
+               items: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """B⁻¹ for the block-triangular B (lavaan inverts it blockwise too)."""
+    warnings = []
+    nth, P = lay.nth, len(a21)
+    a11_inv = np.zeros((nth, nth))
+    for j in range(len(items)):
+        sl = slice(lay.th_start[j], lay.th_end[j])
+        block = inner[sl, sl]
+        try:
+            a11_inv[sl, sl] = np.linalg.inv(block)
+        except np.linalg.LinAlgError:
+            a11_inv[sl, sl] = np.linalg.pinv(block)
+            warnings.append(f"Γ: threshold information of {items[j]} is singular; "
+                            "generalised inverse used (as lavaan)")
+    d22 = np.diag(inner)[nth:]
+    if np.any(d22 == 0):
+        warnings.append("Γ: a correlation has a zero score; generalised inverse used for A22 "
+                        "(as lavaan)")
+    a22_inv = np.where(d22 > 0, 1.0 / np.where(d22 > 0, d22, 1.0), 0.0)
+    b_inv = np.zeros((nth + P, nth + P))
+    b_inv[:nth, :nth] = a11_inv
+    b_inv[nth:, :nth] = -(a22_inv[:, None] * a21) @ a11_inv
+    b_inv[nth:, nth:] = np.diag(a22_inv)
+    return b_inv, warnings
+
+
+def _dwls_weights(gamma: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """W = diag(Γ)⁻¹, 0 where the diagonal is zero or not finite."""
+    warnings = []
+    dg = np.diag(gamma)
+    good = np.isfinite(dg) & (dg > 0)
+    if not good.all():
+        warnings.append("Γ has zero or non-finite diagonal entries; their DWLS weight is set to 0 "
+                        "(lavaan stops here)")
+    return np.where(good, 1.0 / np.where(good, dg, 1.0), 0.0), warnings

@@ -155,8 +155,33 @@ def simulate_population(n: int, *, seed: int, bank: Bank | None = None,
     schema = schema_for(bank)
     rng = np.random.default_rng(int(seed))
     n = int(n)
+    # the steps draw from one generator in this order; reordering them changes every table
+    ctx, mun_idx = _respondents(bank, p, rng, n)
+    latent = _latent_scores(bank, p, rng, n, ctx, mun_idx)
+    careless, flat_pos = _careless(p, rng, n)
+    draw = _Draw(bank, p, rng, n, ctx["sector"], latent, careless, flat_pos)
+    out: dict[str, Any] = {ID: np.array([str(i) for i in range(1, n + 1)], dtype=object)}
+    n_asked = np.zeros(n)
+    for col in schema.columns:
+        if col.kind in ("id", "duration"):
+            continue
+        if col.kind in ("select_one", "text"):
+            out[col.name] = ctx.get(col.name, np.full(n, None, dtype=object))
+        elif col.kind == "integer":
+            out[col.name] = _integer_answers(col, rng, n)
+        else:
+            out[col.name] = _coded_answers(col, draw, n_asked)
+    out[DURATION] = _durations(p, rng, n, n_asked, careless)
+    table = pd.DataFrame({c.name: _as_dtype(out[c.name], c.dtype) for c in schema.columns})
+    table.index = pd.RangeIndex(n)
+    lat = pd.DataFrame(latent)
+    return Simulation(table=table, latent=lat, careless=pd.Series(careless, name="careless"),
+                      params=p)
 
-    # ---- who answers
+
+def _respondents(bank: Bank, p: SimulationParams, rng: np.random.Generator,
+                 n: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Who answers: sector, the context answers and the municipality (and its index)."""
     sector = np.where(rng.random(n) < p.p_municipal, SECTORS[0], SECTORS[1]).astype(object)
     ctx: dict[str, np.ndarray] = {"sector": sector}
     by_id = {q.id: q for q in bank.context}
@@ -183,8 +208,12 @@ def simulate_population(n: int, *, seed: int, bank: Bank | None = None,
     mun_w = 1.0 / np.sqrt(np.arange(1, len(p.municipalities) + 1))
     mun_idx = rng.choice(len(p.municipalities), size=n, p=mun_w / mun_w.sum())
     ctx["municipality"] = np.asarray(p.municipalities, dtype=object)[mun_idx]
+    return ctx, mun_idx
 
-    # ---- latent scores
+
+def _latent_scores(bank: Bank, p: SimulationParams, rng: np.random.Generator, n: int,
+                   ctx: dict[str, np.ndarray], mun_idx: np.ndarray) -> dict[str, np.ndarray]:
+    """The structural model of the module docstring, with the hypotheses' mean shifts."""
     mun_eff = rng.normal(0, p.municipality_sd, size=(len(p.municipalities), 2))
     r = p.ins_vin_correlation
     z = rng.standard_normal((n, 2))
@@ -210,89 +239,98 @@ def simulate_population(n: int, *, seed: int, bank: Bank | None = None,
             latent[con.id] = s
         elif con.id not in latent:
             latent[con.id] = rng.standard_normal(n)
+    return latent
 
-    # ---- careless respondents
+
+def _careless(p: SimulationParams, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Careless respondents ("straightline" / "random" / "") and each straight-liner's position."""
     careless = np.full(n, "", dtype=object)
     is_careless = rng.random(n) < p.careless_rate
     kind_draw = rng.random(n)
     careless[is_careless & (kind_draw < p.careless_straightline_share)] = "straightline"
     careless[is_careless & (kind_draw >= p.careless_straightline_share)] = "random"
     flat_pos = rng.random(n)  # the straight-liner's position on every scale (0..1)
+    return careless, flat_pos
 
-    # ---- answers
-    out: dict[str, Any] = {ID: np.array([str(i) for i in range(1, n + 1)], dtype=object)}
-    n_asked = np.zeros(n)
-    coded: dict[str, np.ndarray] = {}
-    for col in schema.columns:
-        if col.kind in ("id", "duration"):
-            continue
-        if col.kind in ("select_one", "text"):
-            out[col.name] = ctx.get(col.name, np.full(n, None, dtype=object))
-            continue
-        if col.kind == "integer":
-            lo = col.min if col.min is not None else 0
-            hi = col.max if col.max is not None else lo + 20
-            x = np.floor(rng.gamma(2.0, max((hi - lo) / 12, 0.5), size=n)) + lo
-            out[col.name] = np.clip(x, lo, hi)
-            continue
-        sc = col.scale
-        codes = np.full(n, np.nan)
-        for s in col.sectors:
-            rows = np.flatnonzero(sector == s)
-            if not len(rows):
-                continue
-            if col.kind == "item":
-                item = bank.item(col.name)
-                lam = _loading(item, s, p)
-                eta = latent.get(item.construct, np.zeros(n))[rows]
-                sign = -1.0 if item.reverse else 1.0
-                tau = _thresholds(item.id, sc, s, item.is_core, p)
-            elif col.kind == "attention":
-                lam, eta, sign = 0.0, np.zeros(len(rows)), 1.0
-                tau = _thresholds(col.name, sc, s, True, p)
-            else:  # rating context question
-                lam, sign = 0.6, 1.0
-                eta = _rating_latent(col.name, rows, sector, latent, p, rng)
-                tau = _thresholds(col.name, sc, s, True, p)
-            ystar = sign * lam * eta + np.sqrt(1 - lam ** 2) * rng.standard_normal(len(rows))
-            codes[rows] = _cut(ystar, tau, sc.min)
-            if col.kind == "attention":
-                ok = rng.random(len(rows)) >= p.attention_fail_rate
-                wrong = rng.choice([c for c in sc.codes if c != col_expected(bank)], size=len(rows))
-                codes[rows] = np.where(ok, col_expected(bank), wrong)
-            if col.kind in ("item", "attention"):
-                k = len(sc.points)
-                sl = careless[rows] == "straightline"
-                codes[rows[sl]] = sc.min + np.floor(flat_pos[rows[sl]] * k)
-                rd = careless[rows] == "random"
-                codes[rows[rd]] = rng.integers(sc.min, sc.max + 1, size=int(rd.sum()))
-                n_asked[rows] += 1
-        if col.kind != "attention":
-            asked = ~np.isnan(codes)
-            u = rng.random(n)
-            genuine = careless == ""
-            dk = asked & genuine & (u < p.dont_know_rate)
-            miss = asked & genuine & (u >= p.dont_know_rate) & (u < p.dont_know_rate + p.missing_rate)
-            codes[dk] = sc.dont_know
-            codes[miss] = np.nan
-        coded[col.name] = codes
-        out[col.name] = codes
 
-    # ---- durations
-    if p.durations:
-        med = 60 + p.seconds_per_item * n_asked
-        dur = med * np.exp(p.duration_sigma * rng.standard_normal(n))
-        speed = (rng.random(n) < p.speeder_rate) | ((careless != "") & (rng.random(n) < p.careless_speeder_share))
-        dur = np.where(speed, dur * rng.uniform(0.15, 0.3, size=n), dur)
-        out[DURATION] = np.round(dur)
-    else:
-        out[DURATION] = np.full(n, np.nan)
+@dataclass(frozen=True)
+class _Draw:
+    """What the answer step needs of the respondents drawn before it."""
 
-    table = pd.DataFrame({c.name: _as_dtype(out[c.name], c.dtype) for c in schema.columns})
-    table.index = pd.RangeIndex(n)
-    lat = pd.DataFrame(latent)
-    return Simulation(table=table, latent=lat, careless=pd.Series(careless, name="careless"),
-                      params=p)
+    bank: Bank
+    p: SimulationParams
+    rng: np.random.Generator
+    n: int
+    sector: np.ndarray
+    latent: dict
+    careless: np.ndarray
+    flat_pos: np.ndarray
+
+
+def _integer_answers(col, rng: np.random.Generator, n: int) -> np.ndarray:
+    lo = col.min if col.min is not None else 0
+    hi = col.max if col.max is not None else lo + 20
+    x = np.floor(rng.gamma(2.0, max((hi - lo) / 12, 0.5), size=n)) + lo
+    return np.clip(x, lo, hi)
+
+
+def _coded_answers(col, d: _Draw, n_asked: np.ndarray) -> np.ndarray:
+    """Codes of a rating column (item, attention check or rating context question), sector by
+    sector, then careless answers, don't know and missing; counts the items asked in ``n_asked``."""
+    bank, p, rng, n, sector, latent, careless = d.bank, d.p, d.rng, d.n, d.sector, d.latent, d.careless
+    sc = col.scale
+    codes = np.full(n, np.nan)
+    for s in col.sectors:
+        rows = np.flatnonzero(sector == s)
+        if not len(rows):
+            continue
+        if col.kind == "item":
+            item = bank.item(col.name)
+            lam = _loading(item, s, p)
+            eta = latent.get(item.construct, np.zeros(n))[rows]
+            sign = -1.0 if item.reverse else 1.0
+            tau = _thresholds(item.id, sc, s, item.is_core, p)
+        elif col.kind == "attention":
+            lam, eta, sign = 0.0, np.zeros(len(rows)), 1.0
+            tau = _thresholds(col.name, sc, s, True, p)
+        else:  # rating context question
+            lam, sign = 0.6, 1.0
+            eta = _rating_latent(col.name, rows, sector, latent, p, rng)
+            tau = _thresholds(col.name, sc, s, True, p)
+        ystar = sign * lam * eta + np.sqrt(1 - lam ** 2) * rng.standard_normal(len(rows))
+        codes[rows] = _cut(ystar, tau, sc.min)
+        if col.kind == "attention":
+            ok = rng.random(len(rows)) >= p.attention_fail_rate
+            wrong = rng.choice([c for c in sc.codes if c != col_expected(bank)], size=len(rows))
+            codes[rows] = np.where(ok, col_expected(bank), wrong)
+        if col.kind in ("item", "attention"):
+            k = len(sc.points)
+            sl = careless[rows] == "straightline"
+            codes[rows[sl]] = sc.min + np.floor(d.flat_pos[rows[sl]] * k)
+            rd = careless[rows] == "random"
+            codes[rows[rd]] = rng.integers(sc.min, sc.max + 1, size=int(rd.sum()))
+            n_asked[rows] += 1
+    if col.kind != "attention":
+        asked = ~np.isnan(codes)
+        u = rng.random(n)
+        genuine = careless == ""
+        dk = asked & genuine & (u < p.dont_know_rate)
+        miss = asked & genuine & (u >= p.dont_know_rate) & (u < p.dont_know_rate + p.missing_rate)
+        codes[dk] = sc.dont_know
+        codes[miss] = np.nan
+    return codes
+
+
+def _durations(p: SimulationParams, rng: np.random.Generator, n: int, n_asked: np.ndarray,
+               careless: np.ndarray) -> np.ndarray:
+    """Seconds per respondent (lognormal around 60 s + a share per item asked; speeders faster)."""
+    if not p.durations:
+        return np.full(n, np.nan)
+    med = 60 + p.seconds_per_item * n_asked
+    dur = med * np.exp(p.duration_sigma * rng.standard_normal(n))
+    speed = (rng.random(n) < p.speeder_rate) | ((careless != "") & (rng.random(n) < p.careless_speeder_share))
+    dur = np.where(speed, dur * rng.uniform(0.15, 0.3, size=n), dur)
+    return np.round(dur)
 
 
 def col_expected(bank: Bank) -> int:

@@ -7,8 +7,10 @@ Modules, one stage each: ``syntax`` (lavaan syntax → formulas), ``partable`` (
 and equality constraints → parameter table), ``model`` (LISREL matrices, implied moments,
 Jacobian), ``start`` (starting values), ``ml`` / ``fiml`` (discrepancies and the optimiser),
 ``engine`` (data preparation, one fit), ``dwls`` (WLSMV for ordered indicators,
-``fit_sem(..., ordered=)``), ``fit`` (fit measures), ``inference`` (SEs, standardized solution,
-R², ``:=``), ``bootstrap``, ``api`` (``fit_sem``), ``invariance``, ``results``. Checked against R lavaan 0.6.14: tests/analysis/test_sem_*.py.
+``fit_sem(..., ordered=)``) and ``dwls_fit`` (its tests and fit measures), ``fit`` (fit
+measures), ``inference`` (SEs, standardized solution, R², ``:=``), ``bootstrap``, ``api``
+(``fit_sem``), ``invariance``, ``results``. Checked against R lavaan 0.6.14:
+tests/analysis/test_sem_*.py.
 """
 from coprod.analysis.sem.api import fit_sem
 from coprod.analysis.sem.invariance import measurement_invariance

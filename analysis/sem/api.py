@@ -14,7 +14,9 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from coprod.analysis.errors import ModelSpecError
 from coprod.analysis.sem.bootstrap import percentile_table, run_bootstrap
+from coprod.analysis.sem.dwls import fit_wlsmv
 from coprod.analysis.sem.engine import Engine
 from coprod.analysis.sem.fit import baseline_chisq_complete, fit_measures, srmr
 from coprod.analysis.sem.inference import DefinedFunction, r_squared, standardize, vcov_from_information, wald_table
@@ -101,9 +103,6 @@ def fit_sem(data: pd.DataFrame, model: str, *, group: str | None = None,
     has_ordered = bool(ordered is True or (isinstance(ordered, list) and ordered))
     est_name = (("WLSMV" if has_ordered else "ML") if estimator is None else str(estimator).upper())
     if est_name == "WLSMV" or has_ordered:
-        from coprod.analysis.errors import ModelSpecError
-        from coprod.analysis.sem.dwls import fit_wlsmv
-
         if est_name != "WLSMV":
             raise ModelSpecError(f"estimator='{estimator}' is not supported with ordered indicators; "
                                  "use estimator='WLSMV' (lavaan's default for ordered data)")
@@ -199,12 +198,7 @@ def summarize(engine: Engine, *, bootstrap: int = 0, seed: int | None = None, n_
     """Fit ``engine`` and assemble the :class:`SemResult` (used by ``fit_sem`` and invariance)."""
     pt, model = engine.pt, engine.model
     gdata, h1 = engine.stats()
-    warnings = list(engine.warnings)
-    for g, d in enumerate(gdata):
-        singular = np.all(np.isfinite(d.cov)) and np.linalg.eigvalsh(d.cov).min() <= 1e-12 * max(np.trace(d.cov), 1)
-        if d.n >= 2 and singular:
-            where = f" in group {engine.groups[g]!r}" if len(engine.groups) > 1 else ""
-            warnings.append(f"sample covariance matrix is not positive definite{where}: χ² and logL_h1 undefined")
+    warnings = list(engine.warnings) + _sample_warnings(engine, gdata)
     opt = engine.fit(gdata, start=start)
     theta = opt.theta
     converged = bool(opt.converged)
@@ -223,10 +217,50 @@ def summarize(engine: Engine, *, bootstrap: int = 0, seed: int | None = None, n_
         vcov = np.full((q, q), np.nan)
     est = model.row_values(theta)
     warnings += _trouble(engine, theta, est) if finite else []
+    dfun = DefinedFunction(pt)
+    table, defined = _estimate_tables(engine, theta, est, vcov, dfun, finite)
+    labels = engine.groups
+    r2_list = r_squared(model, theta) if finite else [{} for _ in labels]
+    r2 = r2_list[0] if len(labels) == 1 else {str(g): r for g, r in zip(labels, r2_list)}
+    implied, latent = _implied_and_latent(model, theta, labels)
+    boot_info = {"n_requested": int(bootstrap), "n_converged": 0, "n_failed": 0, "seed": seed}
+    boot_table = pd.DataFrame()
+    if bootstrap > 0 and finite and converged:
+        boot_table, defined, notes = _bootstrap(engine, gdata, theta, table, defined, dfun, boot_info,
+                                                bootstrap=bootstrap, seed=seed, n_jobs=n_jobs, progress=progress)
+        warnings += notes
+    elif bootstrap > 0:
+        warnings.append("bootstrap skipped: the full-sample fit did not converge")
+    vc = pd.DataFrame(vcov, index=range(1, q + 1), columns=range(1, q + 1))
+    meta = {"estimator": "ML", "missing": "fiml" if engine.fiml else "listwise",
+            "meanstructure": engine.meanstructure, "information": "observed" if engine.fiml else "expected",
+            "iterations": opt.iterations, "optimizer_message": opt.message, "group": engine.group_col,
+            "group_counts": {str(g): int(len(x)) for g, x in zip(labels, engine.x)}}
+    return SemResult(fit=fit, estimates=table, defined=defined, r2=r2, converged=converged,
+                     warnings=tuple(dict.fromkeys(warnings)), n_used=engine.n_used, n_dropped=engine.n_dropped,
+                     groups=tuple(labels), bootstrap_info=boot_info, bootstrap_estimates=boot_table,
+                     implied=implied, latent=latent, vcov=vc, meta=meta)
+
+
+def _sample_warnings(engine: Engine, gdata) -> list[str]:
+    """Groups whose sample covariance matrix is singular (χ² and logL_h1 are then undefined)."""
+    warnings = []
+    for g, d in enumerate(gdata):
+        singular = np.all(np.isfinite(d.cov)) and np.linalg.eigvalsh(d.cov).min() <= 1e-12 * max(np.trace(d.cov), 1)
+        if d.n >= 2 and singular:
+            where = f" in group {engine.groups[g]!r}" if len(engine.groups) > 1 else ""
+            warnings.append(f"sample covariance matrix is not positive definite{where}: χ² and logL_h1 undefined")
+    return warnings
+
+
+def _estimate_tables(engine: Engine, theta: np.ndarray, est: np.ndarray, vcov: np.ndarray,
+                     dfun: DefinedFunction, finite) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """lavaan's parameterEstimates (every partable row, ``:=`` included) and the defined table."""
+    pt, model = engine.pt, engine.model
+    q = pt.nfree
     se_free = np.sqrt(np.where(np.diag(vcov) >= 0, np.diag(vcov), np.nan)) if q else np.zeros(0)
     n = len(pt)
     se = np.array([se_free[pt.free[i] - 1] if pt.free[i] else 0.0 for i in range(n)])
-    dfun = DefinedFunction(pt)
     def_idx = [i for i in range(n) if pt.op[i] == ":="]
     def_est, def_se = np.zeros(0), np.zeros(0)
     if def_idx:
@@ -250,9 +284,11 @@ def summarize(engine: Engine, *, bootstrap: int = 0, seed: int | None = None, n_
         "z": wald["z"][def_idx], "pvalue": wald["pvalue"][def_idx], "ci_lower": wald["ci_lower"][def_idx],
         "ci_upper": wald["ci_upper"][def_idx], "boot_se": np.nan, "boot_ci_lower": np.nan,
         "boot_ci_upper": np.nan}, columns=list(DEFINED_COLUMNS))
-    labels = engine.groups
-    r2_list = r_squared(model, theta) if finite else [{} for _ in labels]
-    r2 = r2_list[0] if len(labels) == 1 else {str(g): r for g, r in zip(labels, r2_list)}
+    return table, defined
+
+
+def _implied_and_latent(model, theta: np.ndarray, labels) -> tuple[dict, dict]:
+    """Per group: implied (Σ, μ) of the observed variables and the latent covariance matrix."""
     implied, latent = {}, {}
     for g, lab in enumerate(labels):
         gm = model.matrices(theta, g)
@@ -261,30 +297,24 @@ def summarize(engine: Engine, *, bootstrap: int = 0, seed: int | None = None, n_
         idx = [model.eta_index[v] for v in model.lv]
         veta = (a @ gm.psi @ a.T)[np.ix_(idx, idx)]
         latent[lab] = pd.DataFrame(veta, index=model.lv, columns=model.lv)
-    boot_info = {"n_requested": int(bootstrap), "n_converged": 0, "n_failed": 0, "seed": seed}
-    boot_table = pd.DataFrame()
-    if bootstrap > 0 and finite and converged:
-        draws, n_failed = run_bootstrap(engine, theta, bootstrap, seed=seed, n_jobs=n_jobs, progress=progress)
-        engine.exo_stats(gdata)  # the draws refreshed the fixed.x values; restore the full sample's
-        boot_info.update(n_converged=int(draws.shape[0]), n_failed=int(n_failed))
-        if n_failed:
-            warnings.append(f"{n_failed} of {bootstrap} bootstrap draws did not converge and were dropped")
-        boot_table, defined = _boot_summary(engine, draws, table, defined, dfun)
-        n_bad = _count_nonadmissible(engine, draws)
-        boot_info["n_nonadmissible"] = n_bad
-        if n_bad:
-            warnings.append(f"{n_bad} bootstrap draws gave non-admissible solutions (kept, as lavaan does)")
-    elif bootstrap > 0:
-        warnings.append("bootstrap skipped: the full-sample fit did not converge")
-    vc = pd.DataFrame(vcov, index=range(1, q + 1), columns=range(1, q + 1))
-    meta = {"estimator": "ML", "missing": "fiml" if engine.fiml else "listwise",
-            "meanstructure": engine.meanstructure, "information": "observed" if engine.fiml else "expected",
-            "iterations": opt.iterations, "optimizer_message": opt.message, "group": engine.group_col,
-            "group_counts": {str(g): int(len(x)) for g, x in zip(labels, engine.x)}}
-    return SemResult(fit=fit, estimates=table, defined=defined, r2=r2, converged=converged,
-                     warnings=tuple(dict.fromkeys(warnings)), n_used=engine.n_used, n_dropped=engine.n_dropped,
-                     groups=tuple(labels), bootstrap_info=boot_info, bootstrap_estimates=boot_table,
-                     implied=implied, latent=latent, vcov=vc, meta=meta)
+    return implied, latent
+
+
+def _bootstrap(engine: Engine, gdata, theta: np.ndarray, table: pd.DataFrame, defined: pd.DataFrame,
+               dfun: DefinedFunction, boot_info: dict, *, bootstrap: int, seed, n_jobs: int, progress):
+    """Run the bootstrap, fill ``boot_info``; returns ``(bootstrap table, defined, warnings)``."""
+    warnings = []
+    draws, n_failed = run_bootstrap(engine, theta, bootstrap, seed=seed, n_jobs=n_jobs, progress=progress)
+    engine.exo_stats(gdata)  # the draws refreshed the fixed.x values; restore the full sample's
+    boot_info.update(n_converged=int(draws.shape[0]), n_failed=int(n_failed))
+    if n_failed:
+        warnings.append(f"{n_failed} of {bootstrap} bootstrap draws did not converge and were dropped")
+    boot_table, defined = _boot_summary(engine, draws, table, defined, dfun)
+    n_bad = _count_nonadmissible(engine, draws)
+    boot_info["n_nonadmissible"] = n_bad
+    if n_bad:
+        warnings.append(f"{n_bad} bootstrap draws gave non-admissible solutions (kept, as lavaan does)")
+    return boot_table, defined, warnings
 
 
 def _boot_summary(engine, draws, table, defined, dfun):

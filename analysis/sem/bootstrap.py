@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Callable
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 __all__ = ["run_bootstrap", "percentile_table"]
 
@@ -34,10 +35,6 @@ def _draw(engine, theta_hat: np.ndarray, seq: np.random.SeedSequence) -> np.ndar
 
 def _single_thread_blas():
     """Limit BLAS to one thread: the matrices are small and the workers already use the cores."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional (ships with scikit-learn); without it BLAS keeps its default
-        return None
     return threadpool_limits(limits=1, user_api="blas")
 
 

@@ -34,14 +34,16 @@ latent variables (structural regressions among latent variables, residual covari
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 
 from coprod.analysis.errors import ModelSpecError
 from coprod.analysis.ordinal.wls import OrdinalMoments, sample_statistics
+from coprod.analysis.sem.dwls_fit import catml, fit_measures, gfi_wrmr, scaled_shifted, srmr
 from coprod.analysis.sem.inference import DefinedFunction, r_squared, standardize, wald_table
 from coprod.analysis.sem.ml import GroupData
 from coprod.analysis.sem.model import Model
@@ -202,228 +204,60 @@ def _minimize(st: _Structure, r, w, start):
     return theta, f, False, it, msg
 
 
-# ----------------------------------------------------------------------------- test statistics
-def _scaled_shifted(chisq: float, df: int, UG: np.ndarray) -> dict:
-    tr1 = float(np.trace(UG))
-    tr2 = float(np.sum(UG * UG.T))  # tr((UΓ)²)
-    if df <= 0 or not (tr2 > 0) or not np.isfinite(chisq):
-        nan = math.nan
-        return {"stat": nan if df > 0 else chisq, "df": df, "pvalue": nan if df > 0 else math.nan,
-                "scaling_factor": nan, "shift": nan, "trace_ug": tr1, "trace_ug2": tr2}
-    a = math.sqrt(df / tr2)
-    shift = df - a * tr1
-    stat = a * chisq + shift
-    return {"stat": stat, "df": df, "pvalue": float(stats.chi2.sf(stat, df)), "scaling_factor": 1.0 / a,
-            "shift": shift, "trace_ug": tr1, "trace_ug2": tr2}
-
-
-def _cfi(x2, df, x2b, dfb, c=1.0, cb=1.0):
-    if not all(np.isfinite([x2, df, x2b, dfb, c, cb])):
-        return math.nan
-    t1 = max(x2 - c * df, 0.0)
-    t2 = max(x2 - c * df, x2b - cb * dfb, 0.0)
-    if math.isclose(t1, 0.0, abs_tol=1.5e-8) and math.isclose(t2, 0.0, abs_tol=1.5e-8):
-        return 1.0
-    return 1.0 - t1 / t2
-
-
-def _rni(x2, df, x2b, dfb, c=1.0, cb=1.0):
-    if not all(np.isfinite([x2, df, x2b, dfb, c, cb])):
-        return math.nan
-    t1, t2 = x2 - c * df, x2b - cb * dfb
-    return math.nan if math.isclose(t2, 0.0, abs_tol=1.5e-8) else 1.0 - t1 / t2
-
-
-def _tli(x2, df, x2b, dfb, c=1.0, cb=1.0):
-    if not all(np.isfinite([x2, df, x2b, dfb, c, cb])):
-        return math.nan
-    t1 = (x2 - c * df) * dfb
-    t2 = (x2b - cb * dfb) * df
-    return 1.0 - t1 / t2 if df > 0 and abs(t2) > 0 else 1.0
-
-
-def _nfi(x2, df, x2b, dfb):
-    if df > dfb or x2b == 0:
-        return math.nan
-    return (x2b - x2) / x2b if df > 0 else 1.0
-
-
-def _rfi(x2, df, x2b, dfb):
-    if df > dfb:
-        return math.nan
-    if df > 0 and dfb > 0:
-        t1, t2 = x2b / dfb - x2 / df, x2b / dfb
-        return 1.0 if (t1 < 0 or t2 < 0) else t1 / t2
-    return 1.0
-
-
-def _pnfi(x2, df, x2b, dfb):
-    return (df / dfb) * (x2b - x2) / x2b if dfb > 0 and x2b > 0 else math.nan
-
-
-def _ifi(x2, df, x2b, dfb):
-    t1, t2 = x2b - x2, x2b - df
-    if t2 < 0:
-        return 1.0
-    return math.nan if t2 == 0 else t1 / t2
-
-
-def _rmsea(x2, df, n, c=1.0):
-    if not (np.isfinite(x2) and np.isfinite(c)):
-        return math.nan
-    return math.sqrt(max((x2 / n) / df - c / n, 0.0)) if df > 0 else 0.0
-
-
-def _rmsea_ci(x2, df, n, c=1.0, level=0.90):
-    """lavaan's ``lav_fit_rmsea_ci`` (bounds √(c·λ/(N·df)) from the non-central χ²)."""
-    if not (np.isfinite(x2) and np.isfinite(c)) or df < 1:
-        return (math.nan, math.nan) if not np.isfinite(x2) else (0.0, 0.0)
-    up, lo = 1 - (1 - level) / 2, (1 - level) / 2
-    f_lo = lambda lam: stats.ncx2.cdf(x2, df, lam) - up if lam > 0 else stats.chi2.cdf(x2, df) - up  # noqa: E731
-    f_up = lambda lam: stats.ncx2.cdf(x2, df, lam) - lo if lam > 0 else stats.chi2.cdf(x2, df) - lo  # noqa: E731
-    if f_lo(0.0) < 0:
-        lower = 0.0
-    else:
-        try:
-            lam = optimize.brentq(f_lo, 0.0, x2, xtol=1e-12, rtol=1e-12)
-            lower = math.sqrt(c * lam / (n * df))
-        except ValueError:
-            lower = math.nan
-    n_r = max(n, 4 * x2)
-    if f_up(n_r) > 0 or f_up(0.0) < 0:
-        upper = 0.0
-    else:
-        try:
-            lam = optimize.brentq(f_up, 0.0, n_r, xtol=1e-12, rtol=1e-12)
-            upper = math.sqrt(c * lam / (n * df))
-        except ValueError:
-            upper = math.nan
-    return lower, upper
-
-
-def _rmsea_p(x2, df, n, c=1.0, h0=0.05, close=True):
-    if not (np.isfinite(x2) and np.isfinite(c)) or df <= 0:
-        return math.nan
-    ncp = n * df * h0 ** 2 / c
-    return float(stats.ncx2.sf(x2, df, ncp) if close else stats.ncx2.cdf(x2, df, ncp))
-
-
-def _catml(R: np.ndarray, sigma: np.ndarray, n: int, D: np.ndarray, A: np.ndarray, w: np.ndarray,
-           G: np.ndarray, ii: np.ndarray, jj: np.ndarray, df: int) -> dict:
-    """lavaan's ``lav_fit_catml_dwls``: ingredients of the robust CFI/TLI/RMSEA."""
-    nan = {"xx3": math.nan, "c": math.nan, "xx3_null": math.nan, "c_null": math.nan, "note": None}
-    p = len(R)
-    ev = np.linalg.eigvalsh(R)
-    if ev.min() < math.sqrt(np.finfo(float).eps):
-        nan["note"] = ("the polychoric correlation matrix is not positive definite: robust CFI/TLI/RMSEA "
-                       "not computed (lavaan gives NA)")
-        return nan
-    try:
-        Sinv = np.linalg.inv(sigma)
-        sgn, ld_sig = np.linalg.slogdet(sigma)
-        if sgn <= 0:
-            raise np.linalg.LinAlgError
-    except np.linalg.LinAlgError:
-        nan["note"] = "model-implied correlation matrix not positive definite: robust fit indices not computed"
-        return nan
-    ld_r = float(np.sum(np.log(ev)))
-    xx3 = n * (ld_sig + float(np.sum(R * Sinv)) - ld_r - p)
-    V = Sinv[np.ix_(ii, ii)] * Sinv[np.ix_(jj, jj)] + Sinv[np.ix_(ii, jj)] * Sinv[np.ix_(jj, ii)]
-    # tr(UᵀVUΓ) with U = I − K Mᵀ, K = ΔA, M = WΔ, expanded so that no P×P×P product is needed
-    K, M = D @ A, w[:, None] * D
-    VK, GM = V @ K, G @ M
-    ks = float(np.sum(V * G) - np.sum(M * (G @ VK)) - np.sum(K * (V @ GM))
-               + np.sum((K.T @ VK) * (M.T @ GM).T))
-    dfb = len(w)
-    return {"xx3": xx3, "c": ks / df if df > 0 else math.nan, "xx3_null": -n * ld_r,
-            "c_null": float(np.trace(G)) / dfb, "note": None}
-
-
-def _fit_measures(*, chisq, df, n, npar, test, base_chisq, base_df, base_test, cat, srmr_vals,
-                  other) -> dict:
-    n1 = n - 1  # lavaan: N − G for the WLS family
-    x2s, x2bs = test["stat"], base_test["stat"]
-    pval = float(stats.chi2.sf(chisq, df)) if df > 0 else (1.0 if df == 0 else math.nan)
-    out = {
-        "chisq": chisq, "df": int(df), "pvalue": pval,
-        "chisq_scaled": x2s, "df_scaled": int(df), "pvalue_scaled": test["pvalue"],
-        "chisq_scaling_factor": test["scaling_factor"], "chisq_shift_parameter": test["shift"],
-        "baseline_chisq": base_chisq, "baseline_df": int(base_df),
-        "baseline_pvalue": float(stats.chi2.sf(base_chisq, base_df)) if base_df > 0 else math.nan,
-        "baseline_chisq_scaled": x2bs, "baseline_df_scaled": int(base_df),
-        "baseline_pvalue_scaled": base_test["pvalue"],
-        "baseline_chisq_scaling_factor": base_test["scaling_factor"],
-    }
-    args, sargs = (chisq, df, base_chisq, base_df), (x2s, df, x2bs, base_df)
-    xx3, c, xx3b, cb = cat["xx3"], cat["c"], cat["xx3_null"], cat["c_null"]
-    rargs = (xx3, df, xx3b, base_df, c, cb)
-    out.update({
-        "cfi": _cfi(*args), "tli": _tli(*args), "cfi_scaled": _cfi(*sargs), "tli_scaled": _tli(*sargs),
-        "cfi_robust": _cfi(*rargs), "tli_robust": _tli(*rargs),
-        "nnfi": _tli(*args), "rfi": _rfi(*args), "nfi": _nfi(*args), "pnfi": _pnfi(*args),
-        "ifi": _ifi(*args), "rni": _rni(*args),
-        "nnfi_scaled": _tli(*sargs), "rfi_scaled": _rfi(*sargs), "nfi_scaled": _nfi(*sargs),
-        "pnfi_scaled": _pnfi(*sargs), "ifi_scaled": _ifi(*sargs), "rni_scaled": _rni(*sargs),
-        "nnfi_robust": _tli(*rargs), "rni_robust": _rni(*rargs),
-    })
-    xx3_scaled = xx3 / c if np.isfinite(c) and c != 0 else math.nan
-    lo, hi = _rmsea_ci(chisq, df, n1)
-    lo_s, hi_s = _rmsea_ci(x2s, df, n1)
-    lo_r, hi_r = _rmsea_ci(xx3_scaled, df, n1, c)
-    out.update({
-        "rmsea": _rmsea(chisq, df, n1), "rmsea_ci_lower": lo, "rmsea_ci_upper": hi, "rmsea_ci_level": 0.90,
-        "rmsea_pvalue": _rmsea_p(chisq, df, n1), "rmsea_notclose_pvalue": _rmsea_p(chisq, df, n1, h0=0.08, close=False),
-        "rmsea_scaled": _rmsea(x2s, df, n1), "rmsea_ci_lower_scaled": lo_s, "rmsea_ci_upper_scaled": hi_s,
-        "rmsea_pvalue_scaled": _rmsea_p(x2s, df, n1),
-        "rmsea_notclose_pvalue_scaled": _rmsea_p(x2s, df, n1, h0=0.08, close=False),
-        "rmsea_robust": _rmsea(xx3, df, n1, c), "rmsea_ci_lower_robust": lo_r, "rmsea_ci_upper_robust": hi_r,
-        "rmsea_pvalue_robust": _rmsea_p(xx3_scaled, df, n1, c),
-        "rmsea_notclose_pvalue_robust": _rmsea_p(xx3_scaled, df, n1, c, h0=0.08, close=False),
-    })
-    out.update(srmr_vals)
-    out.update(other)
-    out["rmsea_close_h0"], out["rmsea_notclose_h0"] = 0.05, 0.08
-    if df > 0 or chisq >= np.finfo(float).eps:
-        out["cn_05"] = float(stats.chi2.ppf(0.95, df) / (chisq / n1) + 1) if chisq > 0 else math.inf
-        out["cn_01"] = float(stats.chi2.ppf(0.99, df) / (chisq / n1) + 1) if chisq > 0 else math.inf
-    else:
-        out["cn_05"] = out["cn_01"] = math.nan
-    out["mfi"] = math.exp(-0.5 * (chisq - df) / n1)
-    out.update({"loglik": math.nan, "loglik_h1": math.nan, "aic": math.nan, "bic": math.nan,
-                "npar": int(npar), "nobs": int(n), "ngroups": 1, "fmin": chisq / (2.0 * n),
-                "chisq_by_group": {"all": chisq}})
-    return out
-
-
-def _srmr(R: np.ndarray, sigma: np.ndarray, nth: int) -> dict:
-    p = len(R)
-    low = np.tril_indices(p, -1)
-    ss = float(np.sum((R - sigma)[low] ** 2))
-    pstar = p * (p + 1) / 2
-    nomean = math.sqrt(ss / pstar)
-    return {"srmr": nomean, "srmr_bentler": math.sqrt(ss / (pstar + nth)),  # thresholds fit exactly
-            "rmr": math.sqrt(ss / (pstar + nth)), "rmr_nomean": nomean,  # correlations: rmr = srmr
-            "srmr_bentler_nomean": nomean, "srmr_mplus": math.nan, "srmr_mplus_nomean": math.nan,
-            "crmr": math.sqrt(ss / (pstar - p + nth)) if pstar - p + nth > 0
-            else math.nan, "crmr_nomean": math.sqrt(ss / (pstar - p)) if p > 1 else math.nan}
-
-
-def _gfi_wrmr(m: OrdinalMoments, r, sig_s, chisq, df) -> dict:
-    """lavaan's GFI family on (s, W) and WRMR = √(χ²/#statistics); thresholds fit exactly."""
-    nth = len(m.thresholds)
-    nel = nth + len(r)
-    s = m.statistics
-    e = np.concatenate([np.zeros(nth), r - sig_s])
-    gfi = 1.0 - float(np.sum(e * e * m.weights)) / float(np.sum(s * s * m.weights))
-    agfi = 1.0 - (nel / df) * (1.0 - gfi) if df > 0 else 1.0
-    return {"gfi": gfi, "agfi": agfi, "pgfi": (df / nel) * gfi if nel else math.nan,
-            "wrmr": math.sqrt(chisq / nel) if nel else math.nan}
-
-
 # ----------------------------------------------------------------------------- main
 def fit_wlsmv(data: pd.DataFrame, model: str, *, ordered=True, group: str | None = None,
               missing: str = "listwise", bootstrap: int = 0, group_equal=(), group_partial=()) -> SemResult:
     """Fit ``model`` to ordered indicators by WLSMV (see module docstring); used by ``fit_sem``."""
+    _check_options(data, group=group, missing=missing, bootstrap=bootstrap, group_equal=group_equal,
+                   group_partial=group_partial)
+    pt, mdl, ov, res_rows, warnings = _prepare_model(data, model, ordered)
+    s = _sample(data, ov, mdl)
+    warnings += [w for w in s.m.warnings]
+    n, nth, q = s.n, s.nth, pt.nfree
+    npar = nth + q
+    df = nth + s.P - npar
+    if df < 0:
+        warnings.append(f"model is not identified: {npar} free parameters but only {nth + s.P} sample "
+                        f"statistics (df = {df})")
+    if np.any(s.wr == 0):
+        warnings.append("some polychoric correlations have zero weight (degenerate Γ)")
+
+    st = _Structure(mdl, s.m.correlation_pairs)
+    start = start_values(mdl, [GroupData(n, np.zeros(len(ov)), s.R)])
+    theta, fval, converged, iters, message = _minimize(st, s.r, s.wr, start)
+    if not converged:
+        warnings.append(f"model did not converge: {message}")
+    finite = np.isfinite(fval)
+
+    full, gm, sigma, a_mat = _complete_model(pt, mdl, theta, res_rows)
+    inf = _inference(st, theta, s, q, finite)
+    if inf.se_msg:
+        warnings.append(inf.se_msg)
+    fit, cat = _fit_statistics(s, inf, sigma, df=df, npar=npar, finite=finite)
+    if cat["note"]:
+        warnings.append(cat["note"])
+    if df < 0:
+        for k, v in list(fit.items()):
+            if isinstance(v, float) and k not in ("rmsea_ci_level",):
+                fit[k] = math.nan
+    lv_idx, veta_all = _latent_covariance(full, gm, a_mat)
+    warnings += _admissibility_warnings(pt, res_rows, lv_idx, veta_all, sigma)
+
+    table, defined, vcov_df = _tables(pt, full, theta, s.m, inf.vcov_s, inf.vfull, nth)
+    r2 = r_squared(full, theta) if finite else {}
+    r2 = r2[0] if isinstance(r2, list) else r2
+    implied = {"all": (pd.DataFrame(sigma, index=ov, columns=ov), pd.Series(np.zeros(len(ov)), index=ov))}
+    latent = {"all": pd.DataFrame(veta_all[np.ix_(lv_idx, lv_idx)], index=full.lv, columns=full.lv)}
+    return SemResult(fit=fit, estimates=table, defined=defined, r2=r2, converged=bool(converged),
+                     warnings=tuple(dict.fromkeys(warnings)), n_used=int(n), n_dropped=int(len(data) - n),
+                     groups=("all",), bootstrap_info={"n_requested": 0, "n_converged": 0, "n_failed": 0,
+                                                      "seed": None},
+                     implied=implied, latent=latent, vcov=vcov_df,
+                     meta=_meta(s, ov, cat, iters=iters, message=message))
+
+
+def _check_options(data, *, group, missing, bootstrap, group_equal, group_partial) -> None:
+    """What WLSMV does not support yet, as clear errors before any work."""
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}")
     if group is not None or group_equal or group_partial:
@@ -435,6 +269,12 @@ def fit_wlsmv(data: pd.DataFrame, model: str, *, ordered=True, group: str | None
                              "missing='listwise'")
     if bootstrap:
         raise ModelSpecError("bootstrap is not supported with estimator='WLSMV'")
+
+
+def _prepare_model(data: pd.DataFrame, model: str, ordered):
+    """Parameter table in the delta parameterization and its structural model.
+
+    Returns ``(pt, model, ov, rows of the indicators' residual variances, warnings)``."""
     pm = parse_model(model)
     pt, warnings = build_partable(pm, list(data.columns), ngroups=1, meanstructure=False)
     ov = list(pt.vars.ov)
@@ -447,38 +287,48 @@ def fit_wlsmv(data: pd.DataFrame, model: str, *, ordered=True, group: str | None
     warnings += w2
     mdl = Model(pt)
     _check_structure(pt, mdl)
+    return pt, mdl, ov, res_rows, warnings
 
+
+@dataclass(frozen=True)
+class _Sample:
+    """Sample statistics as the estimator uses them: thresholds (``nth`` of them) fit exactly,
+    so the structural part sees the correlations ``r``, their weights ``wr`` and Γ block ``G``."""
+
+    m: OrdinalMoments
+    n: int
+    nth: int
+    r: np.ndarray
+    wr: np.ndarray
+    G: np.ndarray
+    ii: np.ndarray  # row / column of each correlation in the implied matrix
+    jj: np.ndarray
+    R: np.ndarray  # the polychoric matrix in the model's variable order
+
+    @property
+    def P(self) -> int:
+        return len(self.r)
+
+
+def _sample(data: pd.DataFrame, ov: list[str], mdl: Model) -> _Sample:
     m: OrdinalMoments = sample_statistics(data, ov)
     if list(m.items) != ov:
         single = [v for v in ov if v not in m.items]
         raise ModelSpecError(f"ordered item(s) {single} have a single observed category (no variance) in the "
                              "complete rows: they carry no information for thresholds or polychoric "
                              "correlations; drop them from the model")
-    warnings += [w for w in m.warnings]
-    n = m.n
-    n_dropped = len(data) - n
     nth = len(m.thresholds)
-    r, wr, G = m.correlations, m.weights[nth:], m.gamma[nth:, nth:]
-    P, q = len(r), pt.nfree
-    ii = np.array([mdl.ov_index[a] for a, _ in m.correlation_pairs], dtype=int)
-    jj = np.array([mdl.ov_index[b] for _, b in m.correlation_pairs], dtype=int)
-    R = m.correlation_matrix.loc[ov, ov].to_numpy()
-    npar = nth + q
-    df = nth + P - npar
-    if df < 0:
-        warnings.append(f"model is not identified: {npar} free parameters but only {nth + P} sample "
-                        f"statistics (df = {df})")
-    if np.any(wr == 0):
-        warnings.append("some polychoric correlations have zero weight (degenerate Γ)")
+    return _Sample(
+        m=m, n=m.n, nth=nth, r=m.correlations, wr=m.weights[nth:], G=m.gamma[nth:, nth:],
+        ii=np.array([mdl.ov_index[a] for a, _ in m.correlation_pairs], dtype=int),
+        jj=np.array([mdl.ov_index[b] for _, b in m.correlation_pairs], dtype=int),
+        R=m.correlation_matrix.loc[ov, ov].to_numpy())
 
-    st = _Structure(mdl, m.correlation_pairs)
-    start = start_values(mdl, [GroupData(n, np.zeros(len(ov)), R)])
-    theta, fval, converged, iters, message = _minimize(st, r, wr, start)
-    if not converged:
-        warnings.append(f"model did not converge: {message}")
-    finite = np.isfinite(fval)
 
-    # residual variances of the latent responses, then the complete model
+def _complete_model(pt: ParTable, mdl: Model, theta: np.ndarray, res_rows: list[int]):
+    """Set the residual variances of the latent responses (1 − explained), then the full model.
+
+    Returns ``(full model, its matrices, implied Σ*, (I − B)⁻¹)``."""
     sig0 = mdl.matrices(theta, 0).implied()[0]
     for i in res_rows:
         j = mdl.ov_index[pt.lhs[i]]
@@ -486,8 +336,24 @@ def fit_wlsmv(data: pd.DataFrame, model: str, *, ordered=True, group: str | None
     full = Model(pt)
     gm = full.matrices(theta, 0)
     sigma, _, a_mat = gm.implied()
+    return full, gm, sigma, a_mat
 
-    # inference
+
+@dataclass(frozen=True)
+class _Inference:
+    """Robust (sandwich) covariance of the estimates and the pieces the tests reuse."""
+
+    sig_s: np.ndarray  # σ(θ̂)
+    D: np.ndarray  # Δ = ∂σ/∂θ
+    WD: np.ndarray
+    A: np.ndarray | None  # (ΔᵀWΔ)⁻¹; None when singular or not computed
+    vcov_s: np.ndarray  # structural parameters
+    vfull: np.ndarray  # thresholds first, then structural
+    se_msg: str | None
+
+
+def _inference(st: _Structure, theta: np.ndarray, s: _Sample, q: int, finite) -> _Inference:
+    n, nth, wr, G = s.n, s.nth, s.wr, s.G
     sig_s, D = st.jac(theta)
     WD = wr[:, None] * D
     info = D.T @ WD
@@ -508,65 +374,69 @@ def fit_wlsmv(data: pd.DataFrame, model: str, *, ordered=True, group: str | None
             vcov_s = H @ G @ H.T / (n - 1)
     elif q == 0:
         A = np.zeros((0, 0))
-        H = np.zeros((0, P))
+        H = np.zeros((0, s.P))
         vcov_s = np.zeros((0, 0))
-    if se_msg:
-        warnings.append(se_msg)
     # full covariance (thresholds first, then structural): H_full = diag(I, H), H_full Γ H_fullᵀ/(N − 1)
     vfull = np.full((nth + q, nth + q), np.nan)
-    vfull[:nth, :nth] = m.gamma[:nth, :nth] / (n - 1)
+    vfull[:nth, :nth] = s.m.gamma[:nth, :nth] / (n - 1)
     if H is not None:
-        cross = m.gamma[:nth, nth:] @ H.T / (n - 1)
+        cross = s.m.gamma[:nth, nth:] @ H.T / (n - 1)
         vfull[:nth, nth:] = cross
         vfull[nth:, :nth] = cross.T
         vfull[nth:, nth:] = vcov_s
+    return _Inference(sig_s=sig_s, D=D, WD=WD, A=A, vcov_s=vcov_s, vfull=vfull, se_msg=se_msg)
 
-    # tests
-    e = r - sig_s
+
+def _fit_statistics(s: _Sample, inf: _Inference, sigma: np.ndarray, *, df: int, npar: int,
+                    finite) -> tuple[dict, dict]:
+    """χ², the scaled-shifted tests of the model and the baseline, catML, then fitMeasures."""
+    n, r, wr, G, A = s.n, s.r, s.wr, s.G, inf.A
+    e = r - inf.sig_s
     F = float(e @ (wr * e))
     chisq = (n - 1) * F if finite else math.nan
     if A is not None:
-        UG = wr[:, None] * G - WD @ (A @ (WD.T @ G))  # (W − WΔAΔᵀW)Γ
-        test = _scaled_shifted(chisq, df, UG)
+        UG = wr[:, None] * G - inf.WD @ (A @ (inf.WD.T @ G))  # (W − WΔAΔᵀW)Γ
+        test = scaled_shifted(chisq, df, UG)
     else:
-        test = _scaled_shifted(math.nan, df, np.zeros((1, 1)))
+        test = scaled_shifted(math.nan, df, np.zeros((1, 1)))
     base_chisq = (n - 1) * float(r @ (wr * r))
-    base_test = _scaled_shifted(base_chisq, P, wr[:, None] * G)
+    base_test = scaled_shifted(base_chisq, s.P, wr[:, None] * G)
     if A is not None and finite:
-        cat = _catml(R, sigma, n, D, A, wr, G, ii, jj, df)
+        cat = catml(s.R, sigma, n, inf.D, A, wr, G, s.ii, s.jj, df)
     else:
         cat = {"xx3": math.nan, "c": math.nan, "xx3_null": math.nan, "c_null": math.nan, "note": None}
-    if cat["note"]:
-        warnings.append(cat["note"])
     with np.errstate(all="ignore"):
-        fit = _fit_measures(chisq=chisq, df=df, n=n, npar=npar, test=test, base_chisq=base_chisq,
-                            base_df=P, base_test=base_test, cat=cat, srmr_vals=_srmr(R, sigma, nth),
-                            other=_gfi_wrmr(m, r, sig_s, chisq, df))
-    if df < 0:
-        for k, v in list(fit.items()):
-            if isinstance(v, float) and k not in ("rmsea_ci_level",):
-                fit[k] = math.nan
+        fit = fit_measures(chisq=chisq, df=df, n=n, npar=npar, test=test, base_chisq=base_chisq,
+                           base_df=s.P, base_test=base_test, cat=cat, srmr_vals=srmr(s.R, sigma, s.nth),
+                           other=gfi_wrmr(s.m, r, inf.sig_s, chisq, df))
+    return fit, cat
 
-    # trouble
+
+def _latent_covariance(full: Model, gm, a_mat: np.ndarray) -> tuple[list[int], np.ndarray]:
+    lv_idx = [full.eta_index[v] for v in full.lv]
+    return lv_idx, a_mat @ gm.psi @ a_mat.T
+
+
+def _admissibility_warnings(pt: ParTable, res_rows: list[int], lv_idx: list[int], veta_all: np.ndarray,
+                            sigma: np.ndarray) -> list[str]:
+    """Heywood cases and non-positive-definite latent or implied matrices."""
+    warnings = []
     neg = [pt.lhs[i] for i in res_rows if pt.ustart[i] < 0]
     if neg:
         warnings.append("negative residual variance(s) of latent responses (Heywood case; solution not "
                         f"admissible): {', '.join(neg)}")
-    lv_idx = [full.eta_index[v] for v in full.lv]
-    veta_all = a_mat @ gm.psi @ a_mat.T
     if lv_idx:
         veta = veta_all[np.ix_(lv_idx, lv_idx)]
         if np.all(np.isfinite(veta)) and np.linalg.eigvalsh(veta).min() < -1e-10:
             warnings.append("covariance matrix of the latent variables is not positive definite")
     if np.all(np.isfinite(sigma)) and np.linalg.eigvalsh(sigma).min() <= 0:
         warnings.append("model-implied correlation matrix of the latent responses is not positive definite")
+    return warnings
 
-    table, defined, vcov_df = _tables(pt, full, theta, m, vcov_s, vfull, nth)
-    r2 = r_squared(full, theta) if finite else {}
-    r2 = r2[0] if isinstance(r2, list) else r2
-    implied = {"all": (pd.DataFrame(sigma, index=ov, columns=ov), pd.Series(np.zeros(len(ov)), index=ov))}
-    latent = {"all": pd.DataFrame(veta_all[np.ix_(lv_idx, lv_idx)], index=full.lv, columns=full.lv)}
-    meta = {
+
+def _meta(s: _Sample, ov: list[str], cat: dict, *, iters, message) -> dict:
+    m, n, R = s.m, s.n, s.R
+    return {
         "estimator": "WLSMV", "parameterization": "delta", "missing": "listwise", "meanstructure": True,
         "information": "expected", "se": "robust.sem", "test": "scaled.shifted",
         "iterations": iters, "optimizer_message": message, "group": None,
@@ -576,20 +446,46 @@ def fit_wlsmv(data: pd.DataFrame, model: str, *, ordered=True, group: str | None
         "robust_fit": {"method": "catML (Savalei 2021), lavaan lav_fit_catml_dwls", "chisq_catml": cat["xx3"],
                        "c_hat": cat["c"], "baseline_chisq_catml": cat["xx3_null"], "c_hat_baseline": cat["c_null"]},
     }
-    return SemResult(fit=fit, estimates=table, defined=defined, r2=r2, converged=bool(converged),
-                     warnings=tuple(dict.fromkeys(warnings)), n_used=int(n), n_dropped=int(n_dropped),
-                     groups=("all",), bootstrap_info={"n_requested": 0, "n_converged": 0, "n_failed": 0,
-                                                      "seed": None},
-                     implied=implied, latent=latent, vcov=vcov_df, meta=meta)
 
 
 def _tables(pt: ParTable, model: Model, theta: np.ndarray, m: OrdinalMoments, vcov_s: np.ndarray,
             vfull: np.ndarray, nth: int):
     """Estimates in lavaan's row order: user rows, thresholds, other (co)variances, ~*~, ~1, :=."""
-    rows = pt.rows()
-    est_pt = model.row_values(theta)
     dfun = DefinedFunction(pt)
     std_lv, std_all = standardize(model, theta, dfun)
+    recs = _records(pt, model, theta, m, vcov_s, vfull, nth, std_lv, std_all)
+
+    # free numbering in table order (lavaan's), vcov in that order
+    order: dict[tuple, int] = {}
+    for rec in recs:
+        if rec[-1] is not None and rec[-1] not in order:
+            order[rec[-1]] = len(order) + 1
+    pos = [(nth + k if kind == "s" else k) for kind, k in order]
+    vcov = vfull[np.ix_(pos, pos)] if pos else np.zeros((0, 0))
+    est = np.array([rec[5] for rec in recs], float)
+    se = np.array([rec[6] for rec in recs], float)
+    wald = wald_table(est, se)
+    fixed = np.array([rec[-1] is None for rec in recs])
+    for k in ("z", "pvalue"):
+        wald[k][fixed] = np.nan
+    table = pd.DataFrame({
+        "lhs": [x[0] for x in recs], "op": [x[1] for x in recs], "rhs": [x[2] for x in recs],
+        "group": [x[3] for x in recs], "label": [x[4] for x in recs], "est": est, "se": se,
+        "z": wald["z"], "pvalue": wald["pvalue"], "ci_lower": wald["ci_lower"], "ci_upper": wald["ci_upper"],
+        "std_lv": [x[7] for x in recs], "std_all": [x[8] for x in recs],
+        "free": [order[x[-1]] if x[-1] is not None else 0 for x in recs]}, columns=list(ESTIMATE_COLUMNS))
+    table, defined = _with_defined(table, pt, model, theta, vcov_s, dfun, std_lv, std_all)
+    k = len(order)
+    vc = pd.DataFrame(vcov, index=range(1, k + 1), columns=range(1, k + 1))
+    return table, defined, vc
+
+
+def _records(pt: ParTable, model: Model, theta: np.ndarray, m: OrdinalMoments, vcov_s: np.ndarray,
+             vfull: np.ndarray, nth: int, std_lv: np.ndarray, std_all: np.ndarray) -> list[tuple]:
+    """One ``(lhs, op, rhs, group, label, est, se, std_lv, std_all, key)`` per row, in lavaan's order;
+    ``key`` locates a free parameter (``("s", k)`` structural, ``("t", k)`` threshold), None if fixed."""
+    rows = pt.rows()
+    est_pt = model.row_values(theta)
     q = pt.nfree
     se_s = np.sqrt(np.where(np.diag(vcov_s) >= 0, np.diag(vcov_s), np.nan)) if q else np.zeros(0)
     se_th = np.sqrt(np.clip(np.diag(vfull)[:nth], 0, None))
@@ -616,45 +512,27 @@ def _tables(pt: ParTable, model: Model, theta: np.ndarray, m: OrdinalMoments, vc
         recs.append((v, "~*~", v, 1, "", 1.0, 0.0, 1.0, 1.0, None))
     for v in list(model.ov) + list(model.lv):
         recs.append((v, "~1", "", 1, "", 0.0, 0.0, 0.0, 0.0, None))
+    return recs
 
-    # free numbering in table order (lavaan's), vcov in that order
-    order: dict[tuple, int] = {}
-    for rec in recs:
-        if rec[-1] is not None and rec[-1] not in order:
-            order[rec[-1]] = len(order) + 1
-    pos = [(nth + k if kind == "s" else k) for kind, k in order]
-    vcov = vfull[np.ix_(pos, pos)] if pos else np.zeros((0, 0))
-    est = np.array([rec[5] for rec in recs], float)
-    se = np.array([rec[6] for rec in recs], float)
-    wald = wald_table(est, se)
-    fixed = np.array([rec[-1] is None for rec in recs])
-    for k in ("z", "pvalue"):
-        wald[k][fixed] = np.nan
-    table = pd.DataFrame({
-        "lhs": [x[0] for x in recs], "op": [x[1] for x in recs], "rhs": [x[2] for x in recs],
-        "group": [x[3] for x in recs], "label": [x[4] for x in recs], "est": est, "se": se,
-        "z": wald["z"], "pvalue": wald["pvalue"], "ci_lower": wald["ci_lower"], "ci_upper": wald["ci_upper"],
-        "std_lv": [x[7] for x in recs], "std_all": [x[8] for x in recs],
-        "free": [order[x[-1]] if x[-1] is not None else 0 for x in recs]}, columns=list(ESTIMATE_COLUMNS))
 
+def _with_defined(table: pd.DataFrame, pt: ParTable, model: Model, theta: np.ndarray, vcov_s: np.ndarray,
+                  dfun: DefinedFunction, std_lv: np.ndarray, std_all: np.ndarray):
+    """Append the ``:=`` rows (delta-method SEs) to ``table``; returns it and the defined table."""
     def_idx = [i for i in range(len(pt)) if pt.op[i] == ":="]
-    if def_idx:
-        d_est = dfun(theta, model)
-        jac = dfun.jacobian(theta, model)
-        d_se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", jac, vcov_s, jac), 0.0))
-        dw = wald_table(d_est, d_se)
-        d_table = pd.DataFrame({"lhs": [pt.lhs[i] for i in def_idx], "op": ":=", "rhs": [pt.rhs[i] for i in def_idx],
-                                "group": 0, "label": [pt.label[i] for i in def_idx], "est": d_est, "se": d_se,
-                                "z": dw["z"], "pvalue": dw["pvalue"], "ci_lower": dw["ci_lower"],
-                                "ci_upper": dw["ci_upper"], "std_lv": std_lv[def_idx], "std_all": std_all[def_idx],
-                                "free": 0}, columns=list(ESTIMATE_COLUMNS))
-        table = pd.concat([table, d_table], ignore_index=True)
-        defined = pd.DataFrame({"name": [pt.lhs[i] for i in def_idx], "est": d_est, "se": d_se, "z": dw["z"],
-                                "pvalue": dw["pvalue"], "ci_lower": dw["ci_lower"], "ci_upper": dw["ci_upper"],
-                                "boot_se": np.nan, "boot_ci_lower": np.nan, "boot_ci_upper": np.nan},
-                               columns=list(DEFINED_COLUMNS))
-    else:
-        defined = pd.DataFrame(columns=list(DEFINED_COLUMNS))
-    k = len(order)
-    vc = pd.DataFrame(vcov, index=range(1, k + 1), columns=range(1, k + 1))
-    return table, defined, vc
+    if not def_idx:
+        return table, pd.DataFrame(columns=list(DEFINED_COLUMNS))
+    d_est = dfun(theta, model)
+    jac = dfun.jacobian(theta, model)
+    d_se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", jac, vcov_s, jac), 0.0))
+    dw = wald_table(d_est, d_se)
+    d_table = pd.DataFrame({"lhs": [pt.lhs[i] for i in def_idx], "op": ":=", "rhs": [pt.rhs[i] for i in def_idx],
+                            "group": 0, "label": [pt.label[i] for i in def_idx], "est": d_est, "se": d_se,
+                            "z": dw["z"], "pvalue": dw["pvalue"], "ci_lower": dw["ci_lower"],
+                            "ci_upper": dw["ci_upper"], "std_lv": std_lv[def_idx], "std_all": std_all[def_idx],
+                            "free": 0}, columns=list(ESTIMATE_COLUMNS))
+    table = pd.concat([table, d_table], ignore_index=True)
+    defined = pd.DataFrame({"name": [pt.lhs[i] for i in def_idx], "est": d_est, "se": d_se, "z": dw["z"],
+                            "pvalue": dw["pvalue"], "ci_lower": dw["ci_lower"], "ci_upper": dw["ci_upper"],
+                            "boot_se": np.nan, "boot_ci_lower": np.nan, "boot_ci_upper": np.nan},
+                           columns=list(DEFINED_COLUMNS))
+    return table, defined

@@ -23,6 +23,7 @@ stay free at the higher levels.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -177,6 +178,28 @@ def measurement_invariance(data: pd.DataFrame, model: str, group: str, *,
     >>> mi.decision
     'scalar'
     """
+    levels = _check_levels(levels)
+    fx = _Fitter(data, model, group, missing)
+    fits, models, lrt, delta, warnings = _fit_levels(fx, levels)
+    groups = fits[levels[-1]].groups
+    if len(groups) < 2:
+        warnings.append(f"only {len(groups)} group(s) in '{group}': invariance cannot be tested")
+    conf = models["configural"]
+    cfi_min, rmsea_max = configural_cutoffs
+    decision, part = "none", {}
+    if conf["converged"] and conf["cfi"] >= cfi_min and conf["rmsea"] <= rmsea_max:
+        decision, part, w = _highest_level(fx, levels, fits, partial=partial, chen=chen, alpha=alpha,
+                                           max_free=max_free, screen=screen)
+        warnings += w
+    rule = ("Chen (2007): reject a level if ΔCFI <= -0.010 and (ΔRMSEA >= 0.015 or ΔSRMR >= 0.030 for loadings / "
+            "0.010 for intercepts, residuals)" if chen else f"Δχ² test: reject a level if p < {alpha}")
+    rule += f"; configural holds if converged, CFI >= {cfi_min} and RMSEA <= {rmsea_max}"
+    return InvarianceResult(models=models, lrt=lrt, delta=delta, decision=decision, partial=part, rule=rule,
+                            warnings=tuple(dict.fromkeys(warnings)), groups=groups,
+                            meta={"group": group, "missing": missing, "levels": levels})
+
+
+def _check_levels(levels: Sequence[str]) -> list[str]:
     levels = list(levels)
     bad = [lv for lv in levels if lv not in LEVELS]
     if bad or not levels or levels[0] != "configural":
@@ -184,81 +207,122 @@ def measurement_invariance(data: pd.DataFrame, model: str, group: str, *,
     order = list(LEVELS)
     if [order.index(lv) for lv in levels] != sorted(order.index(lv) for lv in levels):
         raise ModelSpecError(f"levels must be in the order {order}; got {levels}")
-    models, lrt, delta, part, warnings = {}, {}, {}, {}, []
+    return levels
+
+
+@dataclass(frozen=True)
+class _Fitter:
+    """The data, model and options that every fit of the invariance sequence shares."""
+
+    data: pd.DataFrame
+    model: str
+    group: str
+    missing: str
+
+    def engine(self, level: str, freed: list[str] | None = None) -> Engine:
+        """The model at ``level``, with the constraints ``freed`` released (lavaan's group.partial)."""
+        if freed is None:
+            return Engine(self.data, self.model, group=self.group, group_equal=LEVELS[level],
+                          missing=self.missing)
+        return Engine(self.data, self.model, group=self.group, group_equal=LEVELS[level], group_partial=freed,
+                      missing=self.missing)
+
+    def fit(self, level: str, freed: list[str] | None, warm_from: SemResult | None) -> SemResult:
+        """Fit without SEs (not needed to compare levels), warm-started from a previous fit."""
+        eng = self.engine(level, freed)
+        return summarize(eng, compute_se=False, start=_warm(eng, warm_from))
+
+
+def _fit_levels(fx: _Fitter, levels: list[str]):
+    """Each level fitted in turn (warm-started from the one before) and compared with it.
+
+    Returns ``(fits, models, lrt, delta, warnings)``, each keyed by level."""
+    models, lrt, delta, warnings = {}, {}, {}, []
     fits: dict[str, SemResult] = {}
-    groups: tuple = ()
     prev_res: SemResult | None = None
     for level in levels:
-        eng = Engine(data, model, group=group, group_equal=LEVELS[level], missing=missing)
-        res = summarize(eng, compute_se=False, start=_warm(eng, prev_res))
-        groups = res.groups
+        res = fx.fit(level, None, prev_res)
         fits[level] = res
         models[level] = _summary(res)
         warnings += [f"{level}: {w}" for w in res.warnings]
         if prev_res is not None:
             lrt[level], delta[level] = _compare(models[level], models[levels[levels.index(level) - 1]])
         prev_res = res
-    if len(groups) < 2:
-        warnings.append(f"only {len(groups)} group(s) in '{group}': invariance cannot be tested")
-    conf = models["configural"]
-    cfi_min, rmsea_max = configural_cutoffs
-    decision = "none"
-    if conf["converged"] and conf["cfi"] >= cfi_min and conf["rmsea"] <= rmsea_max:
-        decision = "configural"
-        accepted = fits["configural"]
-        freed: list[str] = []
-        for level in levels[1:]:
-            cur = fits[level]
-            if freed:
-                eng = Engine(data, model, group=group, group_equal=LEVELS[level], group_partial=freed, missing=missing)
-                cur = summarize(eng, compute_se=False, start=_warm(eng, cur))
-            cur_sum = _summary(cur)
-            l_, d_ = _compare(cur_sum, _summary(accepted))
-            ok = _holds(level, cur_sum, l_, d_, chen, alpha)
-            name = f"partial_{level}" if freed else level
-            if not ok and partial:
-                extra: list[str] = []
-                n_cands = len(_candidates(Engine(data, model, group=group, group_equal=LEVELS[level],
-                                                 group_partial=freed, missing=missing), level))
-                # Byrne et al. (1989): partial invariance is meaningful only while most
-                # parameters stay equal; beyond a fifth freed, the level is taken not to hold
-                limit = max(1, math.ceil(max_free * n_cands))
-                while not ok and len(extra) < limit:
-                    cands = [c for c in _candidates(Engine(data, model, group=group, group_equal=LEVELS[level],
-                                                           group_partial=freed + extra, missing=missing), level)]
-                    if not cands:
-                        break
-                    # refit only the parameters that differ most between groups where they are free
-                    cands = _screen(cands, accepted, screen)
-                    best = None
-                    for c in cands:
-                        eng = Engine(data, model, group=group, group_equal=LEVELS[level],
-                                     group_partial=freed + extra + [c], missing=missing)
-                        r = summarize(eng, compute_se=False, start=_warm(eng, cur))
-                        if r.converged and (best is None or r.fit["chisq"] < best[1].fit["chisq"]):
-                            best = (c, r)
-                    if best is None:
-                        break
-                    extra.append(best[0])
-                    cur = best[1]
-                    cur_sum = _summary(cur)
-                    l_, d_ = _compare(cur_sum, _summary(accepted))
-                    ok = _holds(level, cur_sum, l_, d_, chen, alpha)
-                part[level] = {"freed": list(extra), "model": cur_sum, "lrt": l_, "delta": d_, "holds": ok,
-                               "limit": limit}
-                if not ok and len(extra) >= limit:
-                    warnings.append(f"partial {level} invariance: still rejected after freeing {len(extra)} of "
-                                    f"{n_cands} constraints (the most allowed, {max_free:.0%}); {level} does not hold")
-                if ok:
-                    freed += extra
-                    name = f"partial_{level}"
-            if not ok:
-                break
-            decision = name
-            accepted = cur
-    rule = ("Chen (2007): reject a level if ΔCFI <= -0.010 and (ΔRMSEA >= 0.015 or ΔSRMR >= 0.030 for loadings / "
-            "0.010 for intercepts, residuals)" if chen else f"Δχ² test: reject a level if p < {alpha}")
-    rule += f"; configural holds if converged, CFI >= {cfi_min} and RMSEA <= {rmsea_max}"
-    return InvarianceResult(models=models, lrt=lrt, delta=delta, decision=decision, partial=part, rule=rule,
-                            warnings=tuple(dict.fromkeys(warnings)), groups=groups,
-                            meta={"group": group, "missing": missing, "levels": levels})
+    return fits, models, lrt, delta, warnings
+
+
+def _highest_level(fx: _Fitter, levels: list[str], fits: dict[str, SemResult], *, partial: bool, chen: bool,
+                   alpha: float, max_free: float, screen: int) -> tuple[str, dict, list[str]]:
+    """Climb from configural while each level (or its partial version) holds.
+
+    Returns ``(decision, partial results by level, warnings)``."""
+    decision, part, warnings = "configural", {}, []
+    accepted = fits["configural"]
+    freed: list[str] = []
+    for level in levels[1:]:
+        cur = fits[level]
+        if freed:
+            cur = fx.fit(level, freed, cur)
+        cur_sum = _summary(cur)
+        l_, d_ = _compare(cur_sum, _summary(accepted))
+        ok = _holds(level, cur_sum, l_, d_, chen, alpha)
+        name = f"partial_{level}" if freed else level
+        if not ok and partial:
+            extra, cur, ok, part[level], w = _partial_search(
+                fx, level, freed, accepted, cur, (cur_sum, l_, d_), chen=chen, alpha=alpha,
+                max_free=max_free, screen=screen)
+            warnings += w
+            if ok:
+                freed += extra
+                name = f"partial_{level}"
+        if not ok:
+            break
+        decision = name
+        accepted = cur
+    return decision, part, warnings
+
+
+def _partial_search(fx: _Fitter, level: str, freed: list[str], accepted: SemResult, cur: SemResult,
+                    compared: tuple[dict, dict, dict], *, chen: bool, alpha: float, max_free: float,
+                    screen: int):
+    """Free ``level``'s constraints one at a time until it holds (see the module docstring).
+
+    Returns ``(newly freed, last fit, holds, partial entry, warnings)``."""
+    cur_sum, l_, d_ = compared
+    ok = False
+    extra: list[str] = []
+    n_cands = len(_candidates(fx.engine(level, freed), level))
+    # Byrne et al. (1989): partial invariance is meaningful only while most
+    # parameters stay equal; beyond a fifth freed, the level is taken not to hold
+    limit = max(1, math.ceil(max_free * n_cands))
+    while not ok and len(extra) < limit:
+        cands = [c for c in _candidates(fx.engine(level, freed + extra), level)]
+        if not cands:
+            break
+        # refit only the parameters that differ most between groups where they are free
+        cands = _screen(cands, accepted, screen)
+        best = _best_release(fx, level, freed + extra, cands, cur)
+        if best is None:
+            break
+        extra.append(best[0])
+        cur = best[1]
+        cur_sum = _summary(cur)
+        l_, d_ = _compare(cur_sum, _summary(accepted))
+        ok = _holds(level, cur_sum, l_, d_, chen, alpha)
+    entry = {"freed": list(extra), "model": cur_sum, "lrt": l_, "delta": d_, "holds": ok, "limit": limit}
+    warnings = []
+    if not ok and len(extra) >= limit:
+        warnings.append(f"partial {level} invariance: still rejected after freeing {len(extra)} of "
+                        f"{n_cands} constraints (the most allowed, {max_free:.0%}); {level} does not hold")
+    return extra, cur, ok, entry, warnings
+
+
+def _best_release(fx: _Fitter, level: str, freed: list[str], cands: list[str],
+                  cur: SemResult) -> tuple[str, SemResult] | None:
+    """The candidate whose release (on top of ``freed``) lowers χ² most among converged refits."""
+    best = None
+    for c in cands:
+        r = fx.fit(level, freed + [c], cur)
+        if r.converged and (best is None or r.fit["chisq"] < best[1].fit["chisq"]):
+            best = (c, r)
+    return best

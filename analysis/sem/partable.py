@@ -191,6 +191,26 @@ def build_partable(pm: ParsedModel, columns: Sequence[str], *, ngroups: int = 1,
     ModelSpecError
         Unknown variables, labels or group_equal keywords.
     """
+    vi, warnings = _check_variables(pm, columns, group_equal, fixed_x)
+    partial = parse_partial(group_partial)
+    pt = ParTable(vars=vi, ngroups=ngroups)
+    for g in range(ngroups):
+        rows, seen, dups = _user_rows(pm)
+        if g == 0:
+            warnings += dups
+        _add_default_rows(rows, seen, vi, meanstructure)
+        _set_free(rows, vi, g, ngroups, group_equal)
+        for r in rows:
+            _append(pt, r["lhs"], r["op"], r["rhs"], g + 1, r["user"], r["label"], 1 if r["free"] else 0,
+                    r["ustart"] if not r["free"] else r["start"], r["exo"])
+    _assign_free(pt, pm, group_equal, partial)
+    _add_defined(pt, pm)
+    return pt, warnings
+
+
+def _check_variables(pm: ParsedModel, columns: Sequence[str], group_equal: Sequence[str],
+                     fixed_x: bool) -> tuple[VarInfo, list[str]]:
+    """The model's variables, each observed one checked against the data columns."""
     bad = [k for k in group_equal if k not in GROUP_EQUAL]
     if bad:
         raise ModelSpecError(f"group_equal: unknown {bad}; allowed: {list(GROUP_EQUAL)}")
@@ -202,85 +222,97 @@ def build_partable(pm: ParsedModel, columns: Sequence[str], *, ngroups: int = 1,
                                  "column of the data nor a latent variable (defined with =~)")
     if not vi.ov:
         raise ModelSpecError("model syntax has no observed variables")
-    partial = parse_partial(group_partial)
-    pt = ParTable(vars=vi, ngroups=ngroups)
-    lv = set(vi.lv)
-    for g in range(ngroups):
-        seen: dict[tuple, int] = {}
-        rows: list[dict] = []
-        for fm in pm.formulas:
-            key = (fm.lhs, fm.op, fm.rhs)
-            if fm.op == "~~":
-                key = (min(fm.lhs, fm.rhs), "~~", max(fm.lhs, fm.rhs))
-            if key in seen:
-                if g == 0:
-                    warnings.append(f"model syntax, line {fm.line}: duplicated element "
-                                    f"'{fm.lhs} {fm.op} {fm.rhs}' ignored")
-                continue
+    return vi, warnings
+
+
+def _user_rows(pm: ParsedModel) -> tuple[list[dict], dict[tuple, int], list[str]]:
+    """One row per distinct user formula; returns ``(rows, row of each key, duplicate warnings)``."""
+    seen: dict[tuple, int] = {}
+    rows: list[dict] = []
+    dups: list[str] = []
+    for fm in pm.formulas:
+        key = (fm.lhs, fm.op, fm.rhs)
+        if fm.op == "~~":
+            key = (min(fm.lhs, fm.rhs), "~~", max(fm.lhs, fm.rhs))
+        if key in seen:
+            dups.append(f"model syntax, line {fm.line}: duplicated element "
+                        f"'{fm.lhs} {fm.op} {fm.rhs}' ignored")
+            continue
+        seen[key] = len(rows)
+        rows.append(dict(lhs=fm.lhs, op=fm.op, rhs=fm.rhs, user=True, fm=fm))
+    return rows, seen, dups
+
+
+def _add_default_rows(rows: list[dict], seen: dict[tuple, int], vi: VarInfo, meanstructure: bool) -> None:
+    """lavaan's default (co)variances and means that the user did not write."""
+    defaults: list[tuple[str, str, str]] = []
+    defaults += [(v, "~~", v) for v in vi.ov_nox] + [(v, "~~", v) for v in vi.lv]
+    defaults += [(a, "~~", b) for a, b in combinations(vi.lv_x, 2)]
+    defaults += [(a, "~~", b) for a, b in combinations(vi.lvov_y, 2)]
+    defaults += [(a, "~~", b) for i, a in enumerate(vi.ov_x) for b in vi.ov_x[i:]]
+    if meanstructure:
+        defaults += [(v, "~1", "") for v in vi.ov] + [(v, "~1", "") for v in vi.lv]
+    for lhs, op, rhs in defaults:
+        key = (min(lhs, rhs), op, max(lhs, rhs)) if op == "~~" else (lhs, op, rhs)
+        if key not in seen:
             seen[key] = len(rows)
-            rows.append(dict(lhs=fm.lhs, op=fm.op, rhs=fm.rhs, user=True, fm=fm))
-        defaults: list[tuple[str, str, str]] = []
-        defaults += [(v, "~~", v) for v in vi.ov_nox] + [(v, "~~", v) for v in vi.lv]
-        defaults += [(a, "~~", b) for a, b in combinations(vi.lv_x, 2)]
-        defaults += [(a, "~~", b) for a, b in combinations(vi.lvov_y, 2)]
-        defaults += [(a, "~~", b) for i, a in enumerate(vi.ov_x) for b in vi.ov_x[i:]]
-        if meanstructure:
-            defaults += [(v, "~1", "") for v in vi.ov] + [(v, "~1", "") for v in vi.lv]
-        for lhs, op, rhs in defaults:
-            key = (min(lhs, rhs), op, max(lhs, rhs)) if op == "~~" else (lhs, op, rhs)
-            if key not in seen:
-                seen[key] = len(rows)
-                rows.append(dict(lhs=lhs, op=op, rhs=rhs, user=False, fm=None))
-        # free/fixed defaults (lavaan: everything free, then auto.* rules, then user modifiers)
-        first_loading: set[str] = set()
-        # auto.fix.single: an indicator that is the only one of its factor (and loads on no other)
-        n_ind = {f: sum(1 for r in rows if r["op"] == "=~" and r["lhs"] == f) for f in vi.lv}
-        n_load = {}
-        for r in rows:
-            if r["op"] == "=~":
-                n_load[r["rhs"]] = n_load.get(r["rhs"], 0) + 1
-        single_ind = {r["rhs"] for r in rows if r["op"] == "=~" and n_ind[r["lhs"]] == 1 and n_load[r["rhs"]] == 1}
-        for r in rows:
-            r.update(free=True, ustart=np.nan, label="", exo=False, start=np.nan)
-            lhs, op, rhs = r["lhs"], r["op"], r["rhs"]
-            if op == "=~" and lhs not in first_loading:
-                first_loading.add(lhs)
-                r.update(free=False, ustart=1.0)
-            if op == "~~" and lhs in vi.ov_x and rhs in vi.ov_x:
+            rows.append(dict(lhs=lhs, op=op, rhs=rhs, user=False, fm=None))
+
+
+def _single_indicators(rows: list[dict], vi: VarInfo) -> set[str]:
+    """auto.fix.single: an indicator that is the only one of its factor (and loads on no other)."""
+    n_ind = {f: sum(1 for r in rows if r["op"] == "=~" and r["lhs"] == f) for f in vi.lv}
+    n_load = {}
+    for r in rows:
+        if r["op"] == "=~":
+            n_load[r["rhs"]] = n_load.get(r["rhs"], 0) + 1
+    return {r["rhs"] for r in rows if r["op"] == "=~" and n_ind[r["lhs"]] == 1 and n_load[r["rhs"]] == 1}
+
+
+def _set_free(rows: list[dict], vi: VarInfo, g: int, ngroups: int, group_equal: Sequence[str]) -> None:
+    """Free/fixed defaults (lavaan: everything free, then auto.* rules, then user modifiers)."""
+    lv = set(vi.lv)
+    first_loading: set[str] = set()
+    single_ind = _single_indicators(rows, vi)
+    for r in rows:
+        r.update(free=True, ustart=np.nan, label="", exo=False, start=np.nan)
+        lhs, op, rhs = r["lhs"], r["op"], r["rhs"]
+        if op == "=~" and lhs not in first_loading:
+            first_loading.add(lhs)
+            r.update(free=False, ustart=1.0)
+        if op == "~~" and lhs in vi.ov_x and rhs in vi.ov_x:
+            r.update(free=False, exo=True)
+        if op == "~1":
+            if lhs in vi.ov_x:
                 r.update(free=False, exo=True)
-            if op == "~1":
-                if lhs in vi.ov_x:
-                    r.update(free=False, exo=True)
-                elif lhs in lv and not r["user"]:
-                    free_mean = g > 0 and "intercepts" in group_equal and "means" not in group_equal
-                    if not free_mean:
-                        r.update(free=False, ustart=0.0)
-            if op == "~~" and lhs == rhs and not r["user"] and lhs in single_ind:
-                r.update(free=False, ustart=0.0)
-            fm: Formula | None = r["fm"]
-            if fm is not None:
-                mod = fm.modifier
-                fixed = _per_group(mod.fixed, g, ngroups, "values", fm)
-                is_free = _per_group(mod.free, g, ngroups, "values", fm)
-                label = _per_group(mod.labels, g, ngroups, "labels", fm)
-                start = _per_group(mod.start, g, ngroups, "start values", fm)
-                if fixed is not None:
-                    r.update(free=False, ustart=float(fixed))
-                elif is_free:
-                    r.update(free=True, ustart=np.nan)
-                if label:
-                    if label in vi.ov or label in lv:
-                        raise ModelSpecError(f"model syntax, line {fm.line}: label '{label}' is also a "
-                                             "variable name")
-                    r["label"] = label
-                if start is not None:
-                    r["start"] = float(start)
-        for r in rows:
-            _append(pt, r["lhs"], r["op"], r["rhs"], g + 1, r["user"], r["label"], 1 if r["free"] else 0,
-                    r["ustart"] if not r["free"] else r["start"], r["exo"])
-    _assign_free(pt, pm, group_equal, partial)
-    _add_defined(pt, pm)
-    return pt, warnings
+            elif lhs in lv and not r["user"]:
+                free_mean = g > 0 and "intercepts" in group_equal and "means" not in group_equal
+                if not free_mean:
+                    r.update(free=False, ustart=0.0)
+        if op == "~~" and lhs == rhs and not r["user"] and lhs in single_ind:
+            r.update(free=False, ustart=0.0)
+        if r["fm"] is not None:
+            _apply_modifiers(r, r["fm"], g, ngroups, vi, lv)
+
+
+def _apply_modifiers(r: dict, fm: Formula, g: int, ngroups: int, vi: VarInfo, lv: set[str]) -> None:
+    """The user's fixed values, free(), labels and start values for group ``g``."""
+    mod = fm.modifier
+    fixed = _per_group(mod.fixed, g, ngroups, "values", fm)
+    is_free = _per_group(mod.free, g, ngroups, "values", fm)
+    label = _per_group(mod.labels, g, ngroups, "labels", fm)
+    start = _per_group(mod.start, g, ngroups, "start values", fm)
+    if fixed is not None:
+        r.update(free=False, ustart=float(fixed))
+    elif is_free:
+        r.update(free=True, ustart=np.nan)
+    if label:
+        if label in vi.ov or label in lv:
+            raise ModelSpecError(f"model syntax, line {fm.line}: label '{label}' is also a "
+                                 "variable name")
+        r["label"] = label
+    if start is not None:
+        r["start"] = float(start)
 
 
 def _append(pt: ParTable, lhs, op, rhs, group, user, label, free, ustart, exo) -> None:

@@ -21,6 +21,8 @@ Tolerances are the README's (alpha and item statistics 1e-6, omega 1e-3); the co
 """
 from __future__ import annotations
 
+import doctest
+import importlib
 import json
 import math
 from pathlib import Path
@@ -138,7 +140,7 @@ def test_table_groups_equal_subset_analysis(case):
 
 @needs_fixtures
 def test_alpha_matches_pingouin():
-    import pingouin as pg
+    import pingouin as pg  # lazy: the oracle takes seconds to import and only this test needs it
 
     data, spec, _ = _case(CASES[0])
     for items in spec["scales"].values():
@@ -347,10 +349,7 @@ def test_result_frames_and_dicts():
     json.dumps(tab.to_dict(), allow_nan=False)
 
 
-@pytest.mark.parametrize("module", ["coprod.analysis.reliability", "coprod.analysis.items"])
+@pytest.mark.parametrize("module", ["coprod.analysis.reliability", "coprod.analysis.omega", "coprod.analysis.items"])
 def test_docstring_examples(module):
-    import doctest
-    import importlib
-
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0

@@ -11,7 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from coprod.analysis.default import reverse_keyed
+from coprod.analysis.models import measurement_model
+from coprod.analysis.responses import SimulationParams, from_table, simulate
 from coprod.analysis.sem import InvarianceResult, SemResult, fit_sem, measurement_invariance
+from coprod.instrument.bank import load_bank
 
 
 @pytest.fixture(scope="module")
@@ -107,14 +111,6 @@ def test_invariance_detects_a_shifted_intercept(twogroups):
 def test_partial_invariance_search_is_capped():
     # a grouping with many non-invariant items: the search frees at most a fifth of the
     # constraints (Byrne et al. 1989), then says the level does not hold
-    import math
-
-    from coprod.analysis.default import reverse_keyed
-    from coprod.analysis.models import measurement_model
-    from coprod.analysis.responses import SimulationParams, from_table, simulate
-    from coprod.analysis.sem import measurement_invariance
-    from coprod.instrument.bank import load_bank
-
     bank = load_bank()
     t = simulate(900, seed=5, params=SimulationParams(core_noninvariance=0.25, missing_rate=0, dont_know_rate=0))
     df = reverse_keyed(from_table(t, bank=bank, strict=False).analysis_table(), bank)

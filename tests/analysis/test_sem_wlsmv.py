@@ -22,10 +22,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from coprod.analysis import pipeline
 from coprod.analysis.errors import ModelSpecError
+from coprod.analysis.ordinal import sample_statistics
 from coprod.analysis.ordinal.reliability import composite_reliability_ordinal, wlsmv_reliability
 from coprod.analysis.sem import fit_sem
-from coprod.analysis.sem import dwls
+from coprod.analysis.sem import dwls_fit
+from coprod.analysis.spec import spec_from_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "conformance"
@@ -237,8 +240,6 @@ def test_ordered_true_list_and_estimator_default_agree(small):
 
 
 def test_thresholds_are_the_sample_thresholds_with_robust_se(small):
-    from coprod.analysis.ordinal import sample_statistics
-
     res = fit_sem(small, MODEL2, ordered=True)
     m = sample_statistics(small, [f"y{j}" for j in range(1, 7)])
     th = res.estimates[res.estimates["op"] == "|"]
@@ -286,8 +287,8 @@ def test_under_identified_model_warns_and_returns_nan(small):
 
 def test_robust_indices_are_nan_when_the_polychoric_matrix_is_not_pd():
     R = np.array([[1.0, 0.9, -0.9], [0.9, 1.0, 0.9], [-0.9, 0.9, 1.0]])
-    out = dwls._catml(R, np.eye(3), 100, np.zeros((3, 1)), np.eye(1), np.ones(3), np.eye(3),
-                      np.array([1, 2, 2]), np.array([0, 0, 1]), 2)
+    out = dwls_fit.catml(R, np.eye(3), 100, np.zeros((3, 1)), np.eye(1), np.ones(3), np.eye(3),
+                         np.array([1, 2, 2]), np.array([0, 0, 1]), 2)
     assert math.isnan(out["xx3"]) and "not positive definite" in out["note"]
 
 
@@ -319,14 +320,10 @@ def test_pipeline_ordinal_step_adds_the_wlsmv_cfa():
     case = SHARED / "likert_ordinal"
     if not (case / "expected.json").exists():
         pytest.skip("no likert_ordinal fixture")
-    from coprod.analysis.spec import spec_from_dict
-
     exp = json.loads((case / "expected.json").read_text())
     spec = json.loads((case / "spec.json").read_text())
     data = pd.read_csv(case / "data.csv")
     s = spec_from_dict({"scales": spec["scales"], "cfa": spec["cfa_model"], "ordered": True})
-    from coprod.analysis import pipeline
-
     out = pipeline._ordinal(data, s)
     w = out["wlsmv_cfa"]
     assert set(w) >= {"fit", "estimates", "reliability"}

@@ -15,6 +15,7 @@ R versions (Debian bookworm packages) on the conformance data:
 """
 from __future__ import annotations
 
+import doctest
 import json
 import math
 from pathlib import Path
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import coprod.analysis.validity
 from coprod.analysis.errors import ModelSpecError
 from coprod.analysis.validity import ave, composite_reliability, fornell_larcker, htmt, latent_correlations
 
@@ -198,9 +200,5 @@ def test_single_indicator_and_cross_loading():
 
 
 def test_docstring_examples():
-    import doctest
-
-    import coprod.analysis.validity
-
     result = doctest.testmod(coprod.analysis.validity)
     assert result.attempted > 0 and result.failed == 0
