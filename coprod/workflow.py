@@ -20,6 +20,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import pandas as pd
+import pyreadstat
+
+from coprod.analysis.compare import compare_groups
+from coprod.analysis.default import analyze_instrument
+from coprod.analysis.errors import ModelSpecError
+from coprod.analysis.pipeline import AnalysisResult, analyze
+from coprod.analysis.responses import simulate
+from coprod.analysis.spec import AnalysisSpec, load_spec
+from coprod.instrument.bank import load_bank
+from coprod.instrument.errors import UnreadableFileError
+from coprod.instrument.exports import export, write_export
+from coprod.instrument.files import write_files
+from coprod.instrument.model import Bank
+# modules, not names: tests replace a renderer on its module to check that a failing page writes nothing
+from coprod.reports import compare as compare_report
+from coprod.reports import study as study_report
+from coprod.responses import read_responses, write_simulated
+
 __all__ = ["sha256_of", "read_table", "run_analysis", "analyze_file", "compare_file", "run_demo", "report_file",
            "results_json", "write_outputs", "write_comparison", "write_study_report", "RunOutput", "CompareOutput", "DemoOutput"]
 
@@ -29,7 +48,6 @@ Progress = Callable[[int, int], None]
 @dataclass(frozen=True, slots=True)
 class RunOutput:
     """What :func:`analyze_file` wrote, the warnings to print, and the result itself."""
-
     files: tuple[Path, ...]
     warnings: tuple[str, ...]
     result: Any  # coprod.analysis.pipeline.AnalysisResult
@@ -38,7 +56,6 @@ class RunOutput:
 @dataclass(frozen=True, slots=True)
 class CompareOutput:
     """What :func:`compare_file` wrote, and the warnings to print."""
-
     files: tuple[Path, ...]
     warnings: tuple[str, ...]
 
@@ -46,7 +63,6 @@ class CompareOutput:
 @dataclass(frozen=True, slots=True)
 class DemoOutput:
     """The files a reader of the demo should open first, and how long it took."""
-
     files: tuple[Path, ...]
     seconds: float
     warnings: tuple[str, ...] = ()
@@ -71,15 +87,11 @@ def _existing(path: Path) -> Path:
 
 def read_table(path: Path):
     """A plain data file for spec mode (any columns): CSV/TSV (delimiter sniffed), XLSX, SAV, DTA."""
-    import pandas as pd
-
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xls"):
         return pd.read_excel(path)
     if suffix in (".sav", ".dta"):
-        import pyreadstat
-
         reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
         df, _ = reader(str(path))
         return df
@@ -88,9 +100,6 @@ def read_table(path: Path):
 
 def _bank(bank):
     """The ``Bank`` itself, or the bank read from folder ``bank`` (the shipped one for ``None``)."""
-    from coprod.instrument.bank import load_bank
-    from coprod.instrument.model import Bank
-
     return bank if isinstance(bank, Bank) else load_bank(bank)
 
 
@@ -118,20 +127,13 @@ def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False
     -------
     AnalysisResult
     """
-    from coprod.analysis.errors import ModelSpecError
-
     path = _existing(path)
     meta = {"input_file": path.name, "input_sha256": sha256_of(path)}
     if spec is not None:
-        from coprod.analysis.pipeline import analyze
-        from coprod.analysis.spec import AnalysisSpec, load_spec
-
         if bootstrap is not None or seed is not None or missing is not None:
             raise ModelSpecError("bootstrap, seed and missing are set in the spec, not as options, in spec mode")
         spec_obj = spec if isinstance(spec, AnalysisSpec) else load_spec(spec)
         return analyze(read_table(path), spec_obj, progress=progress, meta=meta)
-    from coprod.analysis.default import analyze_instrument
-    from coprod.responses import read_responses
 
     bank = _bank(bank)
     rd = read_responses(path, bank=bank, codebook=codebook)
@@ -148,8 +150,6 @@ def results_json(result) -> str:
 def write_outputs(out: Path, texts: dict[str, str]) -> tuple[Path, ...]:
     """Write every ``name -> text`` into ``out``; all are rendered before the first is written, and
     each file is replaced atomically, so an error never leaves half a result set."""
-    from coprod.instrument.files import write_files
-
     return tuple(write_files({Path(out) / name: text for name, text in texts.items()}))
 
 
@@ -167,9 +167,7 @@ def analyze_file(path: Path, *, out: Path, spec=None, report: bool = True, lang:
                           bootstrap=bootstrap, seed=seed, missing=missing, codebook=codebook)
     texts = {"results.json": results_json(result)}
     if report:
-        from coprod.reports.study import render_study_report
-
-        texts["report.html"] = render_study_report(result, bank=bank, lang=lang)
+        texts["report.html"] = study_report.render_study_report(result, bank=bank, lang=lang)
     files = write_outputs(Path(out), texts)
     return RunOutput(files=files, warnings=result.warnings + result.errors, result=result)
 
@@ -189,10 +187,6 @@ def report_file(results: Path, *, out: Path, lang: str = "en", bank=None,
         When ``results`` is not readable JSON, or not the results.json of ``coprod analyze``
         (a comparison's results.json, say).
     """
-    from coprod.analysis.pipeline import AnalysisResult
-    from coprod.instrument.errors import UnreadableFileError
-    from coprod.reports.study import render_study_report
-
     results = _existing(results)
     try:
         result = AnalysisResult.from_dict(json.loads(results.read_text(encoding="utf-8")))
@@ -207,7 +201,7 @@ def report_file(results: Path, *, out: Path, lang: str = "en", bank=None,
                             f"wording is from version {bank.version}")
     else:
         bank = None
-    html = render_study_report(result, bank=bank, lang=lang, min_cell=min_cell)
+    html = study_report.render_study_report(result, bank=bank, lang=lang, min_cell=min_cell)
     files = write_outputs(Path(out).parent, {Path(out).name: html})
     return RunOutput(files=files, warnings=tuple(warnings), result=result)
 
@@ -219,10 +213,6 @@ def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str
     Writes ``index.html``, one ``group-<slug>.html`` per group and the published ``results.json``
     (small groups suppressed, see :mod:`coprod.reports.compare`).
     """
-    from coprod.analysis.compare import compare_groups
-    from coprod.responses import read_responses
-    from coprod.reports.compare import hidden_groups
-
     path = _existing(path)
     bank = _bank(bank)
     data = read_responses(path, bank=bank)
@@ -230,7 +220,7 @@ def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str
     result = compare_groups(table, by, bank=bank, progress=progress)
     meta = {"input_file": path.name, "input_sha256": sha256_of(path), "keep_flagged": keep_flagged}
     files = write_comparison(result, Path(out), bank=bank, min_cell=min_cell, lang=lang, meta=meta)
-    hidden = hidden_groups(result, min_cell)
+    hidden = compare_report.hidden_groups(result, min_cell)
     warnings = [w for w in result.warnings if not any(h in w for h in hidden)]
     if hidden:
         warnings.append(f"{len(hidden)} group(s) suppressed for privacy (min. n = {min_cell})")
@@ -245,10 +235,7 @@ def write_comparison(result, out_dir: Path, *, bank, min_cell: int = 5, lang: st
 
     ``bank`` (a ``Bank``, a bank folder, or ``None`` for the shipped bank) is the one the groups
     were compared with: its wording names the groups and constructs."""
-    from coprod.instrument.files import write_files
-    from coprod.reports.compare import build_comparison
-
-    files = build_comparison(result, bank=_bank(bank), min_cell=min_cell, lang=lang, meta=meta)
+    files = compare_report.build_comparison(result, bank=_bank(bank), min_cell=min_cell, lang=lang, meta=meta)
     out_dir = Path(out_dir)
     write_files({out_dir / name: text for name, text in files.items()})
     for old in out_dir.glob("group-*.html"):
@@ -263,10 +250,7 @@ def write_study_report(result, path: Path, *, bank, lang: str = "en", min_cell: 
 
     ``bank``: the ``Bank`` the result was analysed with, or ``None`` for a spec-mode result.
     """
-    from coprod.instrument.files import write_files
-    from coprod.reports.study import render_study_report
-
-    html = render_study_report(result, bank=bank, lang=lang, min_cell=min_cell)
+    html = study_report.render_study_report(result, bank=bank, lang=lang, min_cell=min_cell)
     return write_files({Path(path): html})[0]
 
 
@@ -282,10 +266,6 @@ def run_demo(out: Path, *, n: int = 1200, seed: int = 2021, lang: str = "en", ba
     --------
     >>> run_demo(Path("demo-out"), n=600)  # doctest: +SKIP
     """
-    from coprod.analysis.responses import simulate
-    from coprod.instrument.exports import export, write_export
-    from coprod.responses import write_simulated
-
     t0 = time.perf_counter()
     out = Path(out)
     bank = _bank(bank)
