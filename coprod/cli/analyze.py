@@ -1,0 +1,46 @@
+"""``coprod analyze``: results.json and the study report of a response file."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ._common import LANGS, add_common, codebook, nonneg_int, progress, report_outputs
+
+
+def add(sub) -> None:
+    a = sub.add_parser("analyze", help="reliability, factor structure, CFA, invariance and SEM",
+                       description="Analyse a response file and write DIR/results.json and DIR/report.html.")
+    a.add_argument("data", help="response file")
+    a.add_argument("--spec", default=None, help="analysis spec (YAML or JSON)")
+    a.add_argument("--out", required=True, help="output folder")
+    a.add_argument("--lang", choices=LANGS, default="en", help="report language")
+    a.add_argument("--keep-flagged", action="store_true",
+                   help="keep respondents flagged by the data-quality checks")
+    a.add_argument("--no-report", action="store_true", help="write results.json only")
+    a.add_argument("--missing", choices=("listwise", "fiml"), default=None,
+                   help="missing answers in the default analysis: listwise deletion per step "
+                        "(default) or full-information ML (slower)")
+    a.add_argument("--codebook", metavar="JSON", default=None,
+                   help="codebook of the form that was fielded (needed for --sector or --seed forms)")
+    a.add_argument("--bootstrap", type=nonneg_int, default=None, metavar="N",
+                   help="bootstrap draws for the indirect effects (default analysis only; default 500)")
+    a.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="seed of every random step (default analysis only; default 2021)")
+    add_common(a)
+    a.set_defaults(func=run)
+
+
+def run(args) -> int:
+    if args.spec and (args.bootstrap is not None or args.seed is not None or args.missing is not None):
+        print("error: --bootstrap, --seed and --missing are for the default analysis; with --spec "
+              "set them in the spec", file=sys.stderr)
+        return 2
+    from coprod.workflow import analyze_file  # deferred, as in every command: --help stays light
+
+    out = analyze_file(Path(args.data), out=Path(args.out), spec=Path(args.spec) if args.spec else None,
+                       report=not args.no_report, lang=args.lang, bank=args.bank,
+                       keep_flagged=args.keep_flagged, progress=progress(args, "bootstrap"),
+                       bootstrap=args.bootstrap, seed=args.seed, missing=args.missing,
+                       codebook=codebook(args))
+    report_outputs(args, out.warnings, out.files)
+    return 0

@@ -1,0 +1,31 @@
+"""``coprod compare``: the comparative report per group."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ._common import COMPARE_BY, LANGS, add_common, progress, report_outputs
+
+
+def add(sub) -> None:
+    cp = sub.add_parser("compare", help="comparative report per group",
+                        description="Write a comparative report per service area, municipality, sector or role.")
+    cp.add_argument("data", help="response file")
+    cp.add_argument("--by", required=True, choices=COMPARE_BY, help="grouping column")
+    cp.add_argument("--out", required=True, help="output folder")
+    cp.add_argument("--min-cell", type=int, default=5,
+                    help="suppress figures for groups with fewer respondents (default 5)")
+    cp.add_argument("--lang", choices=LANGS, default="en", help="report language")
+    cp.add_argument("--keep-flagged", action="store_true",
+                    help="keep respondents flagged by the data-quality checks")
+    add_common(cp)
+    cp.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from coprod.workflow import compare_file  # deferred, as in every command: --help stays light
+
+    out = compare_file(Path(args.data), by=args.by, out=Path(args.out), min_cell=args.min_cell,
+                       lang=args.lang, bank=args.bank, keep_flagged=args.keep_flagged,
+                       progress=progress(args, "groups"))
+    report_outputs(args, out.warnings, out.files)
+    return 0

@@ -1,0 +1,28 @@
+"""``coprod report``: the study report of a results.json again, without analysing."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ._common import LANGS, add_common, report_outputs
+
+
+def add(sub) -> None:
+    r = sub.add_parser("report", help="render the study report of a results.json again",
+                       description="Render the study report of an analysis results.json (another "
+                                   "language or threshold) without analysing again.")
+    r.add_argument("results", help="results.json written by coprod analyze")
+    r.add_argument("--out", required=True, help="report file to write (HTML)")
+    r.add_argument("--lang", choices=LANGS, default="en", help="report language")
+    r.add_argument("--min-cell", type=int, default=5,
+                   help="suppress figures for groups with fewer respondents (default 5)")
+    add_common(r)
+    r.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from coprod.workflow import report_file  # deferred, as in every command: --help stays light
+
+    out = report_file(Path(args.results), out=Path(args.out), lang=args.lang, bank=args.bank,
+                      min_cell=args.min_cell)
+    report_outputs(args, out.warnings, out.files)
+    return 0

@@ -1,0 +1,37 @@
+"""``coprod validate``: every problem in a response file."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ._common import add_common, codebook
+
+
+def add(sub) -> None:
+    v = sub.add_parser("validate", help="check a response file and list every problem",
+                       description="Check a response export. Exit 0 when clean, 1 when problems "
+                                   "were found, 2 when the file cannot be read.")
+    v.add_argument("file", help="response file (CSV, XLSX, SAV, DTA, or a platform export)")
+    v.add_argument("--json", action="store_true", help="print the problems as JSON")
+    v.add_argument("--codebook", metavar="JSON", default=None,
+                   help="codebook of the form that was fielded (needed for --sector or --seed forms)")
+    add_common(v)
+    v.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from coprod.instrument.bank import load_bank  # deferred, as in every command: --help stays light
+    from coprod.responses import validate_responses
+
+    bank = load_bank(args.bank)
+    report = validate_responses(Path(args.file), bank=bank, codebook=codebook(args))
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        for p in report.problems:
+            print(str(p))
+        for w in report.warnings:
+            print(f"warning: {w}")
+        print(report.summary() if hasattr(report, "summary") else
+              f"{len(report.problems)} problem(s) in {args.file}")
+    return report.exit_code
