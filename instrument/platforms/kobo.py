@@ -26,8 +26,8 @@ import pandas as pd
 
 from .. import naming
 from ..formats import ExportResult
-from ..generator import LANGUAGE_NAMES, ContextField, Questionnaire, build_questionnaire
-from ..model import SECTOR_TAG, Bank
+from ..generator import LANGUAGE_NAMES, Block, ContextField, Questionnaire, build_questionnaire
+from ..model import SECTOR_TAG, Bank, Scale
 from ._export import csv_text, export_frame, iso, text_file, times
 from .base import Platform, from_codebook
 from .schema import ID
@@ -87,6 +87,35 @@ class _Sheet:
         self.rows.append(row)
 
 
+class _Choices(_Sheet):
+    """The choices sheet: each list is written once, where the survey first uses it."""
+
+    def __init__(self, langs: tuple[str, ...]) -> None:
+        super().__init__()
+        self.langs = langs
+        self.done: set[str] = set()
+
+    def add_list(self, name: str, items: list[tuple[str, dict]],
+                 flags: dict[str, tuple[str, ...]] | None = None) -> None:
+        """The choices of list ``name``; ``flags`` (choice -> sectors) adds one 1/0 column per
+        sector tag for the ``choice_filter``."""
+        if name in self.done:
+            return
+        self.done.add(name)
+        for cname, label in items:
+            row: dict[str, object] = {"list_name": name, "name": cname, **_labels(label, self.langs)}
+            if flags is not None:
+                for s, tag in SECTOR_TAG.items():
+                    row[tag] = 1 if s in flags[cname] else 0
+            self.add_row(row)
+
+    def scale_list(self, scale: Scale) -> str:
+        """The list of a rating scale (its points, then don't know); returns the list name."""
+        self.add_list(scale.id, [(str(p.code), p.label) for p in scale.points]
+                      + [(str(scale.dont_know), scale.dont_know_label)])
+        return scale.id
+
+
 def _labels(text: dict, langs: tuple[str, ...], column: str = "label") -> dict[str, str]:
     return {language_column(column, lang): text.get(lang, "") for lang in langs}
 
@@ -108,46 +137,49 @@ def to_xlsform(q: Questionnaire) -> ExportResult:
     """The questionnaire as an XLSForm workbook (``.xlsx``), every bank language included.
 
     ``q.lang`` becomes ``default_language``. See the module docstring for the routing scheme.
+
+    Examples
+    --------
+    >>> from coprod.instrument.bank import load_bank
+    >>> from coprod.instrument.generator import build_questionnaire
+    >>> list(to_xlsform(build_questionnaire(load_bank())).files)
+    ['.xlsx']
     """
-    from openpyxl import Workbook  # deferred: heavy
-
     langs = q.languages
-    consent = naming.xlsform_context("consent")
-    consent_yes = f"${{{consent}}} = '{q.consent_yes.name}'"
+    consent_yes = f"${{{naming.xlsform_context('consent')}}} = '{q.consent_yes.name}'"
     survey = _Sheet()
-    choices = _Sheet()
-    list_done: set[str] = set()
-
-    def add_list(name: str, items: list[tuple[str, dict]], flags: dict[str, tuple[str, ...]] | None = None):
-        if name in list_done:
-            return
-        list_done.add(name)
-        for cname, label in items:
-            row: dict[str, object] = {"list_name": name, "name": cname, **_labels(label, langs)}
-            if flags is not None:
-                for s, tag in SECTOR_TAG.items():
-                    row[tag] = 1 if s in flags[cname] else 0
-            choices.add_row(row)
-
-    def scale_list(scale) -> str:
-        add_list(scale.id, [(str(p.code), p.label) for p in scale.points]
-                 + [(str(scale.dont_know), scale.dont_know_label)])
-        return scale.id
-
+    choices = _Choices(langs)
     survey.add(type="calculate", name=naming.VERSION_FIELD["xlsform"],
                calculation=_xpath_string(q.version))
+    _consent_group(q, survey, choices)
+    _context_group(q, survey, choices, consent_yes)
+    for b in q.blocks:
+        _rating_block(q, b, survey, choices, consent_yes)
+    if q.outro:
+        survey.add_row({"type": "note", "name": "outro_note", **_labels(q.outro, langs),
+                        "relevant": consent_yes})
+    workbook = _workbook(survey, choices, _settings(q))
+    return ExportResult(files={".xlsx": workbook}, warnings=q.warnings)
 
-    # consent
+
+def _consent_group(q: Questionnaire, survey: _Sheet, choices: _Choices) -> None:
+    """The intro group: the intro note and the consent question (always shown)."""
+    langs = q.languages
+    consent = naming.xlsform_context("consent")
     survey.add_row({"type": "begin_group", "name": "intro", **_labels(q.ui_text("consent_heading"), langs),
                     "appearance": "field-list"})
     if q.intro:
         survey.add_row({"type": "note", "name": "intro_note", **_labels(q.intro, langs)})
-    add_list(consent, [(c.name, c.label) for c in q.consent.choices])
+    choices.add_list(consent, [(c.name, c.label) for c in q.consent.choices])
     survey.add_row({"type": f"select_one {consent}", "name": consent, **_labels(q.consent.label, langs),
                     "required": "yes"})
     survey.add_row({"type": "end_group", "name": "intro"})
 
-    # context
+
+def _context_group(q: Questionnaire, survey: _Sheet, choices: _Choices, consent_yes: str) -> None:
+    """The context group (shown after consent); a sector-specific form records its sector with a
+    ``calculate`` field, the combined form adds the partner-noun calculates after the sector."""
+    langs = q.languages
     dynamic = q.combined and any(f.dynamic for f in q.context)
     sector_field = q.sector_field
     if sector_field.fixed is not None:
@@ -158,75 +190,101 @@ def to_xlsform(q: Questionnaire) -> ExportResult:
     for f in q.context:
         if f.fixed is not None:
             continue
-        name = naming.xlsform_context(f.id)
-        row: dict[str, object] = {"name": name, **_labels(f.label, langs)}
-        if f.dynamic:
-            row.update(_dynamic_label(f, langs))
-        if f.hint:
-            row.update(_labels(f.hint, langs, "hint"))
-        if f.question.required:
-            row["required"] = "yes"
-        if set(f.sectors) != set(q.sectors):
-            row["relevant"] = " or ".join(_sector_is(s) for s in f.sectors)
-        if f.type == "select_one":
-            lst = name
-            add_list(lst, [(c.name, c.label) for c in f.choices],
-                     {c.name: c.sectors for c in f.choices} if f.filtered else None)
-            row["type"] = f"select_one {lst}"
-            if f.filtered:
-                row["choice_filter"] = " or ".join(
-                    f"({_sector_is(s)} and {SECTOR_TAG[s]} = 1)" for s in f.sectors)
-        elif f.type == "rating":
-            row["type"] = f"select_one {scale_list(f.scale)}"
-            row["appearance"] = "likert"
-        elif f.type == "integer":
-            row["type"] = "integer"
-            mn, mx = f.question.min, f.question.max
-            bounds = [f". >= {mn}" if mn is not None else "", f". <= {mx}" if mx is not None else ""]
-            if any(bounds):
-                row["constraint"] = " and ".join(b for b in bounds if b)
-                row.update(_labels(q.ui_text("integer_constraint", min=mn if mn is not None else "",
-                                             max=mx if mx is not None else ""), langs,
-                                   "constraint_message"))
-        else:
-            row["type"] = "text"
-        survey.add_row(row)
+        survey.add_row(_context_row(q, f, choices))
         if f.id == "sector" and dynamic:
             # helper calculates right after the sector answer they depend on
-            for lang in langs:
-                for cap, suffix in ((False, ""), (True, "cap_")):
-                    if not any(("{Partner}" if cap else "{partner}") in g.question.label[lang]
-                               for g in q.context if g.dynamic):
-                        continue
-                    expr = "''"
-                    for s in reversed(q.sectors):
-                        noun = q.bank.partner[s][lang]
-                        noun = noun[:1].upper() + noun[1:] if cap else noun
-                        expr = f"if({_sector_is(s)}, {_xpath_string(noun)}, {expr})"
-                    survey.add(type="calculate", name=f"partner_{suffix}{lang}", calculation=expr)
+            _partner_calculates(q, survey)
     survey.add_row({"type": "end_group", "name": "context"})
 
-    # rating blocks
-    for b in q.blocks:
-        group = naming.xlsform_block(b.construct.id, b.sector)
-        relevant = consent_yes if not q.combined else f"{consent_yes} and {_sector_is(b.sector)}"
-        survey.add_row({"type": "begin_group", "name": group, **_labels(b.instruction, langs),
-                        "relevant": relevant, "appearance": "field-list"})
-        for m in b.matrices:
-            lst = scale_list(m.scale)
-            for r in m.rows:
-                survey.add_row({"type": f"select_one {lst}", "name": naming.xlsform_item(r.id, b.sector),
-                                **_labels(r.text, langs), "required": "yes", "appearance": "likert"})
-        survey.add_row({"type": "end_group", "name": group})
 
-    if q.outro:
-        survey.add_row({"type": "note", "name": "outro_note", **_labels(q.outro, langs),
-                        "relevant": consent_yes})
+def _context_row(q: Questionnaire, f: ContextField, choices: _Choices) -> dict[str, object]:
+    """The survey row of one context question (its choice list added to ``choices``)."""
+    langs = q.languages
+    name = naming.xlsform_context(f.id)
+    row: dict[str, object] = {"name": name, **_labels(f.label, langs)}
+    if f.dynamic:
+        row.update(_dynamic_label(f, langs))
+    if f.hint:
+        row.update(_labels(f.hint, langs, "hint"))
+    if f.question.required:
+        row["required"] = "yes"
+    if set(f.sectors) != set(q.sectors):
+        row["relevant"] = " or ".join(_sector_is(s) for s in f.sectors)
+    if f.type == "select_one":
+        lst = name
+        choices.add_list(lst, [(c.name, c.label) for c in f.choices],
+                         {c.name: c.sectors for c in f.choices} if f.filtered else None)
+        row["type"] = f"select_one {lst}"
+        if f.filtered:
+            row["choice_filter"] = " or ".join(
+                f"({_sector_is(s)} and {SECTOR_TAG[s]} = 1)" for s in f.sectors)
+    elif f.type == "rating":
+        row["type"] = f"select_one {choices.scale_list(f.scale)}"
+        row["appearance"] = "likert"
+    elif f.type == "integer":
+        row["type"] = "integer"
+        row.update(_integer_constraint(q, f))
+    else:
+        row["type"] = "text"
+    return row
 
-    settings = {"form_title": f"{q.title[q.lang]} ({q.version})", "form_id": form_id(q),
-                "version": form_version(q.version),
-                "default_language": f"{LANGUAGE_NAMES.get(q.lang, q.lang)} ({q.lang})",
-                "style": "pages"}
+
+def _integer_constraint(q: Questionnaire, f: ContextField) -> dict[str, object]:
+    """``constraint`` and its message for an integer question's bounds (none without bounds)."""
+    mn, mx = f.question.min, f.question.max
+    bounds = [f". >= {mn}" if mn is not None else "", f". <= {mx}" if mx is not None else ""]
+    if not any(bounds):
+        return {}
+    return {"constraint": " and ".join(b for b in bounds if b),
+            **_labels(q.ui_text("integer_constraint", min=mn if mn is not None else "",
+                                max=mx if mx is not None else ""), q.languages,
+                      "constraint_message")}
+
+
+def _partner_calculates(q: Questionnaire, survey: _Sheet) -> None:
+    """``partner_<lang>`` / ``partner_cap_<lang>``: the partner noun for the sector answered,
+    one field per language and capitalisation that a dynamic label uses."""
+    for lang in q.languages:
+        for cap, suffix in ((False, ""), (True, "cap_")):
+            if not any(("{Partner}" if cap else "{partner}") in g.question.label[lang]
+                       for g in q.context if g.dynamic):
+                continue
+            expr = "''"
+            for s in reversed(q.sectors):
+                noun = q.bank.partner[s][lang]
+                noun = noun[:1].upper() + noun[1:] if cap else noun
+                expr = f"if({_sector_is(s)}, {_xpath_string(noun)}, {expr})"
+            survey.add(type="calculate", name=f"partner_{suffix}{lang}", calculation=expr)
+
+
+def _rating_block(q: Questionnaire, b: Block, survey: _Sheet, choices: _Choices,
+                  consent_yes: str) -> None:
+    """One construct-by-sector block: a field-list group, relevant after consent (and, in the
+    combined form, for its sector), one likert question per item."""
+    langs = q.languages
+    group = naming.xlsform_block(b.construct.id, b.sector)
+    relevant = consent_yes if not q.combined else f"{consent_yes} and {_sector_is(b.sector)}"
+    survey.add_row({"type": "begin_group", "name": group, **_labels(b.instruction, langs),
+                    "relevant": relevant, "appearance": "field-list"})
+    for m in b.matrices:
+        lst = choices.scale_list(m.scale)
+        for r in m.rows:
+            survey.add_row({"type": f"select_one {lst}", "name": naming.xlsform_item(r.id, b.sector),
+                            **_labels(r.text, langs), "required": "yes", "appearance": "likert"})
+    survey.add_row({"type": "end_group", "name": group})
+
+
+def _settings(q: Questionnaire) -> dict[str, object]:
+    """The one row of the settings sheet."""
+    return {"form_title": f"{q.title[q.lang]} ({q.version})", "form_id": form_id(q),
+            "version": form_version(q.version),
+            "default_language": f"{LANGUAGE_NAMES.get(q.lang, q.lang)} ({q.lang})",
+            "style": "pages"}
+
+
+def _workbook(survey: _Sheet, choices: _Sheet, settings: dict[str, object]) -> bytes:
+    """The ``survey``, ``choices`` and ``settings`` sheets as ``.xlsx`` bytes."""
+    from openpyxl import Workbook  # deferred: heavy
 
     wb = Workbook()
     ws = wb.active
@@ -236,7 +294,7 @@ def to_xlsform(q: Questionnaire) -> ExportResult:
     _write(wb.create_sheet("settings"), [settings], list(settings))
     buf = io.BytesIO()
     wb.save(buf)
-    return ExportResult(files={".xlsx": buf.getvalue()}, warnings=q.warnings)
+    return buf.getvalue()
 
 
 def _write(ws, rows: list[dict[str, object]], first: list[str]) -> None:

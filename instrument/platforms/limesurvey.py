@@ -31,7 +31,7 @@ import pandas as pd
 
 from .. import naming
 from ..formats import ExportResult
-from ..generator import ContextField, Questionnaire, build_questionnaire
+from ..generator import Block, ContextField, Questionnaire, build_questionnaire
 from ..model import Bank, Scale
 from ._export import csv_text, export_frame, iso, text_file, times
 from .base import Completion, Platform, from_codebook
@@ -106,14 +106,37 @@ def _label(q: Questionnaire, f: ContextField, lang: str) -> str:
 
 
 def to_limesurvey(q: Questionnaire) -> ExportResult:
-    """The questionnaire as a LimeSurvey TSV survey structure (``.txt``)."""
-    rows: list[dict[str, str]] = []
-    add = rows.append
-    langs = (q.lang, *q.other_languages())
-    yes = naming.limesurvey_answer(q.consent_yes.code)
-    consented = f'{CONSENT}.NAOK == "{yes}"'
-    codes = context_codes(q)
+    """The questionnaire as a LimeSurvey TSV survey structure (``.txt``).
 
+    Examples
+    --------
+    >>> from coprod.instrument.bank import load_bank
+    >>> from coprod.instrument.generator import build_questionnaire
+    >>> r = to_limesurvey(build_questionnaire(load_bank()))
+    >>> r.files[".txt"].decode("utf-8-sig").split("\\r\\n")[0].split("\\t")[:3]
+    ['class', 'type/scale', 'name']
+    """
+    rows: list[dict[str, str]] = []
+    langs = (q.lang, *q.other_languages())
+    _survey_settings(q, rows, langs)
+    # one block of groups per language, all with the same rows in the same order
+    for lang in langs:
+        _consent_group(q, rows, lang)
+        _context_group(q, rows, lang)
+        for seq, b in enumerate(q.blocks, start=3):
+            _block_group(q, b, seq, rows, lang)
+    warnings = tuple(q.warnings) + tuple(m for m in limitations(q) if "cannot be filtered" in m)
+    return ExportResult(files={".txt": _tsv(rows)}, warnings=warnings)
+
+
+def _consented(q: Questionnaire) -> str:
+    return f'{CONSENT}.NAOK == "{naming.limesurvey_answer(q.consent_yes.code)}"'
+
+
+def _survey_settings(q: Questionnaire, rows: list[dict[str, str]], langs: tuple[str, ...]) -> None:
+    """The ``S`` rows (languages, group-by-group format, anonymised), then ``SL`` rows per
+    language (title, description with the version, welcome and end texts)."""
+    add = rows.append
     add({"class": "S", "name": "language", "text": q.lang})
     add({"class": "S", "name": "additional_languages", "text": " ".join(q.other_languages())})
     add({"class": "S", "name": "format", "text": "G"})
@@ -128,92 +151,120 @@ def to_limesurvey(q: Questionnaire) -> ExportResult:
         if q.outro:
             add({"class": "SL", "name": "surveyls_endtext", "text": _esc(q.outro[lang]), "language": lang})
 
-    def answers(pairs: list[tuple[str, str]], lang: str) -> None:
-        for code, text in pairs:
-            add({"class": "A", "type/scale": "0", "name": code, "text": _esc(text), "language": lang})
 
-    def scale_answers(scale: Scale, lang: str) -> None:
-        codes_ = answer_codes(scale)
-        answers([(codes_[p.code], p.label[lang]) for p in scale.points]
-                + [(codes_[scale.dont_know], scale.dont_know_label[lang])], lang)
+def _answers(rows: list[dict[str, str]], pairs: list[tuple[str, str]], lang: str) -> None:
+    for code, text in pairs:
+        rows.append({"class": "A", "type/scale": "0", "name": code, "text": _esc(text), "language": lang})
 
-    def equation(code: str, value: str, lang: str) -> None:
-        add({"class": "Q", "type/scale": "*", "name": code, "relevance": "1",
-             "text": "{" + _str(value) + "}", "language": lang, "mandatory": "N", "hidden": "1"})
 
-    for lang in langs:
-        seq = 1
-        add({"class": "G", "type/scale": str(seq), "name": _esc(q.ui("consent_heading", lang)),
-             "relevance": "1", "language": lang})
-        equation(naming.VERSION_FIELD["limesurvey"], q.version, lang)
-        add({"class": "Q", "type/scale": "L", "name": codes["consent"], "relevance": "1",
-             "text": _esc(q.consent.label[lang]), "language": lang, "mandatory": "Y"})
-        answers([(naming.limesurvey_answer(c.code), c.label[lang]) for c in q.consent.choices], lang)
+def _scale_answers(rows: list[dict[str, str]], scale: Scale, lang: str) -> None:
+    codes_ = answer_codes(scale)
+    _answers(rows, [(codes_[p.code], p.label[lang]) for p in scale.points]
+             + [(codes_[scale.dont_know], scale.dont_know_label[lang])], lang)
 
-        seq += 1
-        add({"class": "G", "type/scale": str(seq), "name": _esc(q.ui("context_heading", lang)),
-             "relevance": consented, "language": lang})
-        for f in q.context:
-            code = codes[f.id]
-            if f.fixed is not None:
-                equation(code, naming.limesurvey_answer(f.fixed.code), lang)
-                continue
-            row = {"class": "Q", "name": code, "text": _label(q, f, lang), "language": lang,
-                   "relevance": " or ".join(_is_sector(q, s) for s in f.sectors)
-                   if set(f.sectors) != set(q.sectors) else "1",
-                   "help": _esc(f.hint.get(lang, "")),
-                   "mandatory": "Y" if f.question.required else "N"}
-            if f.type == "select_one":
-                row["type/scale"] = "L"
-                if f.filtered:
-                    allowed = []
-                    for s in f.sectors:
-                        ok = " or ".join(f'{code}.NAOK == "{naming.limesurvey_answer(c.code)}"'
-                                         for c in f.choices if s in c.sectors)
-                        allowed.append(f"({_is_sector(q, s)} and ({ok}))")
-                    row["em_validation_q"] = f"is_empty({code}.NAOK) or " + " or ".join(allowed)
-                    row["em_validation_q_tip"] = _esc(q.ui("choice_invalid", lang))
-                add(row)
-                answers([(naming.limesurvey_answer(c.code), q.static_choice_label(f, c, lang))
-                         for c in f.choices], lang)
-            elif f.type == "rating":
-                row["type/scale"] = "L"
-                add(row)
-                scale_answers(f.scale, lang)
-            elif f.type == "integer":
-                row.update({"type/scale": "N", "num_value_int_only": "1"})
-                if f.question.min is not None:
-                    row["min_num_value_n"] = str(f.question.min)
-                if f.question.max is not None:
-                    row["max_num_value_n"] = str(f.question.max)
-                add(row)
-            else:
-                row["type/scale"] = "S"
-                add(row)
 
-        for b in q.blocks:
-            seq += 1
-            relevance = consented if not q.combined else f"{consented} and {_is_sector(q, b.sector)}"
-            add({"class": "G", "type/scale": str(seq), "name": _esc(q.ui("part", lang, n=b.number)),
-                 "relevance": relevance, "language": lang})
-            for m in b.matrices:
-                add({"class": "Q", "type/scale": "F",
-                     "name": naming.limesurvey_question(b.construct.id, b.sector, m.part),
-                     "relevance": "1", "text": _esc(b.instruction[lang]), "language": lang,
-                     "mandatory": "Y"})
-                for r in m.rows:
-                    add({"class": "SQ", "type/scale": "0",
-                         "name": naming.limesurvey_subquestion(r.id, b.construct.id),
-                         "relevance": "1", "text": _esc(r.text[lang]), "language": lang})
-                scale_answers(m.scale, lang)
+def _equation(rows: list[dict[str, str]], code: str, value: str, lang: str) -> None:
+    """A hidden Equation question holding ``value`` (the version; a fixed sector)."""
+    rows.append({"class": "Q", "type/scale": "*", "name": code, "relevance": "1",
+                 "text": "{" + _str(value) + "}", "language": lang, "mandatory": "N", "hidden": "1"})
 
+
+def _consent_group(q: Questionnaire, rows: list[dict[str, str]], lang: str) -> None:
+    """Group 1 (always shown): the version equation and the consent question."""
+    rows.append({"class": "G", "type/scale": "1", "name": _esc(q.ui("consent_heading", lang)),
+                 "relevance": "1", "language": lang})
+    _equation(rows, naming.VERSION_FIELD["limesurvey"], q.version, lang)
+    rows.append({"class": "Q", "type/scale": "L", "name": context_codes(q)["consent"], "relevance": "1",
+                 "text": _esc(q.consent.label[lang]), "language": lang, "mandatory": "Y"})
+    _answers(rows, [(naming.limesurvey_answer(c.code), c.label[lang]) for c in q.consent.choices], lang)
+
+
+def _context_group(q: Questionnaire, rows: list[dict[str, str]], lang: str) -> None:
+    """Group 2 (after consent): the context questions; a fixed one (the sector of a
+    sector-specific form) is a hidden equation holding its answer code."""
+    rows.append({"class": "G", "type/scale": "2", "name": _esc(q.ui("context_heading", lang)),
+                 "relevance": _consented(q), "language": lang})
+    codes = context_codes(q)
+    for f in q.context:
+        code = codes[f.id]
+        if f.fixed is not None:
+            _equation(rows, code, naming.limesurvey_answer(f.fixed.code), lang)
+        else:
+            _context_question(q, f, code, rows, lang)
+
+
+def _context_question(q: Questionnaire, f: ContextField, code: str, rows: list[dict[str, str]],
+                      lang: str) -> None:
+    """The ``Q`` row of one context question, then its ``A`` rows."""
+    add = rows.append
+    row = {"class": "Q", "name": code, "text": _label(q, f, lang), "language": lang,
+           "relevance": " or ".join(_is_sector(q, s) for s in f.sectors)
+           if set(f.sectors) != set(q.sectors) else "1",
+           "help": _esc(f.hint.get(lang, "")),
+           "mandatory": "Y" if f.question.required else "N"}
+    if f.type == "select_one":
+        row["type/scale"] = "L"
+        if f.filtered:
+            row.update(_sector_validation(q, f, code, lang))
+        add(row)
+        _answers(rows, [(naming.limesurvey_answer(c.code), q.static_choice_label(f, c, lang))
+                        for c in f.choices], lang)
+    elif f.type == "rating":
+        row["type/scale"] = "L"
+        add(row)
+        _scale_answers(rows, f.scale, lang)
+    elif f.type == "integer":
+        row.update({"type/scale": "N", "num_value_int_only": "1"})
+        if f.question.min is not None:
+            row["min_num_value_n"] = str(f.question.min)
+        if f.question.max is not None:
+            row["max_num_value_n"] = str(f.question.max)
+        add(row)
+    else:
+        row["type/scale"] = "S"
+        add(row)
+
+
+def _sector_validation(q: Questionnaire, f: ContextField, code: str, lang: str) -> dict[str, str]:
+    """The validation equation that stands in for a sector filter on the options of ``f``:
+    empty, or an option of the respondent's sector."""
+    allowed = []
+    for s in f.sectors:
+        ok = " or ".join(f'{code}.NAOK == "{naming.limesurvey_answer(c.code)}"'
+                         for c in f.choices if s in c.sectors)
+        allowed.append(f"({_is_sector(q, s)} and ({ok}))")
+    return {"em_validation_q": f"is_empty({code}.NAOK) or " + " or ".join(allowed),
+            "em_validation_q_tip": _esc(q.ui("choice_invalid", lang))}
+
+
+def _block_group(q: Questionnaire, b: Block, seq: int, rows: list[dict[str, str]], lang: str) -> None:
+    """Group ``seq``: one construct-by-sector block, an Array (``F``) question per matrix with one
+    subquestion per item and the scale's answers."""
+    consented = _consented(q)
+    relevance = consented if not q.combined else f"{consented} and {_is_sector(q, b.sector)}"
+    add = rows.append
+    add({"class": "G", "type/scale": str(seq), "name": _esc(q.ui("part", lang, n=b.number)),
+         "relevance": relevance, "language": lang})
+    for m in b.matrices:
+        add({"class": "Q", "type/scale": "F",
+             "name": naming.limesurvey_question(b.construct.id, b.sector, m.part),
+             "relevance": "1", "text": _esc(b.instruction[lang]), "language": lang,
+             "mandatory": "Y"})
+        for r in m.rows:
+            add({"class": "SQ", "type/scale": "0",
+                 "name": naming.limesurvey_subquestion(r.id, b.construct.id),
+                 "relevance": "1", "text": _esc(r.text[lang]), "language": lang})
+        _scale_answers(rows, m.scale, lang)
+
+
+def _tsv(rows: list[dict[str, str]]) -> bytes:
+    """The rows under the :data:`COLUMNS` header: tab-separated, CRLF, UTF-8 with BOM."""
     buf = io.StringIO()
     w = csv.writer(buf, delimiter="\t", quotechar='"', quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     w.writerow(COLUMNS)
     for r in rows:
         w.writerow([r.get(c, "") for c in COLUMNS])
-    warnings = tuple(q.warnings) + tuple(m for m in limitations(q) if "cannot be filtered" in m)
-    return ExportResult(files={".txt": buf.getvalue().encode("utf-8-sig")}, warnings=warnings)
+    return buf.getvalue().encode("utf-8-sig")
 
 
 # ------------------------------------------------------------------ the response export
