@@ -17,6 +17,7 @@ import pandas as pd
 
 from coprod.analysis.responses import (ResponseData, ValidationReport, from_raw, from_table,
                                        report_from, unreadable_report)
+from coprod.instrument.bank import load_bank
 from coprod.instrument.errors import UnreadableFileError
 from coprod.instrument.model import Bank
 from coprod.instrument.platforms import registry
@@ -30,7 +31,6 @@ FORMATS = registry.FORMATS
 def _bank(bank: Bank | None) -> Bank:
     if bank is not None:
         return bank
-    from coprod.instrument.bank import load_bank  # deferred: only when no bank is passed
     return load_bank()
 
 

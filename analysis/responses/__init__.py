@@ -20,6 +20,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from coprod.instrument.bank import load_bank
 from coprod.instrument.model import Bank
 from coprod.instrument.platforms.base import Platform, RawTable
 from coprod.instrument.platforms.registry import PLATFORMS, platform_for
@@ -44,7 +45,6 @@ __all__ = [
 def _bank(bank: Bank | None) -> Bank:
     if bank is not None:
         return bank
-    from coprod.instrument.bank import load_bank  # deferred: only when no bank is passed
     return load_bank()
 
 

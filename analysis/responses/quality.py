@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from coprod.instrument.bank import load_bank
 from coprod.instrument.model import SECTORS, Bank, Scale
 
 from .canonical import DURATION, FLAG_COLUMNS, Schema, schema_for
@@ -66,7 +67,6 @@ def quality_flags(table: pd.DataFrame, bank: Bank | None = None, *,
     True
     """
     if bank is None:
-        from coprod.instrument.bank import load_bank
         bank = load_bank()
     n = len(table)
     sector = table["sector"].to_numpy(dtype=object, na_value=None) if "sector" in table else \

@@ -23,6 +23,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from coprod.instrument.bank import load_bank
 from coprod.instrument.model import SECTORS, Bank
 
 from .canonical import ID, schema_for
@@ -91,7 +92,6 @@ def score(table: pd.DataFrame, bank: Bank | None = None, *, min_items: int | flo
     ['respondent_id', 'sector', 'INS', 'COM']
     """
     if bank is None:
-        from coprod.instrument.bank import load_bank
         bank = load_bank()
     schema = schema_for(bank)
     if "flagged" in table and not keep_flagged:

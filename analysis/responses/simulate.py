@@ -25,6 +25,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from coprod.instrument.bank import load_bank
 from coprod.instrument.model import SECTORS, Bank, Scale
 
 from .canonical import DURATION, ID, schema_for
@@ -149,7 +150,6 @@ def simulate_population(n: int, *, seed: int, bank: Bank | None = None,
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be an integer, got {seed!r}")
     if bank is None:
-        from coprod.instrument.bank import load_bank
         bank = load_bank()
     p = params or SimulationParams()
     schema = schema_for(bank)
