@@ -17,7 +17,7 @@ import pandas as pd
 
 from coprod.analysis.responses import (ResponseData, ValidationReport, from_raw, from_table,
                                        report_from, unreadable_report)
-from coprod.instrument.bank import load_bank
+from coprod.instrument.bank import as_bank
 from coprod.instrument.errors import UnreadableFileError
 from coprod.instrument.model import Bank
 from coprod.instrument.platforms import registry
@@ -26,12 +26,6 @@ __all__ = ["read_responses", "validate_responses", "write_simulated", "FORMATS"]
 
 #: the formats :func:`write_simulated` writes
 FORMATS = registry.FORMATS
-
-
-def _bank(bank: Bank | None) -> Bank:
-    if bank is not None:
-        return bank
-    return load_bank()
 
 
 def read_responses(path, *, bank: Bank | None = None, platform: str = "auto",
@@ -88,7 +82,7 @@ def read_responses(path, *, bank: Bank | None = None, platform: str = "auto",
     >>> list(data.table.columns[:3])
     ['respondent_id', 'sector', 'role']
     """
-    bank = _bank(bank)
+    bank = as_bank(bank)
     cb = registry.load_codebook(codebook)
     raw, plat = registry.read_export(Path(path), bank, platform=platform, codebook=cb)
     return from_raw(raw, plat, bank, strict=strict)

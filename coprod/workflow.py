@@ -29,11 +29,10 @@ from coprod.analysis.errors import ModelSpecError
 from coprod.analysis.pipeline import AnalysisResult, analyze
 from coprod.analysis.responses import simulate
 from coprod.analysis.spec import AnalysisSpec, load_spec
-from coprod.instrument.bank import load_bank
+from coprod.instrument.bank import as_bank
 from coprod.instrument.errors import UnreadableFileError
 from coprod.instrument.exports import export, write_export
 from coprod.instrument.files import write_files
-from coprod.instrument.model import Bank
 # modules, not names: tests replace a renderer on its module to check that a failing page writes nothing
 from coprod.reports import compare as compare_report
 from coprod.reports import study as study_report
@@ -98,11 +97,6 @@ def read_table(path: Path):
     return pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
 
 
-def _bank(bank):
-    """The ``Bank`` itself, or the bank read from folder ``bank`` (the shipped one for ``None``)."""
-    return bank if isinstance(bank, Bank) else load_bank(bank)
-
-
 # ------------------------------------------------------------------------------ analysing
 def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False,
                  progress: Progress | None = None, bootstrap: int | None = None,
@@ -135,7 +129,7 @@ def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False
         spec_obj = spec if isinstance(spec, AnalysisSpec) else load_spec(spec)
         return analyze(read_table(path), spec_obj, progress=progress, meta=meta)
 
-    bank = _bank(bank)
+    bank = as_bank(bank)
     rd = read_responses(path, bank=bank, codebook=codebook)
     given = {k: v for k, v in (("bootstrap", bootstrap), ("seed", seed), ("missing", missing)) if v is not None}
     return analyze_instrument(rd, bank=bank, keep_flagged=keep_flagged, progress=progress, meta=meta, **given)
@@ -162,7 +156,7 @@ def analyze_file(path: Path, *, out: Path, spec=None, report: bool = True, lang:
     Both are rendered before either is written (see :func:`run_analysis` for the options); the
     report shows the wording of the bank the responses were analysed with (none in spec mode).
     """
-    bank = None if spec is not None else _bank(bank)
+    bank = None if spec is not None else as_bank(bank)
     result = run_analysis(path, spec=spec, bank=bank, keep_flagged=keep_flagged, progress=progress,
                           bootstrap=bootstrap, seed=seed, missing=missing, codebook=codebook)
     texts = {"results.json": results_json(result)}
@@ -194,7 +188,7 @@ def report_file(results: Path, *, out: Path, lang: str = "en", bank=None,
         raise UnreadableFileError(f"{results}: not the results.json of coprod analyze ({exc})") from None
     warnings: list[str] = []
     if result.meta.get("mode") == "instrument":
-        bank = _bank(bank)
+        bank = as_bank(bank)
         used = result.meta.get("instrument_version")
         if used and used != bank.version:
             warnings.append(f"the results were computed with instrument version {used}; the report's "
@@ -214,7 +208,7 @@ def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str
     (small groups suppressed, see :mod:`coprod.reports.compare`).
     """
     path = _existing(path)
-    bank = _bank(bank)
+    bank = as_bank(bank)
     data = read_responses(path, bank=bank)
     table = data.analysis_table(keep_flagged=keep_flagged)
     result = compare_groups(table, by, bank=bank, progress=progress)
@@ -235,7 +229,7 @@ def write_comparison(result, out_dir: Path, *, bank, min_cell: int = 5, lang: st
 
     ``bank`` (a ``Bank``, a bank folder, or ``None`` for the shipped bank) is the one the groups
     were compared with: its wording names the groups and constructs."""
-    files = compare_report.build_comparison(result, bank=_bank(bank), min_cell=min_cell, lang=lang, meta=meta)
+    files = compare_report.build_comparison(result, bank=as_bank(bank), min_cell=min_cell, lang=lang, meta=meta)
     out_dir = Path(out_dir)
     write_files({out_dir / name: text for name, text in files.items()})
     for old in out_dir.glob("group-*.html"):
@@ -268,7 +262,7 @@ def run_demo(out: Path, *, n: int = 1200, seed: int = 2021, lang: str = "en", ba
     """
     t0 = time.perf_counter()
     out = Path(out)
-    bank = _bank(bank)
+    bank = as_bank(bank)
     steps = [0]
 
     def step() -> None:

@@ -25,7 +25,7 @@ from .errors import ItemBankError, Problem
 from .model import (SECTORS, AttentionCheck, Bank, Choice, Construct, ContextQuestion, Item,
                     Scale)
 
-__all__ = ["load_bank", "BANK_FILES", "DESIGN_FILE", "default_bank_dir"]
+__all__ = ["load_bank", "as_bank", "BANK_FILES", "DESIGN_FILE", "default_bank_dir"]
 
 #: the questionnaire: their content is the instrument version that forms and exports carry
 BANK_FILES = ("meta.yaml", "scales.yaml", "constructs.yaml", "items.yaml", "context.yaml")
@@ -204,6 +204,16 @@ def _content_version(base: str, directory: Path) -> str:
         h.update(name.encode())
         h.update(p.read_bytes() if p.exists() else b"")
     return f"{base}+{h.hexdigest()[:10]}"
+
+
+def as_bank(bank: "Bank | str | Path | None") -> Bank:
+    """The ``Bank`` given, the bank in folder ``bank``, or the shipped bank for ``None``: what
+    every function taking ``bank=`` resolves it with.
+
+    >>> as_bank(None) is load_bank()
+    True
+    """
+    return bank if isinstance(bank, Bank) else load_bank(bank)
 
 
 def load_bank(directory: str | Path | None = None) -> Bank:

@@ -20,7 +20,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from coprod.instrument.bank import load_bank
+from coprod.instrument.bank import as_bank
 from coprod.instrument.model import Bank
 from coprod.instrument.platforms.base import Platform, RawTable
 from coprod.instrument.platforms.registry import PLATFORMS, platform_for
@@ -40,12 +40,6 @@ __all__ = [
     "ResponseProblem", "ProblemCode", "SimulationParams", "Simulation", "Schema", "schema_for",
     "PLATFORMS", "RULES", "MUNICIPALITIES",
 ]
-
-
-def _bank(bank: Bank | None) -> Bank:
-    if bank is not None:
-        return bank
-    return load_bank()
 
 
 def from_raw(raw: RawTable, plat: Platform, bank: Bank, *, strict: bool = True) -> ResponseData:
@@ -98,7 +92,7 @@ def from_table(table: pd.DataFrame, *, bank: Bank | None = None, file: str = "<t
     >>> int(data.dont_know_counts.sum()) > 0, bool(data.table["INS_C1"].max() <= 7)
     (True, True)
     """
-    bank = _bank(bank)
+    bank = as_bank(bank)
     frame = table.reset_index(drop=True).copy()
     header = [str(c) for c in frame.columns]
     frame.columns = range(frame.shape[1])

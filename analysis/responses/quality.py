@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from coprod.instrument.bank import load_bank
+from coprod.instrument.bank import as_bank
 from coprod.instrument.model import SECTORS, Bank, Scale
 
 from .canonical import DURATION, FLAG_COLUMNS, Schema, schema_for
@@ -66,8 +66,7 @@ def quality_flags(table: pd.DataFrame, bank: Bank | None = None, *,
     >>> 0 < int(flags["flagged"].sum()) < 50
     True
     """
-    if bank is None:
-        bank = load_bank()
+    bank = as_bank(bank)
     n = len(table)
     sector = table["sector"].to_numpy(dtype=object, na_value=None) if "sector" in table else \
         np.full(n, None, dtype=object)

@@ -23,7 +23,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from coprod.instrument.bank import load_bank
+from coprod.instrument.bank import as_bank
 from coprod.instrument.model import SECTORS, Bank
 
 from .canonical import ID, schema_for
@@ -91,8 +91,7 @@ def score(table: pd.DataFrame, bank: Bank | None = None, *, min_items: int | flo
     >>> list(s.columns[:4])
     ['respondent_id', 'sector', 'INS', 'COM']
     """
-    if bank is None:
-        bank = load_bank()
+    bank = as_bank(bank)
     schema = schema_for(bank)
     if "flagged" in table and not keep_flagged:
         table = table.loc[~table["flagged"].to_numpy(dtype=bool, na_value=False)]

@@ -25,7 +25,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from coprod.instrument.bank import load_bank
+from coprod.instrument.bank import as_bank
 from coprod.instrument.model import SECTORS, Bank, Scale
 
 from .canonical import DURATION, ID, schema_for
@@ -149,8 +149,7 @@ def simulate_population(n: int, *, seed: int, bank: Bank | None = None,
         raise ValueError(f"n must be a positive whole number, got {n!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be an integer, got {seed!r}")
-    if bank is None:
-        bank = load_bank()
+    bank = as_bank(bank)
     p = params or SimulationParams()
     schema = schema_for(bank)
     rng = np.random.default_rng(int(seed))

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from coprod.instrument.bank import load_bank
+from coprod.instrument.bank import as_bank
 from coprod.instrument.model import SECTORS, Bank
 
 from ..models import measurement_model, scale_items, structural_model
@@ -65,6 +65,7 @@ def instrument_plan(bank: Bank, *, missing: str = "listwise", bootstrap: int = D
 
     Examples
     --------
+    >>> from coprod.instrument.bank import load_bank
     >>> plan = instrument_plan(load_bank())
     >>> plan.latent, plan.cfa.splitlines()[0]
     (('INS', 'VIN', 'COM', 'REP', 'AMB'), 'INS =~ INS_C1 + INS_C2 + INS_C3 + INS_C4')
@@ -118,7 +119,7 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
     >>> [h["id"] for h in res.sections["hypotheses"]][:3]              # doctest: +SKIP
     ['H1', 'H2', 'H3a']
     """
-    bank = bank or load_bank()
+    bank = as_bank(bank)
     rd = data if isinstance(data, ResponseData) else from_table(data, bank=bank, strict=False)
     plan = instrument_plan(bank, missing=missing, bootstrap=bootstrap, seed=seed,
                            invariance_by=invariance_by, n_jobs=n_jobs)

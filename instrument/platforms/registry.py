@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping
 
 import pandas as pd
 
+from ..bank import as_bank
 from ..errors import UnreadableFileError
 from ..files import write_with
 from ..generator import build_questionnaire
@@ -255,9 +256,7 @@ def write_simulated(table: pd.DataFrame, path, fmt: str = "csv", *, bank: Bank |
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (allowed: {', '.join(FORMATS)})")
-    if bank is None:
-        from ..bank import load_bank  # deferred: the bank module loads YAML
-        bank = load_bank()
+    bank = as_bank(bank)
     missing = [c for c in schema_for(bank).names if c not in table.columns]
     if missing:
         raise ValueError("the table is not a canonical table of this bank; missing columns: "
