@@ -113,6 +113,11 @@ def test_analyze_bootstrap_option_rejects_negative_and_spec_mode(tmp_path):
     proc = run("analyze", str(data), "--spec", str(spec), "--out", str(tmp_path / "out"), "--seed", "3")
     assert proc.returncode == 2 and "in the spec" in proc.stderr
     assert not (tmp_path / "out").exists()
+    for opt in ("--bank", "--codebook"):
+        proc = run("analyze", str(data), "--spec", str(spec), "--out", str(tmp_path / "out"), opt, "x")
+        assert proc.returncode == 2
+        assert proc.stderr.startswith("error: --bank and --codebook are for the default analysis")
+        assert not (tmp_path / "out").exists()
 
 
 def test_analyze_fiml_uses_every_analysed_respondent(tmp_path):

@@ -35,6 +35,10 @@ def run(args) -> int:
         print("error: --bootstrap, --seed and --missing are for the default analysis; with --spec "
               "set them in the spec", file=sys.stderr)
         return 2
+    if args.spec and (args.bank is not None or args.codebook is not None):
+        print("error: --bank and --codebook are for the default analysis of the instrument; a spec "
+              "analysis reads the table as it is", file=sys.stderr)
+        return 2
     from coprod.workflow import analyze_file  # deferred, as in every command: --help stays light
 
     out = analyze_file(Path(args.data), out=Path(args.out), spec=Path(args.spec) if args.spec else None,
