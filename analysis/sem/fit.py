@@ -4,6 +4,9 @@
 multiplied by √G; its 90% CI inverts the non-central χ² CDF; CFI/TLI against the independence
 model; SRMR is Bentler's, including the standardized mean residuals when the model has a mean
 structure (lavaan's ``srmr`` = ``srmr_bentler``), averaged over groups with weights N_g/N.
+As lavaan 0.6-14: a saturated model (df = 0) has p-value NA and RMSEA 0 with CI (0, 0); a model
+with df < 0 (not identified) has no χ², p-value, CFI, TLI or RMSEA (NaN; lavaan prints rmsea = 0
+there, which we do not copy).
 """
 from __future__ import annotations
 
@@ -77,17 +80,23 @@ def fit_measures(*, chisq: float, chisq_by_group: dict, df: int, npar: int, nobs
     """The fit dictionary of :class:`analysis.sem.SemResult` (keys in :data:`FIT_KEYS`)."""
     n = int(sum(nobs))
     g = len(nobs)
-    pvalue = float(stats.chi2.sf(chisq, df)) if df > 0 and np.isfinite(chisq) else (1.0 if df == 0 else math.nan)
+    if df < 0:
+        # not identified (lavaan: chisq, pvalue, CFI, TLI NA); RMSEA is undefined too
+        chisq = math.nan
+    # lavaan 0.6-14: a saturated model (df = 0) has pvalue NA and RMSEA 0 with CI (0, 0)
+    pvalue = float(stats.chi2.sf(chisq, df)) if df > 0 and np.isfinite(chisq) else math.nan
     if df > 0 and np.isfinite(chisq):
         rmsea = math.sqrt(g) * math.sqrt(max(0.0, chisq - df) / (df * n))
-    elif df == 0:
-        rmsea = 0.0
+        lo, hi = rmsea_ci(chisq, df, n, g)
+    elif df == 0 and np.isfinite(chisq):
+        rmsea, lo, hi = 0.0, 0.0, 0.0
     else:
-        rmsea = math.nan
-    lo, hi = rmsea_ci(chisq, df, n, g)
+        rmsea, lo, hi = math.nan, math.nan, math.nan
     d_m, d_b = chisq - df, baseline_chisq - baseline_df
     denom = max(d_m, d_b, 0.0)
     cfi = 1.0 - max(d_m, 0.0) / denom if denom > 0 else (1.0 if np.isfinite(chisq) else math.nan)
+    if not np.isfinite(chisq):
+        cfi = math.nan
     if df > 0 and baseline_df > 0 and np.isfinite(chisq):
         tli = ((baseline_chisq / baseline_df) - (chisq / df)) / ((baseline_chisq / baseline_df) - 1.0)
     else:

@@ -216,5 +216,6 @@ def r_squared(model: Model, theta: np.ndarray) -> list[dict[str, float]]:
                 continue
             k = model.eta_index[v]
             res[v] = 1.0 - gm.psi[k, k] / veta[k, k]
-        out.append(res)
+        # lavaan: an R² above 1 (a negative residual variance, Heywood case) is NA
+        out.append({k: (math.nan if v > 1.0 else v) for k, v in res.items()})
     return out

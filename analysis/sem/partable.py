@@ -322,26 +322,14 @@ def _append(pt: ParTable, lhs, op, rhs, group, user, label, free, ustart, exo) -
 
 
 def _assign_free(pt: ParTable, pm: ParsedModel, group_equal, partial) -> None:
-    """Number the free parameters; rows sharing a label or a group_equal key share the number."""
+    """Number the free parameters; rows sharing a label or a group_equal key share the number.
+
+    As lavaan's ``lavaanify``: a label shared with a fixed row (the marker loading of
+    ``auto.fix.first``, or a value the user fixed) is one parameter, so every row carrying it
+    (or a label tied to it by ``==``) is fixed at that row's value.
+    """
     vi = pt.vars
     n = len(pt.lhs)
-    keys: list[object] = [None] * n
-    first_row: dict[tuple, int] = {}
-    for i in range(n):
-        if not pt.free[i]:
-            continue
-        if pt.label[i]:
-            keys[i] = ("label", pt.label[i])
-            continue
-        trip = (pt.lhs[i], pt.op[i], pt.rhs[i])
-        kind = _equal_kind(pt.op[i], pt.lhs[i], pt.rhs[i], vi)
-        if pt.ngroups > 1 and kind in group_equal and trip not in partial:
-            if trip not in first_row:
-                first_row[trip] = i
-            keys[i] = ("eq", trip)
-            pt.label[i] = f".p{first_row[trip] + 1}."
-        else:
-            keys[i] = ("row", i)
     # a == b: merge label classes (union-find over label names)
     parent: dict[str, str] = {}
 
@@ -357,14 +345,37 @@ def _assign_free(pt: ParTable, pm: ParsedModel, group_equal, partial) -> None:
                 raise ModelSpecError(f"model syntax, line {c.line}: '{name}' in '{c.lhs} == {c.rhs}' "
                                      "is not a parameter label")
         parent[find(c.lhs)] = find(c.rhs)
+    fixed_value: dict[str, float] = {}
+    for i in range(n):
+        if pt.label[i] and not pt.free[i] and not pt.exo[i]:
+            fixed_value.setdefault(find(pt.label[i]), float(pt.ustart[i]))
+    keys: list[object] = [None] * n
+    first_row: dict[tuple, int] = {}
+    for i in range(n):
+        if pt.label[i] and find(pt.label[i]) in fixed_value:
+            pt.free[i] = 0
+            pt.ustart[i] = fixed_value[find(pt.label[i])]
+            continue
+        if not pt.free[i]:
+            continue
+        if pt.label[i]:
+            keys[i] = ("label", find(pt.label[i]))
+            continue
+        trip = (pt.lhs[i], pt.op[i], pt.rhs[i])
+        kind = _equal_kind(pt.op[i], pt.lhs[i], pt.rhs[i], vi)
+        if pt.ngroups > 1 and kind in group_equal and trip not in partial:
+            if trip not in first_row:
+                first_row[trip] = i
+            keys[i] = ("eq", trip)
+            pt.label[i] = f".p{first_row[trip] + 1}."
+        else:
+            keys[i] = ("row", i)
     index: dict[object, int] = {}
     for i in range(n):
         k = keys[i]
         if k is None:
             pt.free[i] = 0
             continue
-        if k[0] == "label":
-            k = ("label", find(k[1]))
         if k not in index:
             index[k] = len(index) + 1
         pt.free[i] = index[k]
