@@ -162,7 +162,13 @@ def spec_from_dict(d: Mapping[str, Any], *, source: str = "spec") -> AnalysisSpe
 
 def load_spec(path: str | Path) -> AnalysisSpec:
     """Read a YAML or JSON spec file (safe loader) and check it."""
+    from coprod.instrument._yaml import MAX_YAML_BYTES, AliasRefused, safe_load
+
     p = Path(path)
+    size = p.stat().st_size  # a missing file raises FileNotFoundError, as before
+    if size > MAX_YAML_BYTES:
+        raise _unreadable(p, f"the file is {size:,} bytes; a spec may be at most "
+                             f"{MAX_YAML_BYTES:,} bytes")
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -176,7 +182,9 @@ def load_spec(path: str | Path) -> AnalysisSpec:
         import yaml
 
         try:
-            data = yaml.safe_load(text)
+            data = safe_load(text)
+        except AliasRefused as exc:
+            raise _unreadable(p, str(exc)) from None
         except yaml.YAMLError as exc:
             raise _unreadable(p, f"not valid YAML: {exc}") from None
     return spec_from_dict(data or {}, source=p.name)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -30,7 +30,7 @@ from coprod.analysis.pipeline import AnalysisResult, analyze
 from coprod.analysis.responses import simulate
 from coprod.analysis.spec import AnalysisSpec, load_spec
 from coprod.instrument.bank import as_bank
-from coprod.instrument.errors import UnreadableFileError
+from coprod.instrument.errors import CoprodError, UnreadableFileError
 from coprod.instrument.exports import export, write_export
 from coprod.instrument.files import write_files
 # modules, not names: tests replace a renderer on its module to check that a failing page writes nothing
@@ -84,17 +84,55 @@ def _existing(path: Path) -> Path:
     return path
 
 
-def read_table(path: Path):
-    """A plain data file for spec mode (any columns): CSV/TSV (delimiter sniffed), XLSX, SAV, DTA."""
+def read_table(path: Path) -> pd.DataFrame:
+    """A plain data file for spec mode (any columns): CSV/TSV (delimiter sniffed), XLSX, SAV, DTA.
+
+    Text is decoded as ``validate`` decodes response files (BOM, UTF-8, else Windows-1252 with a
+    warning; see :func:`_read_table`). Anything that fails while reading (a damaged workbook, a
+    truncated SPSS file, text in no known encoding, a header without rows) raises
+    :class:`UnreadableFileError` ``PATH: cannot be read (reason)``, never the reader's exception.
+    """
+    return _read_table(path)[0]
+
+
+def _read_table(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`read_table`, and the warnings to report with the result (how the text was decoded)."""
+    import io
+
+    from coprod.instrument.platforms.sniff import decode_text
+
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xls"):
-        return pd.read_excel(path)
-    if suffix in (".sav", ".dta"):
-        reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
-        df, _ = reader(str(path))
-        return df
-    return pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
+    notes: list[str] = []
+    try:
+        if suffix in (".xlsx", ".xls"):
+            df = pd.read_excel(path)
+        elif suffix in (".sav", ".dta"):
+            reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
+            df, _ = reader(str(path))
+        else:
+            try:
+                text, _, notes = decode_text(path.read_bytes(), str(path))
+            except UnreadableFileError as exc:
+                raise _CannotRead(str(exc).removeprefix(f"{path}: ")) from None
+            df = pd.read_csv(io.StringIO(text), sep=None, engine="python")
+    except (FileNotFoundError, CoprodError):
+        raise
+    except _CannotRead as exc:
+        raise UnreadableFileError(f"{path}: cannot be read ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - the error boundary: no reader's exception escapes
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        kind = type(exc).__name__
+        kind = f"{type(exc).__module__}.{kind}" if kind == "error" else kind  # zlib.error
+        reason = f"{kind}: {reason}" if reason else kind
+        raise UnreadableFileError(f"{path}: cannot be read ({reason})") from None
+    if len(df) == 0:
+        raise UnreadableFileError(f"{path}: cannot be read (the file has a header but no rows)")
+    return df, [f"{path.name}: {n}" for n in notes]
+
+
+class _CannotRead(Exception):
+    """A reason found while reading (re-raised as :class:`UnreadableFileError`)."""
 
 
 # ------------------------------------------------------------------------------ analysing
@@ -127,7 +165,9 @@ def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False
         if bootstrap is not None or seed is not None or missing is not None:
             raise ModelSpecError("bootstrap, seed and missing are set in the spec, not as options, in spec mode")
         spec_obj = spec if isinstance(spec, AnalysisSpec) else load_spec(spec)
-        return analyze(read_table(path), spec_obj, progress=progress, meta=meta)
+        table, notes = _read_table(path)
+        result = analyze(table, spec_obj, progress=progress, meta=meta)
+        return replace(result, warnings=tuple(notes) + result.warnings) if notes else result
 
     bank = as_bank(bank)
     rd = read_responses(path, bank=bank, codebook=codebook)

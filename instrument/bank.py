@@ -182,7 +182,14 @@ class _Checker:
 def _read_yaml(path: Path, checker: _Checker) -> Any:
     import yaml  # deferred: keeps `coprod --help` fast
 
+    from ._yaml import MAX_YAML_BYTES, AliasRefused, safe_load
+
     try:
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            checker.add(path.name, "", "", f"the file is {size:,} bytes; a bank file may be at "
+                        f"most {MAX_YAML_BYTES:,} bytes")
+            return None
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         checker.add(path.name, "", "", "file is missing")
@@ -191,7 +198,10 @@ def _read_yaml(path: Path, checker: _Checker) -> Any:
         checker.add(path.name, "", "", f"not UTF-8 ({exc})")
         return None
     try:
-        return yaml.safe_load(text)
+        return safe_load(text)
+    except AliasRefused as exc:
+        checker.add(path.name, f"line {exc.line}", "", str(exc).split(": ", 1)[1])
+        return None
     except yaml.YAMLError as exc:
         checker.add(path.name, "", "", f"not valid YAML: {exc}")
         return None

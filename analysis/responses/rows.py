@@ -101,6 +101,10 @@ def _blank_and_summary_rows(raw: RawTable, c: Collector, frame: pd.DataFrame,
         c.add("summary_row", "this looks like a totals row" + why + ", not a respondent; it "
               "was left out (delete it from the file)", row=int(raw.rows[r]))
     if summary.any():
+        # a totals row is reported as one; that it is shorter or longer than the header is not news
+        left_out = {int(raw.rows[r]) for r in np.flatnonzero(summary)}
+        c.problems[:] = [p for p in c.problems
+                         if not (p.rule in ("short_row", "long_row") and p.row in left_out)]
         dropped["summary"] = int(summary.sum())
         drop |= summary
 

@@ -9,8 +9,11 @@ mapping columns to item ids is :mod:`coprod.analysis.responses.validate`'s job.
 """
 from __future__ import annotations
 
+import csv
 import io
+import itertools
 import warnings as warnings_
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -81,6 +84,9 @@ def read_text(data: bytes, name: str, digest: str, is_known: Callable[[str], boo
         warnings.append(_title_warning(name, records, h))
     header = [str(c).strip().lstrip("\ufeff") for c in records[h]]
     skip = list(range(h)) + extra
+    shape = _record_shape(text, dialect.delimiter)
+    if shape.open_quote:
+        data = data + '"'.encode(_quote_encoding(data, encoding))  # close it, so the rest is read
     dtypes = dtype_hint(header) if dtype_hint is not None else {}
     # only names pandas will see unchanged (no duplicates, no surrounding blanks)
     dtypes = {k: v for k, v in dtypes.items() if header.count(k) == 1 and k in records[h]}
@@ -91,7 +97,11 @@ def read_text(data: bytes, name: str, digest: str, is_known: Callable[[str], boo
             frame = pd.read_csv(
                 io.BytesIO(data), sep=dialect.delimiter, skiprows=skip or 0, header=0,
                 encoding=encoding, keep_default_na=False, na_values=NA_VALUES,
-                skip_blank_lines=False, quotechar='"', dtype=dtypes or None)
+                skip_blank_lines=False, quotechar='"', dtype=dtypes or None,
+                # a row longer than the header: its extra fields are left out (and reported),
+                # not taken as an index column that shifts every cell
+                **({"usecols": range(len(records[h])), "index_col": False}
+                   if shape.longest > len(records[h]) else {}))
     except pd.errors.EmptyDataError:
         raise UnreadableFileError(f"{name}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -103,9 +113,87 @@ def read_text(data: bytes, name: str, digest: str, is_known: Callable[[str], boo
     first = h + 1 + len(extra) + 1  # 1-based file row of the first data row
     rows = np.arange(first, first + len(frame))
     texts = _texts(hook, records, h, extra, frame.shape[1])
+    problems += _ragged_rows(name, shape, h, extra, rows, len(records[h]), text)
     return RawTable(name, frame, header, rows, "csv", digest, encoding=encoding,
                     delimiter=dialect.delimiter, header_row=h + 1, problems=problems,
                     warnings=warnings, header_texts=texts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """How many fields each record of a text file has (``None`` for a blank record), whether
+    the file ends inside a quoted field, and the longest record."""
+
+    widths: list[int | None]
+    open_quote: bool
+    longest: int
+
+
+def _record_shape(text: str, delimiter: str) -> _Shape:
+    """Split the whole text as pandas will (same delimiter and quoting) and count fields."""
+    widths: list[int | None] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"',
+                        doublequote=True, strict=False)
+    last_start = 0
+    try:
+        while True:
+            start = reader.line_num
+            rec = next(reader)
+            last_start = start
+            widths.append(len(rec) if any(c.strip() for c in rec) else None)
+    except StopIteration:
+        pass
+    except csv.Error:  # e.g. a field over the csv module's size limit: pandas reports it
+        return _Shape(widths, False, max((w or 0 for w in widths), default=0))
+    tail = "".join(itertools.islice(io.StringIO(text, newline=""), last_start, None))
+    open_quote = False
+    if widths and '"' in tail:
+        try:
+            for _ in csv.reader(io.StringIO(tail, newline=""), delimiter=delimiter,
+                                quotechar='"', doublequote=True, strict=True):
+                pass
+        except csv.Error as exc:
+            open_quote = "unexpected end of data" in str(exc)
+    return _Shape(widths, open_quote, max((w or 0 for w in widths), default=0))
+
+
+def _quote_encoding(data: bytes, encoding: str) -> str:
+    if encoding == "utf-16":
+        return "utf-16-be" if data[:2] == b"\xfe\xff" else "utf-16-le"
+    return "ascii"
+
+
+def _ragged_rows(name: str, shape: _Shape, h: int, extra: list[int], rows: np.ndarray,
+                 width: int, text: str) -> list[ResponseProblem]:
+    """A problem for every data row with fewer or more fields than the header, and for a file
+    that ends in the middle of a row (inside a quoted field, or without its last fields)."""
+    skip = set(extra)
+    data_records = [i for i in range(h + 1, len(shape.widths)) if i not in skip]
+    if len(data_records) != len(rows):  # pandas split the file otherwise: nothing to add
+        return []
+    out: list[ResponseProblem] = []
+    last = data_records[-1] if data_records else None
+    ends_cut = not text.endswith(("\n", "\r"))
+    for i, row in zip(data_records, rows):
+        n = shape.widths[i]
+        if i == last and shape.open_quote:
+            out.append(problem(name, "cut_file", "the file ends inside a quoted field, so its "
+                               f"last row is cut off: it has {n} of the header's {width} fields",
+                               row=int(row)))
+        elif n is None or n == width:
+            continue
+        elif n < width and i == last and ends_cut:
+            out.append(problem(name, "cut_file", "the file ends in the middle of a row: its "
+                               f"last row has {n} of the header's {width} fields", row=int(row)))
+        elif n < width:
+            out.append(problem(name, "short_row", f"the row has {n} of the header's {width} "
+                               "fields; the rest is missing (a cut or damaged export)",
+                               row=int(row)))
+        else:
+            out.append(problem(name, "long_row", f"the row has {n} fields, {n - width} more "
+                               f"than the header's {width}; the extra fields were left out",
+                               row=int(row)))
+    return out
 
 
 def _delim_name(d: str) -> str:
