@@ -41,7 +41,7 @@ def analyze(data: Any, spec: Any = None, **options: Any):
     >>> f = rng.normal(size=300)
     >>> df = pd.DataFrame({f"x{i}": f + rng.normal(size=300) for i in range(4)})
     >>> res = coprod.analyze(df, {"scales": {"s": ["x0", "x1", "x2", "x3"]}})
-    >>> round(res.sections["reliability"]["s"]["alpha"], 2)
+    >>> round(res.sections.reliability["s"].alpha, 2)
     0.74
     """
     if spec is None:

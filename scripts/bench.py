@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(("TOTAL (as coprod analyze, without imports)", t_total, ""))
     rows.append(("imports (numpy, pandas, scipy, coprod)", t_import, "paid once per process"))
 
-    n_used = result.data_summary.get("n_used")
+    n_used = result.data_summary.n_used if result.data_summary else None
     print(f"coprod analyze benchmark: {sim_note}; analysed n = {n_used}, bootstrap = {args.bootstrap}, "
           f"seed = {args.seed}, jobs = {args.jobs}")
     print(f"python {platform.python_version()}, {os.cpu_count()} CPU(s); BLAS outside the analysis: "
@@ -172,9 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'stage':<{w}}  {'wall s':>8}")
     for name, sec, note in rows:
         print(f"{name:<{w}}  {sec:8.3f}" + (f"  {note}" if note else ""))
-    boot = result.sections.get("sem", {}).get("bootstrap_info") or {}
+    boot = result.sections.sem.bootstrap_info if result.sections.sem else None
     if boot:
-        print(f"bootstrap: {boot.get('n_converged')} of {boot.get('n_requested')} draws converged")
+        print(f"bootstrap: {boot.n_converged} of {boot.n_requested} draws converged")
     if result.errors:
         print("errors:", *result.errors, sep="\n  ")
     print(f"results in {out}" if args.out else "results written to a temporary folder (use --out to keep)")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = ["coprod", "coprod.api", "coprod.instrument.bank", "coprod.instrument.model", "coprod.instrument.files", "coprod.analysis.spec", "coprod.analysis.run.spec_mode", "coprod.analysis.run.steps", "coprod.analysis.run.results", "coprod.analysis.run.instrument_mode", "coprod.analysis.run.hypotheses", "coprod.analysis.models", "coprod.analysis.residuals"]
+MODULES = ["coprod", "coprod.analysis.run.records", "coprod.analysis.run.records._base", "coprod.api", "coprod.instrument.bank", "coprod.instrument.model", "coprod.instrument.files", "coprod.analysis.spec", "coprod.analysis.run.spec_mode", "coprod.analysis.run.steps", "coprod.analysis.run.results", "coprod.analysis.run.instrument_mode", "coprod.analysis.run.hypotheses", "coprod.analysis.models", "coprod.analysis.residuals"]
 
 
 @pytest.mark.parametrize("name", MODULES)

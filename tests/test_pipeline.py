@@ -29,20 +29,20 @@ def battery():
 def test_omega_hierarchical_of_the_battery(battery):
     scales = {f"s{f}": [f"f{f}_{j}" for j in range(4)] for f in range(3)}
     res = analyze(battery, spec_from_dict({"scales": scales}))
-    om = res.sections["omega_hierarchical"]
+    om = res.sections.omega_hierarchical
     items = [i for v in scales.values() for i in v]
     direct = omega_hierarchical(battery.dropna(subset=items), items=items, n_groups=3)
-    assert om["omega_h"] == pytest.approx(direct.omega_h, abs=1e-12)
-    assert 0 < om["omega_h"] < om["omega_total"] <= 1
+    assert om.omega_h == pytest.approx(direct.omega_h, abs=1e-12)
+    assert 0 < om.omega_h < om.omega_total <= 1
 
 
 def test_listwise_uses_the_same_rows_in_every_step(battery):
     scales = {"s0": ["f0_0", "f0_1", "f0_2", "f0_3"], "s1": ["f1_0", "f1_1", "f1_2", "f1_3"]}
     res = analyze(battery, spec_from_dict({"scales": scales, "cfa": "A =~ f0_0 + f0_1 + f0_2 + f0_3\nB =~ f1_0 + f1_1 + f1_2 + f1_3"}))
     n_complete = int(battery.dropna().shape[0])
-    assert res.data_summary["n_used"] == n_complete
-    assert res.sections["reliability"]["s1"]["n"] == n_complete  # s1 has no missing cell itself
-    assert res.sections["cfa"]["n_used"] == n_complete
+    assert res.data_summary.n_used == n_complete
+    assert res.sections.reliability["s1"].n == n_complete  # s1 has no missing cell itself
+    assert res.sections.cfa.n_used == n_complete
 
 
 def test_paths_by_sector_are_free_in_each_sector():
@@ -55,7 +55,7 @@ def test_paths_by_sector_are_free_in_each_sector():
 
     assert "*" not in structural_model(load_bank(), None, labels=False)
     res = analyze_instrument(simulate(500, seed=2), bootstrap=0, invariance_by=("sector",))
-    mg = res.sections["sem_by_sector"]
-    est = {(e["lhs"], e["rhs"], e["group"]): e["est"] for e in mg["estimates"] if e["op"] == "~"}
+    mg = res.sections.sem_by_sector
+    est = {(e.lhs, e.rhs, e.group): e.est for e in mg.estimates if e.op == "~"}
     assert est[("COM", "INS", 1)] != pytest.approx(est[("COM", "INS", 2)], abs=1e-6)
-    assert mg["group_equal"] in (["loadings"], [])
+    assert mg.group_equal in (("loadings",), ())

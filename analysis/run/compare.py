@@ -185,7 +185,7 @@ def _invariance(df: pd.DataFrame, by: str, labels: list, bank: Bank, steps: Step
     if tested is None:
         inv["decision"] = "not tested"
     else:
-        inv.update(tested)
+        inv.update(tested.to_dict())
     return inv, big
 
 

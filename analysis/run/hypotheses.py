@@ -24,6 +24,9 @@ from scipy import stats
 
 from coprod.instrument.model import Bank, Group, Hypothesis
 
+from .records import Defined, Estimate, IndirectHypothesis, MeanHypothesis, PathHypothesis, SemSection, opt
+from .records import Hypothesis as HypothesisRow
+
 __all__ = ["evaluate_hypotheses", "welch_test", "group_mask"]
 
 
@@ -64,14 +67,15 @@ def group_mask(df: pd.DataFrame, group: Group, groups: dict[str, Group]) -> pd.S
     return df[group.column].isin(group.values)
 
 
-def evaluate_hypotheses(bank: Bank, sem: dict | None, scores: pd.DataFrame, df: pd.DataFrame) -> list[dict]:
+def evaluate_hypotheses(bank: Bank, sem: SemSection | None, scores: pd.DataFrame,
+                        df: pd.DataFrame) -> tuple[HypothesisRow, ...]:
     """Each hypothesis of ``bank`` with its test and verdict, in the bank's order.
 
     Parameters
     ----------
     bank : Bank
         Its ``hypotheses`` and ``groups`` say what to test.
-    sem : dict or None
+    sem : SemSection or None
         The ``sem`` section of the results (estimates and defined parameters).
     scores : DataFrame
         Construct scores, one row per respondent of ``df``.
@@ -80,13 +84,12 @@ def evaluate_hypotheses(bank: Bank, sem: dict | None, scores: pd.DataFrame, df: 
 
     Returns
     -------
-    list of dict
+    tuple of PathHypothesis, IndirectHypothesis or MeanHypothesis
         ``id``, ``statement`` (English), ``test``, the test's numbers and ``verdict``.
     """
-    sem = sem or {}
-    est = {(e["lhs"], e["op"], e["rhs"]): e for e in sem.get("estimates", [])}
-    defined = {d["name"]: d for d in sem.get("defined", [])}
-    out: list[dict] = []
+    est = {(e.lhs, e.op, e.rhs): e for e in (sem.estimates if sem else ())}
+    defined = {d.name: d for d in (sem.defined if sem else ())}
+    out: list[HypothesisRow] = []
     for h in bank.hypotheses:
         if h.test == "sem_path" and h.is_pattern:
             out.extend(_path(h, lhs, est, outcome=lhs) for lhs, op, rhs in est if op == "~" and rhs == h.rhs)
@@ -98,33 +101,34 @@ def evaluate_hypotheses(bank: Bank, sem: dict | None, scores: pd.DataFrame, df: 
             row = _welch(h, bank, scores, df)
             if row is not None:
                 out.append(row)
-    return out
+    return tuple(out)
 
 
-def _path(h: Hypothesis, lhs: str, est: dict, *, outcome: str | None = None) -> dict:
+def _path(h: Hypothesis, lhs: str, est: dict[tuple[str, str, str], Estimate], *,
+          outcome: str | None = None) -> PathHypothesis:
     hid, text = h.id, h.statement["en"]
     if outcome is not None:
         hid, text = hid.replace("{outcome}", outcome), text.replace("{outcome}", outcome)
     test = f"SEM path {lhs} ~ {h.rhs}"
     e = est.get((lhs, "~", h.rhs))
     if e is None:
-        return {"id": hid, "statement": text, "test": test, "verdict": "not tested"}
-    ok = e.get("pvalue") is not None and e["pvalue"] < 0.05 and e["est"] > 0
-    return {"id": hid, "statement": text, "test": test, "estimate": e.get("std_all"),
-            "p": e.get("pvalue"), "verdict": "supported" if ok else "not supported"}
+        return PathHypothesis(id=hid, statement=text, test=test, verdict="not tested")
+    ok = e.pvalue is not None and e.pvalue < 0.05 and e.est > 0
+    return PathHypothesis(id=hid, statement=text, test=test, estimate=e.std_all, p=e.pvalue,
+                          verdict="supported" if ok else "not supported")
 
 
-def _defined(h: Hypothesis, d: dict) -> dict:
-    lo, hi = d.get("boot_ci_lower"), d.get("boot_ci_upper")
+def _defined(h: Hypothesis, d: Defined) -> IndirectHypothesis:
+    lo, hi = opt(d.boot_ci_lower), opt(d.boot_ci_upper)
     kind = "bootstrap percentile 95% CI"
     if lo is None:
-        lo, hi, kind = d.get("ci_lower"), d.get("ci_upper"), "delta-method 95% CI"
+        lo, hi, kind = d.ci_lower, d.ci_upper, "delta-method 95% CI"
     ok = lo is not None and (lo > 0 or hi < 0)
-    return {"id": h.id, "statement": h.statement["en"], "test": kind, "estimate": d.get("est"),
-            "ci": [lo, hi], "verdict": "supported" if ok else "not supported"}
+    return IndirectHypothesis(id=h.id, statement=h.statement["en"], test=kind, estimate=d.est, ci=(lo, hi),
+                              verdict="supported" if ok else "not supported")
 
 
-def _welch(h: Hypothesis, bank: Bank, scores: pd.DataFrame, df: pd.DataFrame) -> dict | None:
+def _welch(h: Hypothesis, bank: Bank, scores: pd.DataFrame, df: pd.DataFrame) -> MeanHypothesis | None:
     """The Welch test of ``h``, or ``None`` when the data lack its variable or a group column."""
     first, second = (bank.groups[g] for g in h.compare)
     if first.column not in df or second.column not in df:
@@ -140,5 +144,5 @@ def _welch(h: Hypothesis, bank: Bank, scores: pd.DataFrame, df: pd.DataFrame) ->
         return None
     t = welch_test(values[group_mask(df, first, bank.groups)], values[group_mask(df, second, bank.groups)])
     note = f", {h.note['en']}" if h.note else ""
-    return {"id": h.id, "statement": h.statement["en"], "test": f"Welch t test ({first.id} − {second.id}){note}",
-            **t, "verdict": _verdict(t)}
+    return MeanHypothesis(id=h.id, statement=h.statement["en"], test=f"Welch t test ({first.id} − {second.id}){note}",
+                          **t, verdict=_verdict(t))

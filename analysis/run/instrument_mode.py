@@ -8,7 +8,7 @@ Reverse-keyed items are reverse-scored (``min + max - x``) before any statistic.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 import pandas as pd
@@ -21,6 +21,7 @@ from ..responses import ResponseData, from_table
 from .hypotheses import evaluate_hypotheses
 from .instrument_sections import (describe_scores, items_section, reliability_section, reverse_keyed,
                                   sample_section, score_table, strategy_use)
+from .records import DataSummary, Sections, Validity
 from .results import AnalysisResult, collect_warnings, provenance
 from .sections import (cfa_section, efa_section, htmt_section, invariance_section, omega_h_section,
                        sem_fit_section)
@@ -116,7 +117,7 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
     --------
     >>> from coprod.analysis.responses import simulate
     >>> res = analyze_instrument(simulate(300, seed=2), bootstrap=0)  # doctest: +SKIP
-    >>> [h["id"] for h in res.sections["hypotheses"]][:3]              # doctest: +SKIP
+    >>> [h.id for h in res.sections.hypotheses][:3]                    # doctest: +SKIP
     ['H1', 'H2', 'H3a']
     """
     bank = as_bank(bank)
@@ -134,16 +135,16 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
     if scores is not None:
         sections["scores"] = describe_scores(scores, df, bank)
         sections["strategies"] = strategy_use(scores, df, bank)
-        sections["hypotheses"] = evaluate_hypotheses(bank, sections.get("sem"), scores, df)
+        sections["hypotheses"] = evaluate_hypotheses(bank, sections["sem"], scores, df)
     m = provenance({"seed": seed, "bootstrap": bootstrap, "missing": missing}, timings=steps.timings,
                    source={"instrument_version": bank.version,
                            "data_instrument_version": rd.source.get("instrument_version"),
                            "instrument_id": bank.id, "input_sha256": rd.source.get("sha256"),
                            "mode": "instrument"}, extra=meta)
-    return AnalysisResult(sections=sections,
+    return AnalysisResult(sections=Sections.of(sections),
                           warnings=collect_warnings(sections, first=[f"data: {w}" for w in rd.warnings]),
                           errors=tuple(steps.errors), not_supported=(), meta=m,
-                          data_summary={"n_rows_file": sections["sample"]["n_file"], "n_used": len(df)})
+                          data_summary=DataSummary(n_rows_file=sections["sample"].n_file, n_used=len(df)))
 
 
 def run_plan(df: pd.DataFrame, plan: InstrumentPlan, steps: Steps, *,
@@ -151,10 +152,10 @@ def run_plan(df: pd.DataFrame, plan: InstrumentPlan, steps: Steps, *,
     """The sections the plan's models make, each a step of ``steps``, in results.json order."""
     by_sector = {s: df[df["sector"] == s] for s in SECTORS}
     out: dict[str, Any] = {}
-    out["efa"] = steps.section("efa", lambda: {**efa_section(
+    out["efa"] = steps.section("efa", lambda: replace(efa_section(
         df, plan.efa_items, n_factors=len(plan.latent), fallback=len(plan.latent), method="ml",
         rotation="oblimin", n_iter=plan.parallel_n_iter, seed=plan.seed, missing=plan.missing),
-        "items": list(plan.efa_items)})
+        items=tuple(plan.efa_items)))
     out["omega_hierarchical"] = {
         s: steps.section(f"omega_h[{s}]", lambda s=s: omega_h_section(
             by_sector[s], plan.omega_items[s], len(plan.latent), plan.missing)) for s in SECTORS}
@@ -162,18 +163,17 @@ def run_plan(df: pd.DataFrame, plan: InstrumentPlan, steps: Steps, *,
     out["cfa_by_sector"] = {
         s: steps.section(f"cfa[{s}]", lambda s=s: cfa_section(by_sector[s], plan.cfa_by_sector[s], plan.missing))
         for s in SECTORS}
-    out["validity"] = {"htmt": steps.run("htmt", lambda: htmt_section(df, plan.htmt_scales))}
+    out["validity"] = Validity(htmt=steps.run("htmt", lambda: htmt_section(df, plan.htmt_scales)))
     inv = {g: steps.section(f"invariance[{g}]", lambda g=g: invariance_section(df, plan.cfa, g, plan.missing))
            for g in plan.invariance_by if g in df and df[g].nunique() >= 2}
-    out["invariance"] = inv.get("sector", {})
+    out["invariance"] = inv.get("sector")
     out["invariance_by"] = inv
     out["sem"] = steps.section("sem", lambda: sem_fit_section(
         df, plan.sem, bootstrap=plan.bootstrap, seed=plan.seed, progress=progress, n_jobs=plan.n_jobs,
         missing=plan.missing))
     # equal loadings across sectors only where metric invariance holds (constructs.md)
-    equal = ("loadings",) if (inv.get("sector") or {}).get("decision") in _METRIC_OR_BETTER else ()
+    equal = ("loadings",) if getattr(inv.get("sector"), "decision", None) in _METRIC_OR_BETTER else ()
     out["sem_by_sector"] = steps.section("sem[by sector]", lambda: sem_fit_section(
         df, plan.sem_by_sector, bootstrap=0, seed=plan.seed, progress=None, group="sector",
         group_equal=equal, missing=plan.missing))
-    out["sem_by_sector"]["group_equal"] = list(equal)
     return out

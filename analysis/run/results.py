@@ -7,13 +7,14 @@ build its ``warnings`` and ``meta`` (and those of a comparison) the same way for
 from __future__ import annotations
 
 import platform
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
 from .._result import jsonable
+from .records import DataSummary, Record, RecordError, Sections
 
 __all__ = ["AnalysisResult", "package_versions", "collect_warnings", "provenance", "VERSIONED"]
 
@@ -34,18 +35,22 @@ def package_versions() -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class AnalysisResult:
-    """Everything ``coprod analyze`` computed; ``to_dict()`` is the content of results.json."""
+    """Everything ``coprod analyze`` computed; ``to_dict()`` is the content of results.json.
 
-    sections: dict[str, Any]
+    ``sections`` holds the typed record of each section (:mod:`.records`): renderers read
+    their attributes, and JSON is made of them only here, in :meth:`to_dict`.
+    """
+
+    sections: Sections
     warnings: tuple[str, ...]
     errors: tuple[str, ...]
     not_supported: tuple[str, ...]
     meta: dict[str, Any]
-    data_summary: dict[str, Any] = field(default_factory=dict)
+    data_summary: DataSummary | None = None
 
     def to_dict(self) -> dict:
-        d = {"meta": self.meta, "data_summary": self.data_summary}
-        d.update(self.sections)
+        d = {"meta": self.meta, "data_summary": self.data_summary.to_dict() if self.data_summary else {}}
+        d.update(self.sections.to_dict())
         d["warnings"] = list(self.warnings)
         d["errors"] = list(self.errors)
         d["not_supported"] = list(self.not_supported)
@@ -58,16 +63,22 @@ class AnalysisResult:
         Raises
         ------
         ValueError
-            When ``d`` is not the content of an analysis results.json.
+            When ``d`` is not the content of an analysis results.json: the message names the first
+            section, key and value that do not fit.
 
         Examples
         --------
-        >>> r = AnalysisResult({"cfa": {"n_used": 9}}, ("w",), (), (), {"seed": 1})
+        >>> h = {"id": "H1", "statement": "s", "test": "t", "estimate": 0.3, "p": 0.01, "verdict": "supported"}
+        >>> r = AnalysisResult(Sections.of({"hypotheses": [h]}), ("w",), (), (), {"seed": 1})
         >>> AnalysisResult.from_dict(r.to_dict()) == r
         True
+        >>> AnalysisResult.from_dict({"meta": {}, "warnings": [], "cfa": {"n_used": 9}})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: cfa: missing 'fit', 'estimates', ...
         """
         if not isinstance(d, Mapping) or not isinstance(d.get("meta"), Mapping) or "warnings" not in d:
-            raise ValueError("not the results.json of coprod analyze (no meta and warnings)")
+            raise ValueError("no meta and warnings")
         lists = {}
         for key in ("warnings", "errors", "not_supported"):
             value = d.get(key) or []
@@ -75,13 +86,17 @@ class AnalysisResult:
                 raise ValueError(f"{key!r} is not a list of texts")
             lists[key] = tuple(value)
         reserved = {"meta", "data_summary", "warnings", "errors", "not_supported"}
-        return cls(sections={k: v for k, v in d.items() if k not in reserved}, meta=dict(d["meta"]),
-                   data_summary=dict(d.get("data_summary") or {}), **lists)
+        try:
+            sections = Sections.of({k: v for k, v in d.items() if k not in reserved})
+            summary = DataSummary.from_dict(d["data_summary"]) if d.get("data_summary") else None
+        except RecordError as exc:
+            raise ValueError(str(exc)) from None
+        return cls(sections=sections, meta=dict(d["meta"]), data_summary=summary, **lists)
 
     def to_frame(self) -> pd.DataFrame:
         """Reliability per scale as a tidy table (the most-read part of the results)."""
-        rel = self.sections.get("reliability", {})
-        return pd.DataFrame([{"scale": k, **{x: v for x, v in r.items() if not isinstance(v, (dict, list))}}
+        rel = self.sections.reliability or {}
+        return pd.DataFrame([{"scale": k, **{x: v for x, v in r.to_dict().items() if not isinstance(v, (dict, list))}}
                              for k, r in rel.items()])
 
 
@@ -96,8 +111,13 @@ def collect_warnings(sections: Mapping[str, Any], *, first: Iterable[str] = ()) 
     """
     out = list(first)
     for name, sec in sections.items():
-        if isinstance(sec, dict):
-            out.extend(f"{name}: {w}" for w in sec.get("warnings", []) or [])
+        if isinstance(sec, Record):
+            warnings = getattr(sec, "warnings", None) or ()
+        elif isinstance(sec, dict):
+            warnings = sec.get("warnings", []) or []
+        else:
+            continue
+        out.extend(f"{name}: {w}" for w in warnings)
     return tuple(out)
 
 

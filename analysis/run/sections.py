@@ -1,7 +1,8 @@
 """The section builders shared by spec mode, the instrument analysis and ``coprod compare``.
 
-Each turns one fitted statistic into the dict results.json holds under its section name; the
-numbers are never rounded here.
+Each turns one fitted statistic into the typed record of its section (:mod:`.records`), built
+from the estimator's own ``to_dict()`` so that results.json holds exactly what the estimator
+reports; the numbers are never rounded here.
 """
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ from ..reliability import omega_hierarchical
 from ..residuals import largest_residuals, residual_correlations
 from ..sem import fit_sem, measurement_invariance
 from ..validity import ave, composite_reliability, fornell_larcker, htmt, latent_correlations
+from .records import CfaSection, EfaSection, Htmt, Hint, InvarianceSection, Omega, SemSection
 from .steps import Progress
 
 __all__ = ["cfa_section", "invariance_section", "sem_fit_section", "sem_section", "omega_h_section",
            "efa_section", "htmt_section"]
 
 
-def cfa_section(df: pd.DataFrame, model: str, missing: str = "listwise") -> dict:
+def cfa_section(df: pd.DataFrame, model: str, missing: str = "listwise") -> CfaSection:
     """A CFA's results.json section: fit and estimates, composite reliability, AVE, Fornell–Larcker
     and the largest residual correlations."""
     res = fit_sem(df, model, missing=missing)
@@ -38,38 +40,45 @@ def cfa_section(df: pd.DataFrame, model: str, missing: str = "listwise") -> dict
         d["fornell_larcker"] = fornell_larcker(av, latent_correlations(est)).to_dict()
     except (ValueError, KeyError) as exc:
         d["warnings"].append(f"Fornell-Larcker: {exc}")
-    return d
+    return CfaSection.from_dict(d)
 
 
-def _hints(df: pd.DataFrame, res) -> list[dict]:
+def _hints(df: pd.DataFrame, res) -> list[Hint]:
     """Largest residual correlations of a single-group model (complete rows)."""
     implied = res.implied_cov()
     if implied is None or isinstance(implied, dict):
         return []
-    return largest_residuals(residual_correlations(df, implied))
+    return [Hint.from_dict(h) for h in largest_residuals(residual_correlations(df, implied))]
 
 
-def invariance_section(df: pd.DataFrame, model: str, group: str, missing: str = "listwise") -> dict:
+def invariance_section(df: pd.DataFrame, model: str, group: str, missing: str = "listwise") -> InvarianceSection:
     """Measurement invariance as results.json holds it: ``<level>.{chisq, df, cfi, rmsea}`` beside
     ``decision``, ``lrt``, ``delta``, ``partial`` and ``rule``."""
     d = measurement_invariance(df, model, group, missing=missing).to_dict()
     models = d.pop("models")
-    return {**models, **d, "group": group, "model": model}
+    return InvarianceSection.from_dict({**models, **d, "group": group, "model": model})
 
 
 def sem_fit_section(df: pd.DataFrame, model: str, *, missing: str = "listwise", bootstrap: int = 0,
                     seed: int | None = None, progress: Progress | None = None, group: str | None = None,
-                    group_equal: tuple[str, ...] = (), n_jobs: int | None = None) -> dict:
+                    group_equal: tuple[str, ...] = (), n_jobs: int | None = None) -> SemSection:
     """Fit a structural model (bootstrap on both cores by default) and return its section."""
     res = fit_sem(df, model, group=group, group_equal=group_equal, missing=missing, bootstrap=bootstrap,
                   seed=seed, n_jobs=min(2, os.cpu_count() or 1) if n_jobs is None else n_jobs,
                   progress=progress)
-    d = sem_section(res)
+    d = _sem_dict(res)
     d["model"] = model
-    return d
+    if group is not None:
+        d["group_equal"] = list(group_equal)
+    return SemSection.from_dict(d)
 
 
-def sem_section(res) -> dict:
+def sem_section(res) -> SemSection:
+    """A fitted structural model's section (see :func:`_sem_dict`)."""
+    return SemSection.from_dict(_sem_dict(res))
+
+
+def _sem_dict(res) -> dict:
     """``res.to_dict()`` with lavaan's ``se = "bootstrap"`` reporting of defined parameters.
 
     ``sem.defined[].se`` stays the delta-method SE; ``ci_lower``/``ci_upper`` are the bootstrap
@@ -87,13 +96,13 @@ def sem_section(res) -> dict:
     return d
 
 
-def omega_h_section(df: pd.DataFrame, items: Sequence[str], n_groups: int, missing: str) -> dict:
+def omega_h_section(df: pd.DataFrame, items: Sequence[str], n_groups: int, missing: str) -> Omega:
     """Omega hierarchical of ``items`` taken as one battery of ``n_groups`` group factors."""
-    return omega_hierarchical(df, items=list(items), n_groups=n_groups, missing=missing).to_dict()
+    return Omega.from_dict(omega_hierarchical(df, items=list(items), n_groups=n_groups, missing=missing).to_dict())
 
 
 def efa_section(df: pd.DataFrame, items: Sequence[str], *, n_factors: int | None, fallback: int,
-                method: str, rotation: str | None, n_iter: int, seed: int, missing: str) -> dict:
+                method: str, rotation: str | None, n_iter: int, seed: int, missing: str) -> EfaSection:
     """Factorability (KMO, Bartlett), parallel analysis and the EFA solution of ``items``.
 
     The solution has ``n_factors`` factors, else as many as parallel analysis retains, else
@@ -107,9 +116,9 @@ def efa_section(df: pd.DataFrame, items: Sequence[str], *, n_factors: int | None
     out["n_factors_parallel"] = par.get("n_factors")
     out["solution"] = efa(df, items=items, n_factors=int(k), method=method, rotation=rotation,
                           missing=missing).to_dict()
-    return out
+    return EfaSection.from_dict(out)
 
 
-def htmt_section(df: pd.DataFrame, scales: Mapping[str, Sequence[str]], **options) -> dict:
+def htmt_section(df: pd.DataFrame, scales: Mapping[str, Sequence[str]], **options) -> Htmt:
     """The heterotrait–monotrait ratios of ``scales`` (``options``: ``missing``)."""
-    return htmt(df, {k: list(v) for k, v in scales.items()}, **options).to_dict()
+    return Htmt.from_dict(htmt(df, {k: list(v) for k, v in scales.items()}, **options).to_dict())

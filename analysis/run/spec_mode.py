@@ -17,6 +17,7 @@ from ..ordinal.reliability import wlsmv_reliability
 from ..reliability import cronbach_alpha
 from ..sem import fit_sem
 from ..spec import AnalysisSpec
+from .records import ABSENT, DataSummary, OrdinalSection, Reliability, Sections, Validity
 from .results import AnalysisResult, collect_warnings, provenance
 from .sections import (cfa_section, efa_section, htmt_section, invariance_section, omega_h_section,
                        sem_fit_section)
@@ -46,7 +47,7 @@ def _check_columns(df: pd.DataFrame, spec: AnalysisSpec) -> None:
                              + (" ..." if len(df.columns) > 30 else "") + ")")
 
 
-def _rows(data: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame, dict]:
+def _rows(data: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame, DataSummary]:
     """The rows every step uses (reverse-scored, numeric) and the data summary."""
     used = spec.used_columns()
     df = _reverse(data, spec)
@@ -56,12 +57,10 @@ def _rows(data: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame, dict]:
     n_file = len(df)
     if spec.missing == "listwise":
         df = df.dropna(subset=used)
-    summary = {"n_rows_file": n_file, "n_used": len(df), "n_dropped": n_file - len(df),
-               "missing": spec.missing}
-    if spec.group:
-        summary["group_counts"] = {str(k): int(v) for k, v in
-                                   df[spec.group].value_counts(sort=False).items()}
-    return df, summary
+    counts = ({str(k): int(v) for k, v in df[spec.group].value_counts(sort=False).items()}
+              if spec.group else ABSENT)
+    return df, DataSummary(n_rows_file=n_file, n_used=len(df), n_dropped=n_file - len(df), missing=spec.missing,
+                           group_counts=counts)
 
 
 @one_blas_thread
@@ -97,7 +96,7 @@ def analyze(data: pd.DataFrame, spec: AnalysisSpec, *, progress: Progress | None
     >>> df = pd.DataFrame({f"x{i}": f + rng.normal(size=300) for i in range(4)})
     >>> from coprod.analysis.spec import spec_from_dict
     >>> res = analyze(df, spec_from_dict({"scales": {"s": ["x0", "x1", "x2", "x3"]}}))
-    >>> round(res.sections["reliability"]["s"]["alpha"], 2)  # population value 0.80
+    >>> round(res.sections.reliability["s"].alpha, 2)  # population value 0.80
     0.74
     """
     _check_columns(data, spec)
@@ -108,7 +107,7 @@ def analyze(data: pd.DataFrame, spec: AnalysisSpec, *, progress: Progress | None
         sections["ordinal"] = steps.section("ordinal", lambda: _ordinal(df, spec))
     m = provenance({"seed": spec.seed, "spec": spec.to_dict()}, timings=steps.timings,
                    source={"instrument_version": None, "input_sha256": None}, extra=meta)
-    return AnalysisResult(sections=sections, warnings=collect_warnings(sections),
+    return AnalysisResult(sections=Sections.of(sections), warnings=collect_warnings(sections),
                           errors=tuple(steps.errors), not_supported=(), meta=m, data_summary=summary)
 
 
@@ -120,7 +119,8 @@ def _scale_sections(df: pd.DataFrame, spec: AnalysisSpec, steps: Steps) -> dict[
     items = list(dict.fromkeys(i for its in spec.scales.values() for i in its))
     out["reliability"] = steps.section("reliability", lambda: _reliability(df, spec))
     if len(spec.scales) >= 2:
-        out["validity"] = {"htmt": steps.run("htmt", lambda: htmt_section(df, spec.scales, missing=spec.missing))}
+        out["validity"] = Validity(htmt=steps.run("htmt", lambda: htmt_section(df, spec.scales,
+                                                                                missing=spec.missing)))
     if len(spec.scales) >= 3:
         # all scales together as one multidimensional battery: how much is one general factor?
         out["omega_hierarchical"] = steps.section(
@@ -149,19 +149,19 @@ def _model_sections(df: pd.DataFrame, spec: AnalysisSpec, steps: Steps,
     return out
 
 
-def _reliability(df: pd.DataFrame, spec: AnalysisSpec) -> dict:
-    return {name: cronbach_alpha(df, items=list(items), missing=spec.missing, scale=name).to_dict()
+def _reliability(df: pd.DataFrame, spec: AnalysisSpec) -> dict[str, Reliability]:
+    return {name: Reliability.from_dict(cronbach_alpha(df, items=list(items), missing=spec.missing, scale=name).to_dict())
             for name, items in spec.scales.items()}
 
 
-def _ordinal(df: pd.DataFrame, spec: AnalysisSpec) -> dict:
+def _ordinal(df: pd.DataFrame, spec: AnalysisSpec) -> OrdinalSection:
     items = list(dict.fromkeys(i for its in spec.scales.values() for i in its))
     pc = polychoric(df, items=items)
     out = pc.to_dict()
     out["ordinal_alpha"] = {name: ordinal_alpha(pc.matrix, list(its)) for name, its in spec.scales.items()}
     if spec.cfa:
         out["wlsmv_cfa"] = _wlsmv_cfa(df, spec, out)
-    return out
+    return OrdinalSection.from_dict(out)
 
 
 def _wlsmv_cfa(df: pd.DataFrame, spec: AnalysisSpec, out: dict) -> dict | None:

@@ -53,8 +53,9 @@ class Steps:
             self.timings[name] = round(time.perf_counter() - t0, 4)
 
     def section(self, name: str, fn: Callable[[], Any]) -> Any:
-        """A results.json section: ``fn()``, or ``{}`` when the step failed or returned nothing."""
-        return self.run(name, fn) or {}
+        """A results.json section: ``fn()``, or ``None`` (null in results.json) when the step
+        failed or found nothing to report."""
+        return self.run(name, fn) or None
 
 
 def one_blas_thread(fn: Callable) -> Callable:

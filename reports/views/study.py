@@ -1,6 +1,6 @@
 """View-models of the study report: one frozen dataclass or NamedTuple per section.
 
-:func:`study_view` is the one place that reads an ``AnalysisResult`` (its ``sections`` dicts,
+:func:`study_view` is the one place that reads an ``AnalysisResult`` (its section records,
 ``warnings``, ``errors``, ``not_supported``, ``meta``, ``data_summary``) for the report; the
 templates in ``reports/templates/study/`` read only the attributes of :class:`StudyView`.
 Each section is ``None`` (or empty) when its data is missing, so a ``--spec`` result renders too.
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import Any, NamedTuple
+from typing import Any, Mapping, NamedTuple
 
 import pandas as pd
 
+from coprod.analysis.run.records import (DataSummary, Hypothesis, IndirectHypothesis, ItemAnalysis, MeanHypothesis,
+                                         Sections, StrategyStat, opt)
 from coprod.reports import figures as F
 from coprod.reports.env import fmt_num
 from coprod.reports.i18n import t
@@ -66,25 +68,22 @@ def _count_rows(counts: dict, min_cell: int, label) -> tuple[CountRow, ...]:
                  for k, v in s.items())
 
 
-def sample_view(sections: dict, data_summary: dict, bank, lang: str, min_cell: int) -> SampleView | None:
+def sample_view(sections: Sections, ds: DataSummary | None, bank, lang: str, min_cell: int) -> SampleView | None:
     """Who was analysed: from the instrument's ``sample`` section, else spec mode's data summary."""
-    s = sections.get("sample")
-    ds = data_summary or {}
-    if not s:
-        if not ds:
+    s = sections.sample
+    if s is None:
+        if ds is None:
             return None
-        return SampleView(n_file=ds.get("n_rows_file"), n_analysed=ds.get("n_used"), n_dropped=ds.get("n_dropped"),
-                          missing=ds.get("missing"), reasons=(), by_sector=(), by_area=(), n_municipalities=None,
+        return SampleView(n_file=ds.n_rows_file, n_analysed=ds.n_used, n_dropped=opt(ds.n_dropped),
+                          missing=opt(ds.missing), reasons=(), by_sector=(), by_area=(), n_municipalities=None,
                           n_flagged=None, keep_flagged=None, dont_know=None)
-    reasons = tuple(ReasonRow(k.replace("_", " "), v) for k, v in (s.get("excluded_by_reason") or {}).items()
-                    if k != "flagged")
+    reasons = tuple(ReasonRow(k.replace("_", " "), v) for k, v in s.excluded_by_reason.items() if k != "flagged")
     return SampleView(
-        n_file=s.get("n_file"), n_analysed=s.get("n_analysed"),
-        n_dropped=(s.get("n_file") or 0) - (s.get("n_analysed") or 0), missing=None, reasons=reasons,
-        by_sector=_count_rows(s.get("by_sector"), min_cell, lambda k: sector_label(bank, k, lang)),
-        by_area=_count_rows(s.get("by_service_area"), min_cell, lambda k: choice_label(bank, "service_area", k, lang)),
-        n_municipalities=s.get("n_municipalities"), n_flagged=s.get("n_flagged"),
-        keep_flagged=s.get("keep_flagged"), dont_know=s.get("dont_know"))
+        n_file=s.n_file, n_analysed=s.n_analysed, n_dropped=s.n_file - s.n_analysed, missing=None, reasons=reasons,
+        by_sector=_count_rows(s.by_sector, min_cell, lambda k: sector_label(bank, k, lang)),
+        by_area=_count_rows(s.by_service_area, min_cell, lambda k: choice_label(bank, "service_area", k, lang)),
+        n_municipalities=s.n_municipalities, n_flagged=s.n_flagged, keep_flagged=s.keep_flagged,
+        dont_know=s.dont_know)
 
 
 # -------------------------------------------------------------------------------------- items
@@ -144,7 +143,7 @@ def _item_labels(ids: list[str], columns, sector: str, bank, lang: str) -> tuple
     return labels, legend
 
 
-def _item_group(sector: str, res: dict, cats: dict, bank, lang: str) -> ItemGroup:
+def _item_group(sector: str, res: ItemAnalysis, cats: Mapping, bank, lang: str) -> ItemGroup:
     figs = []
     for construct, ids in _by_construct(cats, bank).items():
         dist = _distribution(cats, ids, construct, bank)
@@ -154,13 +153,13 @@ def _item_group(sector: str, res: dict, cats: dict, bank, lang: str) -> ItemGrou
         desc = t("study_items_fig_desc", lang, items=", ".join(f"{i}: {lab}" for i, lab in zip(ids, labels)))
         svg = F.diverging_stacked_bars(dist, labels, title=title, desc=desc, categories=legend, lang=lang)
         figs.append(ItemFigure(svg, title, ", ".join(ids)))
-    return ItemGroup(sector=sector_label(bank, sector, lang), n=res.get("n_rows"), figures=tuple(figs))
+    return ItemGroup(sector=sector_label(bank, sector, lang), n=res.n_rows, figures=tuple(figs))
 
 
-def item_groups(sections: dict, bank, lang: str) -> tuple[ItemGroup, ...]:
+def item_groups(sections: Sections, bank, lang: str) -> tuple[ItemGroup, ...]:
     """Answer distributions per sector (sectors without categories are left out)."""
-    return tuple(_item_group(sector, res, (res or {}).get("categories"), bank, lang)
-                 for sector, res in (sections.get("items") or {}).items() if (res or {}).get("categories"))
+    return tuple(_item_group(sector, res, res.categories, bank, lang)
+                 for sector, res in (sections.items or {}).items() if res is not None and res.categories)
 
 
 # -------------------------------------------------------------------------------- reliability
@@ -176,20 +175,19 @@ class ReliabilityRow(NamedTuple):
     ok: bool
 
 
-def reliability_rows(sections: dict, bank, lang: str) -> tuple[ReliabilityRow, ...]:
+def reliability_rows(sections: Sections, bank, lang: str) -> tuple[ReliabilityRow, ...]:
     rows = []
-    for key, r in (sections.get("reliability") or {}).items():
-        if not isinstance(r, dict):
+    for key, r in (sections.reliability or {}).items():
+        if r is None:
             continue
-        ci = r.get("alpha_ci") or {}
-        sector = r.get("sector")
+        ci = r.alpha_ci
+        sector = opt(r.sector)
         label = key
-        if r.get("construct") and bank is not None:
+        if r.construct and bank is not None:
             scope = sector_label(bank, sector, lang) if sector else t("study_core_items", lang)
-            label = f"{construct_label(bank, r['construct'], lang)}, {scope}"
-        rows.append(ReliabilityRow(key, label, r.get("k"), r.get("n"), r.get("alpha"), ci.get("lower"),
-                                   ci.get("upper"), r.get("omega_total"),
-                                   num(r.get("alpha")) is not None and r["alpha"] >= 0.70))
+            label = f"{construct_label(bank, r.construct, lang)}, {scope}"
+        rows.append(ReliabilityRow(key, label, r.k, r.n, r.alpha, ci.lower if ci else None, ci.upper if ci else None,
+                                   r.omega_total, num(r.alpha) is not None and r.alpha >= 0.70))
     return tuple(rows)
 
 
@@ -213,30 +211,36 @@ class HypothesisRow(NamedTuple):
     cls: str
 
 
-def _statement(h: dict, bank, lang: str):
+def _statement(h: Hypothesis, bank, lang: str):
     """The statement in the report's language from the bank analysed with; results.json keeps the
     English one (a result from another bank, or spec mode, shows what the result holds)."""
-    if bank is None or not h.get("id"):
-        return h.get("statement")
+    if bank is None or not h.id:
+        return h.statement
     try:
-        return bank.hypothesis_statement(str(h["id"]), lang)
+        return bank.hypothesis_statement(str(h.id), lang)
     except KeyError:
-        return h.get("statement")
+        return h.statement
 
 
-def hypothesis_rows(sections: dict, bank, lang: str) -> tuple[HypothesisRow, ...]:
-    out = []
-    for h in sections.get("hypotheses") or []:
-        ci = h.get("ci") or [None, None]
-        estimate = h.get("estimate")
-        kind = "std" if estimate is not None and str(h.get("test", "")).startswith("SEM path") else None
-        if estimate is None and h.get("diff") is not None:
-            estimate, kind = h.get("diff"), "diff"
-        verdict = str(h.get("verdict") or "not tested")
-        out.append(HypothesisRow(h.get("id"), _statement(h, bank, lang), h.get("test"), estimate, kind, h.get("p"),
-                                 ci[0], ci[1], h.get("g"), verdict,
-                                 t(VERDICT_KEYS.get(verdict, "study_not_tested"), lang), verdict.replace(" ", "-")))
-    return tuple(out)
+def _hypothesis_row(h: Hypothesis, bank, lang: str) -> HypothesisRow:
+    lo = hi = g = None
+    p = None
+    if isinstance(h, MeanHypothesis):
+        estimate, kind, p, g = h.diff, ("diff" if h.diff is not None else None), h.p, h.g
+    else:
+        estimate = opt(h.estimate)
+        kind = "std" if estimate is not None and h.test.startswith("SEM path") else None
+        if isinstance(h, IndirectHypothesis):
+            lo, hi = (h.ci or (None, None))[:2]
+        else:
+            p = opt(h.p)
+    verdict = h.verdict or "not tested"
+    return HypothesisRow(h.id, _statement(h, bank, lang), h.test, estimate, kind, p, lo, hi, g, verdict,
+                         t(VERDICT_KEYS.get(verdict, "study_not_tested"), lang), verdict.replace(" ", "-"))
+
+
+def hypothesis_rows(sections: Sections, bank, lang: str) -> tuple[HypothesisRow, ...]:
+    return tuple(_hypothesis_row(h, bank, lang) for h in sections.hypotheses or ())
 
 
 # ---------------------------------------------------------------------- ambivalence, strategies
@@ -252,8 +256,8 @@ class AmbivalenceView:
     by_sector: tuple[SectorR, ...]
 
 
-def ambivalence_view(sections: dict, bank, lang: str) -> AmbivalenceView | None:
-    g = (sections.get("scores") or {}).get("griffin_vs_felt")
+def ambivalence_view(sections: Sections, bank, lang: str) -> AmbivalenceView | None:
+    g = opt(sections.scores.griffin_vs_felt) if sections.scores else None
     if not g or num(g.get("r")) is None:
         return None
     by = tuple(SectorR(sector_label(bank, k, lang), v) for k, v in g.items() if k not in ("n", "r"))
@@ -283,24 +287,24 @@ def _scale_range(vals: dict, bank) -> tuple[int, int]:
     return lo, hi
 
 
-def _strategy_panel(sector: str, vals: dict, bank, lang: str, min_cell: int) -> StrategyPanel:
-    values = pd.Series({construct_label(bank, k, lang): v.get("mean") for k, v in vals.items()}, dtype=float)
-    small = {k for k, v in vals.items() if (v.get("n") or 0) < min_cell}
+def _strategy_panel(sector: str, vals: dict[str, StrategyStat], bank, lang: str, min_cell: int) -> StrategyPanel:
+    values = pd.Series({construct_label(bank, k, lang): v.mean for k, v in vals.items()}, dtype=float)
+    small = {k for k, v in vals.items() if (v.n or 0) < min_cell}
     hidden = [construct_label(bank, k, lang) for k in vals if k in small]
     lo, hi = _scale_range(vals, bank)
     label = sector_label(bank, sector, lang)
     svg = F.bar_chart(values, title=t("study_strat_fig_title", lang, sector=label),
                       desc=t("study_strat_fig_desc", lang, lo=lo, hi=hi), lang=lang, xmax=hi,
                       suppressed=hidden, xlabel=t("study_strat_axis", lang, lo=lo, hi=hi))
-    rows = tuple(StrategyRow(construct_label(bank, k, lang), SUPPRESSED if k in small else v.get("n"),
-                             SUPPRESSED if k in small else v.get("mean")) for k, v in vals.items())
+    rows = tuple(StrategyRow(construct_label(bank, k, lang), SUPPRESSED if k in small else v.n,
+                             SUPPRESSED if k in small else v.mean) for k, v in vals.items())
     return StrategyPanel(sector=label, svg=svg, rows=rows)
 
 
-def strategy_panels(sections: dict, bank, lang: str, min_cell: int) -> tuple[StrategyPanel, ...]:
+def strategy_panels(sections: Sections, bank, lang: str, min_cell: int) -> tuple[StrategyPanel, ...]:
     """Strategy means per sector (strategies answered by fewer than ``min_cell`` suppressed)."""
-    sectors: dict[str, dict] = {}
-    for sid, by in (sections.get("strategies") or {}).items():
+    sectors: dict[str, dict[str, StrategyStat]] = {}
+    for sid, by in (sections.strategies or {}).items():
         for sector, v in by.items():
             sectors.setdefault(sector, {})[sid] = v
     return tuple(_strategy_panel(sector, vals, bank, lang, min_cell) for sector, vals in sectors.items())
@@ -315,8 +319,9 @@ class MethodsView:
     missing: Any
 
 
-def methods_view(sections: dict, meta: dict) -> MethodsView:
-    model_meta = (sections.get("sem") or sections.get("cfa") or {}).get("meta") or {}
+def methods_view(sections: Sections, meta: dict) -> MethodsView:
+    model = sections.sem or sections.cfa
+    model_meta = model.meta if model is not None else {}
     return MethodsView(seed=meta.get("seed"), bootstrap=meta.get("bootstrap", (meta.get("spec") or {}).get("bootstrap")),
                        estimator=model_meta.get("estimator"), missing=model_meta.get("missing"))
 
@@ -403,7 +408,7 @@ def study_view(result, *, bank, lang: str = "en", min_cell: int = 5) -> StudyVie
     if bank is not None:
         title = f"{title}: {text(bank.title, lang)}"
     ds = result.data_summary
-    return StudyView(title=title, meta=t("study_meta", lang, n=ds.get("n_used", "?")) if ds else "",
+    return StudyView(title=title, meta=t("study_meta", lang, n=ds.n_used) if ds else "",
                      toc=tuple(TocEntry(k, t(f"study_sec_{k}", lang)) for k in toc_ids), min_cell=min_cell,
                      warnings=tuple(result.warnings), errors=tuple(result.errors),
                      not_supported=tuple(getattr(result, "not_supported", ()) or ()),

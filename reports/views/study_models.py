@@ -1,13 +1,15 @@
 """View-models of the model sections of the study report: factors (EFA, CFA), invariance, SEM.
 
-Each builder is a small pure function of the analysis result's section dicts; numbers stay
-unrounded (the templates round them).
+Each builder is a small pure function of the analysis result's section records
+(:mod:`coprod.analysis.run.records`); numbers stay unrounded (the templates round them).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from coprod.analysis.run.records import (CfaSection, Defined, EfaSection, Estimate, Fit, InvarianceSection, SemSection,
+                                         Sections, Validity, opt)
 from coprod.reports import figures as F
 from coprod.reports.env import signif_stars
 from coprod.reports.i18n import t
@@ -35,11 +37,10 @@ class FitRow(NamedTuple):
     srmr: Any
 
 
-def fit_row(label: str, fit: dict, n: Any) -> FitRow:
+def fit_row(label: str, fit: Fit, n: Any) -> FitRow:
     """The fit row of a model (``n``: the model's n used; the fit's ``nobs`` when missing)."""
-    return FitRow(label, n if n is not None else fit.get("nobs"), fit.get("chisq"), fit.get("df"),
-                  fit.get("pvalue"), fit.get("cfi"), fit.get("tli"), fit.get("rmsea"),
-                  fit.get("rmsea_ci_lower"), fit.get("rmsea_ci_upper"), fit.get("srmr"))
+    return FitRow(label, n if n is not None else fit.nobs, fit.chisq, fit.df, fit.pvalue, fit.cfi, fit.tli,
+                  fit.rmsea, fit.rmsea_ci_lower, fit.rmsea_ci_upper, fit.srmr)
 
 
 # ------------------------------------------------------------------------------------ factors
@@ -80,23 +81,24 @@ class FactorsView:
     htmt: HtmtView | None
 
 
-def _efa_view(efa: dict) -> EfaView:
-    b = efa.get("bartlett") or {}
-    n_factors = efa.get("n_factors_parallel", (efa.get("parallel") or {}).get("n_factors"))
-    return EfaView(kmo=efa.get("kmo"), chi2=b.get("chi2"), df=b.get("df"), p=b.get("p"), n=efa.get("n"),
-                   n_factors=n_factors, k=len(efa.get("items") or []))
+def _efa_view(efa: EfaSection) -> EfaView:
+    b = efa.bartlett
+    return EfaView(kmo=efa.kmo, chi2=b.chi2, df=b.df, p=b.p, n=efa.n, n_factors=efa.n_factors_parallel,
+                   k=len(efa.items))
 
 
-def _cr_rows(cfa: dict, bank, lang: str) -> tuple[CrRow, ...]:
-    cr, av = cfa.get("composite_reliability") or {}, cfa.get("ave") or {}
-    fl = (cfa.get("fornell_larcker") or {}).get("passes") or {}
+def _cr_rows(cfa: CfaSection | None, bank, lang: str) -> tuple[CrRow, ...]:
+    if cfa is None:
+        return ()
+    cr, av = cfa.composite_reliability, cfa.ave
+    fl = cfa.fornell_larcker.passes if cfa.fornell_larcker else {}
     return tuple(CrRow(construct_label(bank, c, lang), cr.get(c), av.get(c),
                        t("study_yes", lang) if fl.get(c) else (t("study_no", lang) if c in fl else None))
                  for c in cr)
 
 
-def _htmt_view(validity: dict) -> HtmtView | None:
-    ht = (validity.get("htmt") or {}).get("matrix")
+def _htmt_view(validity: Validity | None) -> HtmtView | None:
+    ht = validity.htmt.matrix if validity is not None and validity.htmt is not None else None
     if not ht:
         return None
     names = list(ht)
@@ -105,18 +107,16 @@ def _htmt_view(validity: dict) -> HtmtView | None:
                                for i, a in enumerate(names)))
 
 
-def factors_view(sections: dict, bank, lang: str) -> FactorsView | None:
+def factors_view(sections: Sections, bank, lang: str) -> FactorsView | None:
     """EFA checks, CFA fit (pooled and by sector), CR/AVE and HTMT; ``None`` without EFA and CFA."""
-    efa = sections.get("efa") or {}
-    cfa = sections.get("cfa") or {}
-    if not efa and not cfa:
+    efa, cfa = sections.efa, sections.cfa
+    if efa is None and cfa is None:
         return None
-    by_sector = tuple(fit_row(sector_label(bank, sector, lang), res["fit"], res.get("n_used"))
-                      for sector, res in (sections.get("cfa_by_sector") or {}).items() if res and res.get("fit"))
-    return FactorsView(efa=_efa_view(efa) if efa else None,
-                       cfa=fit_row(t("study_pooled", lang), cfa["fit"], cfa.get("n_used")) if cfa.get("fit") else None,
-                       by_sector=by_sector, cr=_cr_rows(cfa, bank, lang),
-                       htmt=_htmt_view(sections.get("validity") or {}))
+    by_sector = tuple(fit_row(sector_label(bank, sector, lang), res.fit, res.n_used)
+                      for sector, res in (sections.cfa_by_sector or {}).items() if res is not None)
+    return FactorsView(efa=_efa_view(efa) if efa is not None else None,
+                       cfa=fit_row(t("study_pooled", lang), cfa.fit, cfa.n_used) if cfa is not None else None,
+                       by_sector=by_sector, cr=_cr_rows(cfa, bank, lang), htmt=_htmt_view(sections.validity))
 
 
 # ---------------------------------------------------------------------------------- invariance
@@ -151,39 +151,37 @@ class InvarianceView:
     groups: str
 
 
-def _steps(inv: dict, lang: str) -> tuple[InvarianceStep, ...]:
+def _steps(inv: InvarianceSection, lang: str) -> tuple[InvarianceStep, ...]:
     steps = []
     for level in ("configural", "metric", "scalar"):
-        m = inv.get(level)
-        if not m:
+        m = opt(getattr(inv, level))
+        if m is None:
             continue
-        lrt = (inv.get("lrt") or {}).get(level) or {}
-        d = (inv.get("delta") or {}).get(level) or {}
-        steps.append(InvarianceStep(t(LEVEL_KEYS[level], lang), m.get("chisq"), m.get("df"), m.get("cfi"),
-                                    m.get("rmsea"), lrt.get("chisq_diff"), lrt.get("df_diff"),
-                                    lrt.get("p_diff"), d.get("cfi"), d.get("rmsea")))
+        lrt, d = inv.lrt.get(level), inv.delta.get(level)
+        steps.append(InvarianceStep(t(LEVEL_KEYS[level], lang), m.chisq, m.df, m.cfi, m.rmsea,
+                                    lrt.chisq_diff if lrt else None, lrt.df_diff if lrt else None,
+                                    lrt.p_diff if lrt else None, d.cfi if d else None, d.rmsea if d else None))
     return tuple(steps)
 
 
-def _invariance_view(group: str, inv: dict, bank, lang: str) -> InvarianceView:
-    decision = str(inv.get("decision") or "")
+def _invariance_view(group: str, inv: InvarianceSection, bank, lang: str) -> InvarianceView:
+    decision = inv.decision or ""
     gname = str(group).replace("_", " ")
     named = t("study_group_" + group, lang) if group in ("sector", "service_area") else gname
     groups = ", ".join(sector_label(bank, g, lang) if group == "sector" else choice_label(bank, group, g, lang)
-                       for g in inv.get("groups") or [])
+                       for g in inv.groups)
     return InvarianceView(group=gname, steps=_steps(inv, lang), decision=decision,
                           plain=t(DECISION_KEYS.get(decision, "study_inv_none"), lang, group=named),
-                          means_ok=decision in ("scalar", "partial_scalar"), rule=inv.get("rule"), groups=groups)
+                          means_ok=decision in ("scalar", "partial_scalar"), rule=inv.rule, groups=groups)
 
 
-def invariance_views(sections: dict, bank, lang: str) -> tuple[InvarianceView, ...]:
+def invariance_views(sections: Sections, bank, lang: str) -> tuple[InvarianceView, ...]:
     """One view per grouping tested (``invariance_by``, or the single ``invariance`` of spec mode)."""
-    by = dict(sections.get("invariance_by") or {})
-    if not by and sections.get("invariance"):
-        inv = sections["invariance"]
-        by = {inv.get("group") or (inv.get("meta") or {}).get("group") or "group": inv}
-    return tuple(_invariance_view(group, inv, bank, lang) for group, inv in by.items()
-                 if inv and inv.get("configural"))
+    by = dict(sections.invariance_by or {})
+    if not by and sections.invariance is not None:
+        inv = sections.invariance
+        by = {inv.group or inv.meta.get("group") or "group": inv}
+    return tuple(_invariance_view(group, inv, bank, lang) for group, inv in by.items() if inv is not None)
 
 
 # ----------------------------------------------------------------------------------------- SEM
@@ -235,66 +233,67 @@ class SemView:
     by_group: SemByGroupView | None
 
 
-def _sem_svg(est: list[dict], latents: set, r2: dict, lang: str):
-    paths = [e for e in est if e.get("op") == "~"]
+def _sem_svg(est: tuple[Estimate, ...], latents: set, r2: dict, lang: str):
+    paths = [e for e in est if e.op == "~"]
     if not paths:
         return None
     nodes = []
-    for n in dict.fromkeys([x for e in paths for x in (e["rhs"], e["lhs"])]):
+    for n in dict.fromkeys([x for e in paths for x in (e.rhs, e.lhs)]):
         node = {"id": n, "kind": "latent" if n in latents else "observed"}
         if num(r2.get(n)) is not None:
             node["r2"] = r2[n]
         nodes.append(node)
-    edges = [(e["rhs"], e["lhs"], e.get("std_all") if num(e.get("std_all")) is not None else e.get("est"),
-              e.get("pvalue")) for e in paths]
+    edges = [(e.rhs, e.lhs, e.std_all if num(e.std_all) is not None else e.est, e.pvalue) for e in paths]
     desc = t("study_sem_fig_desc", lang, paths="; ".join(f"{s} \u2192 {d}" for s, d, _, _ in edges))
     return F.path_diagram(nodes, edges, title=t("study_sem_fig_title", lang), desc=desc, lang=lang)
 
 
-def _defined_row(d: dict) -> DefinedRow:
-    lo, hi = d.get("boot_ci_lower"), d.get("boot_ci_upper")
+def _defined_row(d: Defined) -> DefinedRow:
+    lo, hi = opt(d.boot_ci_lower), opt(d.boot_ci_upper)
     boot = lo is not None
     if not boot:
-        lo, hi = d.get("ci_lower"), d.get("ci_upper")
+        lo, hi = d.ci_lower, d.ci_upper
     excl0 = num(lo) is not None and num(hi) is not None and (lo > 0 or hi < 0)
-    return DefinedRow(d.get("name"), d.get("est"), lo, hi, boot, d.get("pvalue"), excl0)
+    return DefinedRow(d.name, d.est, lo, hi, boot, d.pvalue, excl0)
 
 
-def sem_view(sections: dict, bank, lang: str) -> SemView | None:
+def sem_view(sections: Sections, bank, lang: str) -> SemView | None:
     """The structural model: path diagram, fit, estimates, indirect effects, R², per-group paths."""
-    sem = sections.get("sem") or {}
-    if not sem.get("estimates"):
+    sem = sections.sem
+    if sem is None or not sem.estimates:
         return None
-    est = sem["estimates"]
-    latents = {e["lhs"] for e in est if e.get("op") == "=~"}
-    r2 = sem.get("r2") or {}
-    paths = [e for e in est if e.get("op") == "~"]
-    rows = tuple(SemPathRow(f"{e['lhs']} \u2190 {e['rhs']}", e.get("est"), e.get("se"), e.get("std_all"),
-                            e.get("pvalue"), signif_stars(e.get("pvalue"))) for e in paths)
-    r2_rows = tuple(R2Row(k, v) for k, v in r2.items() if k in latents or any(k == e["lhs"] for e in paths))
+    est = sem.estimates
+    latents = {e.lhs for e in est if e.op == "=~"}
+    r2 = sem.r2
+    paths = [e for e in est if e.op == "~"]
+    rows = tuple(SemPathRow(f"{e.lhs} \u2190 {e.rhs}", e.est, e.se, e.std_all, e.pvalue, signif_stars(e.pvalue))
+                 for e in paths)
+    r2_rows = tuple(R2Row(k, v) for k, v in r2.items() if k in latents or any(k == e.lhs for e in paths))
     return SemView(svg=_sem_svg(est, latents, r2, lang), paths=rows,
-                   defined=tuple(_defined_row(d) for d in sem.get("defined") or []),
-                   fit=fit_row(t("study_sem_model", lang), sem["fit"], sem.get("n_used")) if sem.get("fit") else None,
-                   r2=r2_rows, boot=(sem.get("bootstrap_info") or {}).get("n_requested"),
-                   by_group=_sem_by_group(sections.get("sem_by_sector") or {}, bank, lang))
+                   defined=tuple(_defined_row(d) for d in sem.defined),
+                   fit=fit_row(t("study_sem_model", lang), sem.fit, sem.n_used),
+                   r2=r2_rows, boot=sem.bootstrap_info.n_requested if sem.bootstrap_info else None,
+                   by_group=_sem_by_group(sections.sem_by_sector, bank, lang))
 
 
-def _sem_by_group(mg: dict, bank, lang: str) -> SemByGroupView | None:
+def _sem_by_group(mg: SemSection | None, bank, lang: str) -> SemByGroupView | None:
     """Standardized paths side by side per group of the multi-group model (instrument: by sector)."""
-    groups = mg.get("groups") or []
-    est = [e for e in mg.get("estimates") or [] if e.get("op") == "~"]
+    if mg is None:
+        return None
+    groups = mg.groups
+    est = [e for e in mg.estimates if e.op == "~"]
     if len(groups) < 2 or not est:
         return None
-    cell = {(e["lhs"], e["rhs"], int(e["group"])): e for e in est}
+    cell = {(e.lhs, e.rhs, int(e.group)): e for e in est}
     rows = []
-    for lhs, rhs in dict.fromkeys((e["lhs"], e["rhs"]) for e in est):
+    for lhs, rhs in dict.fromkeys((e.lhs, e.rhs) for e in est):
         row: list = [f"{lhs} \u2190 {rhs}"]
         for k in range(1, len(groups) + 1):
-            e = cell.get((lhs, rhs, k)) or {}
-            row += [e.get("std_all"), e.get("pvalue")]
+            e = cell.get((lhs, rhs, k))
+            row += [e.std_all, e.pvalue] if e is not None else [None, None]
         rows.append(tuple(row))
     names = [sector_label(bank, g, lang) for g in groups]
     header = (t("study_path", lang), *(x for n in names for x in (f"{n}: \u03b2", f"{n}: p")))
     return SemByGroupView(header=header, rows=tuple(rows), formats=("text", *([2, "pval"] * len(groups))),
-                          equal=", ".join(mg.get("group_equal") or []) or "–",
-                          fit=fit_row(t("study_sem_model", lang), mg["fit"], mg.get("n_used")) if mg.get("fit") else None)
+                          equal=", ".join(opt(mg.group_equal) or ()) or "–",
+                          fit=fit_row(t("study_sem_model", lang), mg.fit, mg.n_used))

@@ -325,20 +325,20 @@ def test_pipeline_ordinal_step_adds_the_wlsmv_cfa():
     data = pd.read_csv(case / "data.csv")
     s = spec_from_dict({"scales": spec["scales"], "cfa": spec["cfa_model"], "ordered": True})
     out = pipeline._ordinal(data, s)
-    w = out["wlsmv_cfa"]
-    assert set(w) >= {"fit", "estimates", "reliability"}
+    w = out.wlsmv_cfa
+    assert w.estimator == "WLSMV" and w.parameterization == "delta"
     ref = exp["ordinal"]["wlsmv_cfa"]
-    assert w["fit"]["chisq_scaled"] == pytest.approx(ref["fit"]["chisq.scaled"], rel=TOL_CHISQ_REL)
-    assert w["fit"]["cfi_robust"] == pytest.approx(ref["fit"]["cfi.robust"], abs=TOL_INDEX)
+    assert w.fit["chisq_scaled"] == pytest.approx(ref["fit"]["chisq.scaled"], rel=TOL_CHISQ_REL)
+    assert w.fit["cfi_robust"] == pytest.approx(ref["fit"]["cfi.robust"], abs=TOL_INDEX)
     for key in ("omega_ordinal_scale", "omega_latent_response_scale"):
         for f, v in ref["reliability"][key].items():
-            assert w["reliability"][key][f] == pytest.approx(v, abs=TOL_REL)
-    json.dumps(pipeline.jsonable(out), allow_nan=False)
+            assert w.reliability[key][f] == pytest.approx(v, abs=TOL_REL)
+    json.dumps(pipeline.jsonable(out.to_dict()), allow_nan=False)
     # a model WLSMV cannot fit keeps the rest of the ordinal section, with the reason
     bad = data.assign(ins1=3)
     out = pipeline._ordinal(bad, s)
-    assert out["wlsmv_cfa"] is None and "ordinal_alpha" in out
-    assert any("wlsmv_cfa not fitted" in w and "ins1" in w for w in out["warnings"])
+    assert out.wlsmv_cfa is None and out.ordinal_alpha
+    assert any("wlsmv_cfa not fitted" in w and "ins1" in w for w in out.warnings)
 
 
 @pytest.mark.parametrize("module", ["coprod.analysis.ordinal.reliability"])

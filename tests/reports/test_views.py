@@ -3,7 +3,10 @@ field raises instead of printing nothing, and no renderer fetches an item bank i
 from __future__ import annotations
 
 import ast
+import collections.abc
 import dataclasses
+import types
+import typing
 from pathlib import Path
 
 import jinja2
@@ -11,6 +14,7 @@ import pytest
 
 import coprod.reports
 from coprod.analysis.pipeline import AnalysisResult
+from coprod.analysis.run.records import SECTION_TYPES, DataSummary, Record, Sections
 from coprod.instrument.bank import load_bank
 from coprod.reports.env import get_environment
 from coprod.reports.study import render_study_report
@@ -52,18 +56,60 @@ SECTIONS = {
                                      "pvalue": 0.01} for g in (1, 2)]},
     "hypotheses": [{"id": "H1", "statement": "INS raises COM", "test": "SEM path COM ~ INS", "estimate": 0.42,
                     "p": 0.001, "verdict": "supported"},
-                   {"id": "H2", "statement": "sectors differ", "test": "t-test", "diff": 0.3, "g": 0.2,
-                    "ci": [0.1, 0.5], "verdict": "not supported"}],
+                   {"id": "H2", "statement": "sectors differ", "test": "t-test", "n1": 250, "n2": 160, "diff": 0.3,
+                    "g": 0.2, "p": 0.2, "verdict": "not supported"},
+                   {"id": "H3", "statement": "an indirect effect", "test": "bootstrap percentile 95% CI",
+                    "estimate": 0.1, "ci": [0.02, 0.2], "verdict": "supported"}],
     "scores": {"griffin_vs_felt": {"r": 0.41, "n": 400, "municipal": 0.39, "voluntary": 0.44}},
     "strategies": {"SEL": {"municipal": {"mean": 2.5, "n": 240}, "voluntary": {"mean": 3.1, "n": 3}}},
 }
 
 
+def _filled(hint, value):
+    """``value`` (a partial results.json object) with every required key it lacks as null or
+    empty, so that a hand-made section holds only what a test is about."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        records = [a for a in args if isinstance(a, type) and issubclass(a, Record)]
+        if isinstance(value, dict) and records:
+            for cls in records:  # the first kind of record whose keys the value has
+                if set(value) <= {f.name for f in dataclasses.fields(cls)}:
+                    return _filled(cls, value)
+        return value
+    if isinstance(hint, type) and issubclass(hint, Record) and isinstance(value, dict):
+        hints = hint._field_hints()
+        out = {k: _filled(hints[k], v) for k, v in value.items()}
+        for f in dataclasses.fields(hint):
+            if f.name not in out and f.default is dataclasses.MISSING:
+                h = hints[f.name]
+                o = typing.get_origin(h)
+                if o is tuple:
+                    out[f.name] = ()
+                elif o in (dict, collections.abc.Mapping):
+                    out[f.name] = {}
+                elif isinstance(h, type) and issubclass(h, Record):
+                    out[f.name] = _filled(h, {})
+                else:
+                    out[f.name] = {str: "", bool: False, int: 0}.get(h)
+        return out
+    if origin is tuple and isinstance(value, (list, tuple)):
+        return [_filled(args[0], v) for v in value]
+    if origin in (dict, collections.abc.Mapping) and isinstance(value, dict):
+        return {k: _filled(args[1], v) for k, v in value.items()}
+    return value
+
+
+def _sections(sections: dict) -> Sections:
+    return Sections.of({k: _filled(SECTION_TYPES[k], v) for k, v in sections.items()})
+
+
 def _analysis(**changes) -> AnalysisResult:
     base = dict(sections=SECTIONS, warnings=("a warning",), errors=("an error",), not_supported=("x",),
                 meta={"mode": "instrument", "seed": 1, "bootstrap": 100, "versions": {"coprod": "0"},
-                      "timings_sec": {"sem": 1.25}}, data_summary={"n_used": 410})
-    return AnalysisResult(**{**base, **changes})
+                      "timings_sec": {"sem": 1.25}}, data_summary=DataSummary(n_rows_file=420, n_used=410))
+    base.update(changes)
+    base["sections"] = _sections(base["sections"])
+    return AnalysisResult(**base)
 
 
 @pytest.fixture()

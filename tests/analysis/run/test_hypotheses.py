@@ -15,6 +15,14 @@ from coprod.analysis.default import analyze_instrument
 from coprod.analysis.responses import from_table, simulate
 from coprod.analysis.run.hypotheses import evaluate_hypotheses
 from coprod.analysis.run.instrument_sections import reverse_keyed, score_table
+from coprod.analysis.run.records import SemSection
+
+
+def _evaluate(bank, sem, scores, df) -> list[dict]:
+    """The evaluator's rows as results.json holds them (``sem``: a section record or its dict)."""
+    if isinstance(sem, dict):
+        sem = SemSection.from_dict(sem)
+    return [h.to_dict() for h in evaluate_hypotheses(bank, sem, scores, df)]
 from coprod.instrument.bank import default_bank_dir, load_bank
 
 
@@ -128,9 +136,9 @@ def _same(new, ref):
 
 def test_demo_verdicts_are_todays(demo):
     bank, res, scores, df = demo
-    new = evaluate_hypotheses(bank, res.sections["sem"], scores, df)
-    _same(new, _hypotheses(res.sections, scores, df))
-    assert new == res.sections["hypotheses"]
+    new = _evaluate(bank, res.sections.sem, scores, df)
+    _same(new, _hypotheses({"sem": res.sections.sem.to_dict()}, scores, df))
+    assert new == [h.to_dict() for h in res.sections.hypotheses]
     assert [h["id"] for h in new] == ["H1", "H2", "H3a", "H3b", "H4-DEM", "H4-WEL", "ind_INS_COM_AMB",
                                       "ind_VIN_REP_AMB", "R1", "R2", "R3", "R4", "R5"]
     assert {h["verdict"] for h in new} == {"supported"}
@@ -138,7 +146,7 @@ def test_demo_verdicts_are_todays(demo):
 
 def test_failed_and_untested_hypotheses_are_todays(demo):
     bank, res, scores, df = demo
-    sem = res.sections["sem"]
+    sem = res.sections.sem.to_dict()
     broken = {**sem, "estimates": [
         {**e, "est": -abs(e["est"])} if (e["lhs"], e["rhs"]) == ("REP", "VIN") else e
         for e in sem["estimates"] if (e["lhs"], e["op"], e["rhs"]) != ("COM", "~", "INS")],
@@ -146,8 +154,8 @@ def test_failed_and_untested_hypotheses_are_todays(demo):
     flipped = scores.copy()
     flipped[["COM", "SEL"]] = -flipped[["COM", "SEL"]]
     for sc, frame in ((flipped, df), (scores, df.drop(columns=["role", "asymmetry"]))):
-        _same(evaluate_hypotheses(bank, broken, sc, frame), _hypotheses({"sem": broken}, sc, frame))
-    verdicts = {h["id"]: h["verdict"] for h in evaluate_hypotheses(bank, broken, flipped, df)}
+        _same(_evaluate(bank, broken, sc, frame), _hypotheses({"sem": broken}, sc, frame))
+    verdicts = {h["id"]: h["verdict"] for h in _evaluate(bank, broken, flipped, df)}
     assert verdicts["H1"] == "not tested" and verdicts["H2"] == "not supported"
     assert verdicts["ind_INS_COM_AMB"] == "not supported"
     assert verdicts["R1"] == verdicts["R4"] == "not supported" and verdicts["R2"] == "supported"
@@ -155,7 +163,7 @@ def test_failed_and_untested_hypotheses_are_todays(demo):
 
 def test_without_a_structural_model_every_path_is_not_tested(demo):
     bank, _, scores, df = demo
-    rows = evaluate_hypotheses(bank, None, scores, df)
+    rows = _evaluate(bank, None, scores, df)
     assert [(h["id"], h["verdict"]) for h in rows if h["test"].startswith("SEM")] == [
         ("H1", "not tested"), ("H2", "not tested"), ("H3a", "not tested"), ("H3b", "not tested")]
     _same(rows, _hypotheses({}, scores, df))
@@ -171,7 +179,7 @@ def test_what_is_tested_and_said_follows_the_bank(demo, tmp_path):
     design["hypotheses"][0]["statement"]["en"] = "Reworded H1"
     design["groups"]["voluntary"]["values"] = ["municipal"]  # R3 now compares a sector with itself
     path.write_text(yaml.safe_dump(design, allow_unicode=True), encoding="utf-8")
-    rows = evaluate_hypotheses(load_bank(d), res.sections["sem"], scores, df)
+    rows = _evaluate(load_bank(d), res.sections.sem, scores, df)
     assert [(h["id"], h["statement"]) for h in rows] == [
         ("H1", "Reworded H1"), ("R3", "Voluntary respondents report more power asymmetry")]
     assert rows[1]["diff"] == 0 and rows[1]["verdict"] == "not supported"

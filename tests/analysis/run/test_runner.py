@@ -22,7 +22,7 @@ from coprod.instrument.bank import default_bank_dir, load_bank
 def test_a_failed_step_is_an_error_and_the_next_step_runs():
     steps = Steps()
     assert steps.run("bad", lambda: np.linalg.inv(np.zeros((2, 2)))) is None
-    assert steps.section("empty", lambda: None) == {}
+    assert steps.section("empty", lambda: None) is None
     assert steps.run("good", lambda: 2) == 2
     assert steps.errors == ["bad: Singular matrix"] and list(steps.timings) == ["bad", "empty", "good"]
 
@@ -57,8 +57,9 @@ def test_spec_mode_records_a_failed_model_and_keeps_the_rest(monkeypatch):
     df = pd.DataFrame({f"x{i}": f + rng.normal(size=200) for i in range(4)})
     res = analyze(df, spec_from_dict({"scales": {"s": ["x0", "x1", "x2", "x3"]},
                                       "cfa": "F =~ x0 + x1 + x2 + x3", "sem": "F =~ x0 + x1 + x2 + x3"}))
-    assert res.sections["reliability"]["s"]["n"] == 200 and res.sections["cfa"]["converged"]
-    assert res.sections["sem"] == {} and res.errors == ("sem: Singular matrix",)
+    assert res.sections.reliability["s"].n == 200 and res.sections.cfa.converged
+    assert res.sections.sem is None and res.errors == ("sem: Singular matrix",)
+    assert res.to_dict()["sem"] == {}  # results.json keeps the failed section's key
     assert list(res.meta)[:4] == ["seed", "spec", "versions", "timings_sec"]
     assert list(res.meta["timings_sec"]) == ["reliability", "efa", "cfa", "sem"]
 
