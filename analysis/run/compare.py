@@ -11,9 +11,10 @@ The invariance test and each group's structural model run as steps of the shared
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable, Mapping
 
 import pandas as pd
 from scipy import stats
@@ -25,6 +26,8 @@ from ..models import measurement_model, scale_items, structural_model
 from ..responses import score
 from ..sem import fit_sem
 from .instrument_sections import reverse_keyed
+from .records import ComparisonInvariance, InvarianceSection, GroupPaths, GroupStats, MeanCi, NoPaths, Overall, PathEstimate, PathFit
+from .records._base import ABSENT, _convert
 from .results import provenance
 from .sections import invariance_section
 from .steps import Steps
@@ -40,42 +43,52 @@ _COMPARE_ERRORS = (ValueError,)
 
 @dataclass(frozen=True, slots=True)
 class ComparisonResult:
-    """Statistics per group; ``invariance`` decides whether means may be compared."""
+    """Statistics per group; ``invariance`` decides whether means may be compared.
+
+    ``groups``, ``invariance`` and ``overall`` are records (:mod:`.records.compare`); given as
+    results.json objects they are read into records, and a key they do not know is an error.
+    """
 
     by: str
-    groups: dict[str, dict]
-    invariance: dict
+    groups: Mapping[str, GroupStats]
+    invariance: ComparisonInvariance
     means_comparable: bool
     reason: str
-    overall: dict
+    overall: Overall
     warnings: tuple[str, ...] = ()
     meta: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "groups", _convert(self.groups, Mapping[str, GroupStats], "groups"))
+        object.__setattr__(self, "invariance", _convert(self.invariance, ComparisonInvariance, "invariance"))
+        object.__setattr__(self, "overall", _convert(self.overall, Overall, "overall"))
+
     def to_dict(self) -> dict:
-        return jsonable({"by": self.by, "groups": self.groups, "invariance": self.invariance,
-                         "means_comparable": self.means_comparable, "reason": self.reason,
-                         "overall": self.overall, "warnings": list(self.warnings), "meta": self.meta})
+        return jsonable({"by": self.by, "groups": {g: d.to_dict() for g, d in self.groups.items()},
+                         "invariance": self.invariance.to_dict(), "means_comparable": self.means_comparable,
+                         "reason": self.reason, "overall": self.overall.to_dict(), "warnings": list(self.warnings),
+                         "meta": self.meta})
 
     def to_frame(self) -> pd.DataFrame:
         """One row per group and construct: n, mean, CI."""
         rows = []
         for g, d in self.groups.items():
-            for c, m in (d.get("means") or {}).items():
-                rows.append({"group": g, "construct": c, **m})
+            for c, m in d.means.items():
+                rows.append({"group": g, "construct": c, **m.to_dict()})
         return pd.DataFrame(rows)
 
 
-def _mean_ci(x: pd.Series) -> dict:
+def _mean_ci(x: pd.Series) -> MeanCi:
     x = x.dropna().astype(float)
     n = len(x)
     if n == 0:
-        return {"n": 0, "mean": None, "sd": None, "lower": None, "upper": None}
+        return MeanCi(n=0, mean=None, sd=None, lower=None, upper=None)
     m = float(x.mean())
     if n < 2:
-        return {"n": n, "mean": m, "sd": None, "lower": None, "upper": None}
+        return MeanCi(n=n, mean=m, sd=None, lower=None, upper=None)
     sd = float(x.std())
     h = stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)
-    return {"n": n, "mean": m, "sd": sd, "lower": m - h, "upper": m + h}
+    return MeanCi(n=n, mean=m, sd=sd, lower=m - h, upper=m + h)
 
 
 def _hedges_g(a: pd.Series, b: pd.Series) -> float | None:
@@ -88,22 +101,22 @@ def _hedges_g(a: pd.Series, b: pd.Series) -> float | None:
     return (1 - 3 / (4 * (len(a) + len(b)) - 9)) * (a.mean() - b.mean()) / sp
 
 
-def _paths(df: pd.DataFrame, model: str) -> dict:
+def _paths(df: pd.DataFrame, model: str) -> GroupPaths | NoPaths:
     res = fit_sem(df, model)
     npar = res.fit.get("npar") or 0
     if not res.converged or res.n_used <= npar:
         # too few complete rows for this model: paths would be noise, so none are shown
-        return {"error": f"the structural model could not be estimated reliably for this group "
-                         f"({res.n_used} complete responses, {npar} parameters"
-                         f"{'' if res.converged else ', no convergence'})", "n": res.n_used}
+        return NoPaths(error=f"the structural model could not be estimated reliably for this group "
+                             f"({res.n_used} complete responses, {npar} parameters"
+                             f"{'' if res.converged else ', no convergence'})", n=res.n_used)
     out = {}
     for e in res.to_dict()["estimates"]:
         if e["op"] == "~":
-            out[f"{e['lhs']} ~ {e['rhs']}"] = {"est": e["est"], "std_all": e.get("std_all"),
-                                              "pvalue": e.get("pvalue")}
-    return {"n": res.n_used, "converged": res.converged, "paths": out,
-            "fit": {k: res.fit.get(k) for k in ("cfi", "rmsea", "srmr")},
-            "warnings": list(res.warnings)}
+            out[f"{e['lhs']} ~ {e['rhs']}"] = PathEstimate(est=e["est"], std_all=e.get("std_all"),
+                                                           pvalue=e.get("pvalue"))
+    return GroupPaths(n=res.n_used, converged=res.converged, paths=out,
+                      fit=PathFit(**{k: res.fit.get(k) for k in ("cfi", "rmsea", "srmr")}),
+                      warnings=tuple(res.warnings))
 
 
 def compare_groups(table: pd.DataFrame, by: str, *, bank: Bank, progress: Callable[[int, int], None] | None = None,
@@ -137,37 +150,37 @@ def compare_groups(table: pd.DataFrame, by: str, *, bank: Bank, progress: Callab
     # the comparison's warnings are its invariance test's failures; a group whose paths cannot
     # be estimated says so in its own ``sem.error``
     warnings = tuple(steps.errors)
-    decision = inv.get("decision", "not tested")
+    decision = inv.decision
     comparable = decision in ("scalar", "partial_scalar") and len(big) == len(labels)
     reason = _reason(by, decision, comparable, min_group_for_model)
     sem_model = structural_model(bank, None)
-    groups: dict[str, dict] = {}
+    groups: dict[str, GroupStats] = {}
     for k, g in enumerate(labels, 1):
         rows = df[by] == g
         s = scores.loc[rows]
-        means = {c: _mean_ci(s[c]) for c in constructs}
-        d: dict[str, Any] = {"n": int(rows.sum()), "means": means,
-                             "by_sector": {str(k2): int(v) for k2, v in df.loc[rows, "sector"].value_counts().items()}}
-        if comparable:
-            d["effect_vs_rest"] = {c: _hedges_g(s[c], scores.loc[~rows, c]) for c in constructs}
+        sem: GroupPaths | NoPaths | None
         if g in big:
             name = f"sem[{g}]"
-            d["sem"] = steps.run(name, lambda rows=rows: _paths(df[rows], sem_model), catch=_COMPARE_ERRORS)
-            if d["sem"] is None:
-                d["sem"] = {"error": steps.failures[name]}
+            sem = steps.run(name, lambda rows=rows: _paths(df[rows], sem_model), catch=_COMPARE_ERRORS)
+            if sem is None:
+                sem = NoPaths(error=steps.failures[name])
         else:
-            d["sem"] = {"error": f"fewer than {min_group_for_model} respondents for a structural model"}
-        groups[str(g)] = d
+            sem = NoPaths(error=f"fewer than {min_group_for_model} respondents for a structural model")
+        groups[str(g)] = GroupStats(
+            n=int(rows.sum()), means={c: _mean_ci(s[c]) for c in constructs},
+            by_sector={str(k2): int(v) for k2, v in df.loc[rows, "sector"].value_counts().items()},
+            effect_vs_rest=({c: _hedges_g(s[c], scores.loc[~rows, c]) for c in constructs} if comparable
+                            else ABSENT), sem=sem)
         if progress:
             progress(k, len(labels))
-    overall = {"n": len(df), "means": {c: _mean_ci(scores[c]) for c in constructs}}
+    overall = Overall(n=len(df), means={c: _mean_ci(scores[c]) for c in constructs})
     return ComparisonResult(by=by, groups=groups, invariance=inv, means_comparable=comparable, reason=reason,
                             overall=overall, warnings=warnings,
                             meta=provenance({}, source={"instrument_version": bank.version}))
 
 
 def _invariance(df: pd.DataFrame, by: str, labels: list, bank: Bank, steps: Steps,
-                min_group: int) -> tuple[dict, list]:
+                min_group: int) -> tuple[ComparisonInvariance, list]:
     """Invariance of the core-items model across the groups with ``min_group`` respondents, and
     those groups."""
     core_model = measurement_model(bank, bank.latent_order, None)
@@ -176,17 +189,17 @@ def _invariance(df: pd.DataFrame, by: str, labels: list, bank: Bank, steps: Step
     # listwise deletion over 21 items would leave too few for most groups)
     answered = df[df[core_items].notna().any(axis=1)]
     big = [g for g in labels if (answered[by] == g).sum() >= min_group]
-    inv: dict[str, Any] = {"groups_tested": [str(g) for g in big], "min_group": min_group}
-    if len(big) < 2:
-        inv["decision"] = "not tested"
-        return inv, big
-    tested = steps.run(f"invariance by {by}", lambda: invariance_section(
-        answered[answered[by].isin(big)], core_model, by, missing="fiml"), catch=_COMPARE_ERRORS)
-    if tested is None:
-        inv["decision"] = "not tested"
-    else:
-        inv.update(tested.to_dict())
-    return inv, big
+    tested = None
+    if len(big) >= 2:
+        tested = steps.run(f"invariance by {by}", lambda: invariance_section(
+            answered[answered[by].isin(big)], core_model, by, missing="fiml"), catch=_COMPARE_ERRORS)
+    test = {f: getattr(tested, f) for f in _TEST_FIELDS} if tested is not None else {"decision": "not tested"}
+    return ComparisonInvariance(groups_tested=tuple(str(g) for g in big), min_group=min_group, **test), big
+
+
+#: what a comparison keeps of its invariance test: all of it (the reports layer publishes part)
+_TEST_FIELDS = tuple(f.name for f in dataclasses.fields(InvarianceSection)
+                     if f.name not in ("min_group", "groups_tested"))
 
 
 def _reason(by: str, decision: str, comparable: bool, min_group: int) -> str:

@@ -84,9 +84,7 @@ def construct_infos(pub: Published, bank, lang: str) -> dict[str, ConstructInfo]
 
 
 def _reason_text(pub: Published, lang: str) -> str:
-    inv = pub.invariance
-    decision = str(inv.get("decision", "not tested"))
-    min_group = inv.get("min_group", 50)
+    decision, min_group = pub.decision, pub.min_group
     level = decision.replace("_", " ")
     if pub.means_comparable:
         return t("cmp_reason_ok", lang, level=level)
@@ -359,6 +357,6 @@ def group_page(g: str, pub: Published, common: PageCommon, *, bank, infos: dict,
     if pub.means_comparable:
         parts["means_rows"], parts["dots"] = _means_part(g, pg, infos, lang)
     parts["bars"], parts["bars_caption"] = _strategy_bars(g, pg, infos, lang)
-    parts.update(_paths_part(g, pg, pub.invariance.get("min_group", 50), lang))
+    parts.update(_paths_part(g, pg, pub.min_group, lang))
     return GroupPage(title=title, group=display_label(bank, pub.by, g, lang), suppressed=False, n=pg.n,
                      common=common, **parts)

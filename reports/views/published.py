@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from coprod.analysis._result import jsonable
+from coprod.analysis.run.records import ComparisonInvariance, GroupPaths, GroupStats, MeanCi, NoPaths, opt
 from coprod.reports.suppression import suppress_columns, suppress_small_cells, total_is_small
 
 from ._shared import check_bank
@@ -40,10 +41,10 @@ class MeanCell:
     upper: Any = None
 
     @classmethod
-    def of(cls, m: dict, *, full: bool) -> MeanCell:
+    def of(cls, m: MeanCi, *, full: bool) -> MeanCell:
         if full:
-            return cls(full=True, **{k: _clean(m.get(k)) for k in _MEAN_KEYS})
-        return cls(n=m.get("n"))
+            return cls(full=True, **{k: _clean(getattr(m, k)) for k in _MEAN_KEYS})
+        return cls(n=m.n)
 
     def to_dict(self) -> dict:
         if self.suppressed:
@@ -112,7 +113,9 @@ class Published:
     min_cell: int
     means_comparable: bool
     reason: str
-    invariance: dict  # the public part of the invariance test (no per-group chi-square)
+    decision: str  # the invariance test's decision ("not tested" when it did not run)
+    min_group: int  # respondents a group needed to enter the test
+    invariance: dict  # the public part of the invariance test, as results.json holds it
     groups: dict[str, PublishedGroup]
     overall: PublishedOverall
     warnings: tuple[str, ...]
@@ -134,7 +137,7 @@ class Published:
 def masks(result, min_cell: int) -> tuple[pd.Series, pd.DataFrame, bool]:
     """(group mask, group x construct cell mask, total hidden) of ``result`` at ``min_cell``."""
     labels = list(result.groups)
-    counts = pd.Series({g: int(result.groups[g].get("n") or 0) for g in labels}, dtype="int64")
+    counts = pd.Series({g: int(result.groups[g].n or 0) for g in labels}, dtype="int64")
     constructs = _constructs(result)
     if not labels:
         return pd.Series(dtype=bool), pd.DataFrame(), False
@@ -142,8 +145,8 @@ def masks(result, min_cell: int) -> tuple[pd.Series, pd.DataFrame, bool]:
     hide_total = total_is_small(counts, min_cell)
     if hide_total:
         row[:] = True
-    valid = pd.DataFrame({c: [int(((result.groups[g].get("means") or {}).get(c) or {}).get("n") or 0)
-                              for g in labels] for c in constructs}, index=labels, dtype="int64")
+    valid = pd.DataFrame({c: [_n_of(result.groups[g].means, c) for g in labels] for c in constructs},
+                         index=labels, dtype="int64")
     cells = suppress_columns(valid, min_cell) if constructs else valid.astype(bool)
     cells = cells.apply(lambda col: _close_column(col | row, valid[col.name], min_cell))
     return row, cells, hide_total
@@ -166,13 +169,18 @@ def _close_column(mask: pd.Series, n: pd.Series, min_cell: int) -> pd.Series:
         mask[rest.sort_values(kind="stable").index[0]] = True
 
 
+def _n_of(means, c: str) -> int:
+    m = means.get(c)
+    return int(m.n or 0) if m is not None else 0
+
+
 def _constructs(result) -> list[str]:
     seen: list[str] = []
     for d in result.groups.values():
-        for c in (d.get("means") or {}):
+        for c in d.means:
             if c not in seen:
                 seen.append(c)
-    for c in (result.overall.get("means") or {}):
+    for c in result.overall.means:
         if c not in seen:
             seen.append(c)
     return seen
@@ -180,11 +188,8 @@ def _constructs(result) -> list[str]:
 
 def _answered(result) -> tuple[str, ...]:
     """Constructs somebody answered in some group (e.g. sector-specific items may have none)."""
-    def n_of(means: dict, c: str):
-        return ((means or {}).get(c) or {}).get("n")
-
-    return tuple(c for c in _constructs(result) if n_of(result.overall.get("means"), c)
-                 or any(n_of(d.get("means"), c) for d in result.groups.values()))
+    return tuple(c for c in _constructs(result) if _n_of(result.overall.means, c)
+                 or any(_n_of(d.means, c) for d in result.groups.values()))
 
 
 def _clean(x: Any) -> Any:
@@ -193,15 +198,20 @@ def _clean(x: Any) -> Any:
     return x
 
 
-def _public_invariance(inv: dict, hidden: set[str]) -> dict:
-    keep = {k: inv[k] for k in ("decision", "rule", "min_group") if k in inv}
-    keep["groups_tested"] = [g for g in inv.get("groups_tested", []) if g not in hidden]
+def _public_invariance(inv: ComparisonInvariance, hidden: set[str]) -> dict:
+    keep: dict[str, Any] = {"decision": inv.decision}
+    if opt(inv.rule) is not None:
+        keep["rule"] = inv.rule
+    keep["min_group"] = inv.min_group
+    keep["groups_tested"] = [g for g in inv.groups_tested if g not in hidden]
     for level in ("configural", "metric", "scalar", "strict"):
-        if isinstance(inv.get(level), dict):
-            keep[level] = {k: v for k, v in inv[level].items() if k != "chisq_by_group"}
+        fit = opt(getattr(inv, level))
+        if fit is not None:
+            keep[level] = {k: v for k, v in fit.to_dict().items() if k != "chisq_by_group"}
     for k in ("lrt", "delta", "partial"):
-        if k in inv:
-            keep[k] = inv[k]
+        value = opt(getattr(inv, k))
+        if value is not None:
+            keep[k] = {level: x.to_dict() for level, x in value.items()}
     return jsonable(keep)
 
 
@@ -214,29 +224,28 @@ def _is_strategy(c: str, result, bank) -> bool:
     return con is not None and con.kind == "strategy"
 
 
-def _group_sem(sem: dict) -> GroupSem:
-    sem = jsonable(sem or {})
-    if "paths" not in sem:
-        return GroupSem(error=sem.get("error", "no model"))
-    return GroupSem(n=sem.get("n"), converged=sem.get("converged"), paths=sem.get("paths"), fit=sem.get("fit"))
+def _group_sem(sem: GroupPaths | NoPaths) -> GroupSem:
+    if isinstance(sem, NoPaths):
+        return GroupSem(error=sem.error)
+    d = jsonable(sem.to_dict())  # JSON-safe values (NaN -> None), as results.json holds them
+    return GroupSem(n=d["n"], converged=d["converged"], paths=d["paths"], fit=d["fit"])
 
 
-def _published_group(g: str, d: dict, cells: pd.DataFrame, strategy: set, comparable: bool,
+def _published_group(g: str, d: GroupStats, cells: pd.DataFrame, strategy: set, comparable: bool,
                      min_cell: int) -> PublishedGroup:
-    d = jsonable(d)  # the result's values as JSON-safe Python values (NaN -> None)
     means = {c: (MeanCell(suppressed=True) if bool(cells.at[g, c])
                  else MeanCell.of(m, full=comparable or c in strategy))
-             for c, m in (d.get("means") or {}).items()}
-    sectors = pd.Series(d.get("by_sector") or {}, dtype="int64")
+             for c, m in d.means.items()}
+    sectors = pd.Series(d.by_sector, dtype="int64")
     by_sector = {}
     if len(sectors):
         smask = suppress_small_cells(sectors, min_cell)
         by_sector = {k: (None if smask[k] else int(v)) for k, v in sectors.items()}
     effects = None
-    if comparable and d.get("effect_vs_rest"):
-        effects = {c: (None if bool(cells.at[g, c]) else v) for c, v in d["effect_vs_rest"].items()}
-    return PublishedGroup(suppressed=False, n=int(d["n"]), means=means, by_sector=by_sector,
-                          effect_vs_rest=effects, sem=_group_sem(d.get("sem")))
+    if comparable and opt(d.effect_vs_rest):
+        effects = {c: (None if bool(cells.at[g, c]) else _clean(v)) for c, v in d.effect_vs_rest.items()}
+    return PublishedGroup(suppressed=False, n=int(d.n), means=means, by_sector=by_sector,
+                          effect_vs_rest=effects, sem=_group_sem(d.sem))
 
 
 def publish(result, *, bank, min_cell: int = 5, meta: dict | None = None) -> Published:
@@ -262,12 +271,11 @@ def publish(result, *, bank, min_cell: int = 5, meta: dict | None = None) -> Pub
     if hide_total:
         overall = PublishedOverall(suppressed=True)
     else:
-        ov = jsonable(result.overall)
-        overall = PublishedOverall(suppressed=False, n=ov.get("n"),
-                                   means={c: MeanCell.of(m, full=True) for c, m in (ov.get("means") or {}).items()})
+        overall = PublishedOverall(suppressed=False, n=result.overall.n,
+                                   means={c: MeanCell.of(m, full=True) for c, m in result.overall.means.items()})
     return Published(
         by=result.by, min_cell=min_cell, means_comparable=comparable, reason=result.reason,
-        invariance=_public_invariance(result.invariance or {}, hidden), groups=groups, overall=overall,
+        decision=result.invariance.decision, min_group=result.invariance.min_group, invariance=_public_invariance(result.invariance, hidden), groups=groups, overall=overall,
         warnings=tuple(w for w in result.warnings if not any(h in w for h in hidden)),
         meta=jsonable({**(result.meta or {}), **(meta or {})}), constructs=_answered(result),
         hidden=hidden, hide_total=hide_total)

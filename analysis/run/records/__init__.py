@@ -10,6 +10,8 @@ import dataclasses
 from typing import Any, Iterator, Mapping
 
 from ._base import ABSENT, Record, RecordError, _convert, _emit, opt, record
+from .compare import (ComparisonInvariance, GroupPaths, GroupStats, MeanCi, NoPaths, Overall, PathEstimate,
+                      PathFit)
 from .instrument import (DataSummary, Hypothesis, IndirectHypothesis, ItemAnalysis, MeanHypothesis, PathHypothesis,
                          Sample, Scores, ScoreStat, StrategyStat)
 from .models import (BootEstimate, BootstrapInfo, CfaSection, Defined, Delta, Estimate, Fit, FornellLarcker, Hint,
@@ -22,7 +24,8 @@ __all__ = ["Record", "RecordError", "ABSENT", "record", "opt", "Sections", "SECT
            "Fit", "Estimate", "Defined", "BootEstimate", "BootstrapInfo", "Hint", "FornellLarcker", "SemSection",
            "CfaSection", "LevelFit", "Lrt", "Delta", "PartialStep", "InvarianceSection", "OrdinalAlpha", "WlsmvCfa",
            "OrdinalSection", "AlphaCi", "Reliability", "Omega", "Bartlett", "Parallel", "EfaFit", "EfaSolution",
-           "EfaSection", "Htmt", "Validity"]
+           "EfaSection", "Htmt", "Validity", "MeanCi", "PathEstimate", "PathFit", "GroupPaths", "NoPaths",
+           "GroupStats", "Overall", "ComparisonInvariance"]
 
 #: each section's record type, in the order the instrument analysis writes them
 SECTION_TYPES: dict[str, Any] = {

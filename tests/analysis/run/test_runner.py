@@ -15,6 +15,7 @@ from coprod.analysis.compare import compare_groups
 from coprod.analysis.pipeline import analyze
 from coprod.analysis.responses import simulate
 from coprod.analysis.run import Steps, collect_warnings, instrument_plan, provenance
+from coprod.analysis.run.records import NoPaths
 from coprod.analysis.spec import spec_from_dict
 from coprod.instrument.bank import default_bank_dir, load_bank
 
@@ -85,10 +86,9 @@ def test_compare_reports_a_failed_invariance_test_as_a_warning(monkeypatch):
         raise ValueError("no convergence")
 
     monkeypatch.setattr(run_compare, "invariance_section", broken)
-    monkeypatch.setattr(run_compare, "_paths", lambda df, model: {"n": len(df)})
+    monkeypatch.setattr(run_compare, "_paths", lambda df, model: NoPaths(error="not fitted here", n=len(df)))
     res = compare_groups(simulate(400, seed=5), "sector", bank=load_bank(), min_group_for_model=50)
     assert res.warnings == ("invariance by sector: no convergence",)
-    assert res.invariance["decision"] == "not tested" and not res.means_comparable
+    assert res.invariance.decision == "not tested" and not res.means_comparable
     assert res.meta == {"instrument_version": load_bank().version}
-    assert {g: d["sem"]["n"] for g, d in res.groups.items()} == {
-        g: d["n"] for g, d in res.groups.items()}
+    assert {g: d.sem.n for g, d in res.groups.items()} == {g: d.n for g, d in res.groups.items()}

@@ -1,0 +1,94 @@
+"""Records of a comparison between groups (``coprod compare``): per-group means, paths and the
+invariance test that decides whether means may be compared."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ._base import ABSENT, Record, record
+from .models import Delta, LevelFit, Lrt, PartialStep
+
+__all__ = ["MeanCi", "PathEstimate", "PathFit", "GroupPaths", "NoPaths", "GroupStats", "Overall",
+           "ComparisonInvariance"]
+
+
+@record
+class MeanCi(Record):
+    """A construct score's mean with its t-based 95% CI, in one group or overall."""
+
+    n: int
+    mean: float | None
+    sd: float | None
+    lower: float | None
+    upper: float | None
+
+
+@record
+class PathEstimate(Record):
+    est: float | None
+    std_all: float | None
+    pvalue: float | None
+
+
+@record
+class PathFit(Record):
+    cfi: float | None
+    rmsea: float | None
+    srmr: float | None
+
+
+@record
+class GroupPaths(Record):
+    """The structural model fitted within one group: its paths (``"lhs ~ rhs"``) and fit."""
+
+    n: int
+    converged: bool
+    paths: Mapping[str, PathEstimate]
+    fit: PathFit
+    warnings: tuple[str, ...]
+
+
+@record
+class NoPaths(Record):
+    """Why a group has no structural model (too few respondents, or a model that failed)."""
+
+    error: str
+    n: int = ABSENT
+
+
+@record
+class GroupStats(Record):
+    """One group's respondents, construct means, effect sizes against the rest and paths."""
+
+    n: int
+    means: Mapping[str, MeanCi]
+    by_sector: Mapping[str, int]
+    effect_vs_rest: Mapping[str, float | None] = ABSENT  # only when means are comparable
+    sem: GroupPaths | NoPaths
+
+
+@record
+class Overall(Record):
+    n: int
+    means: Mapping[str, MeanCi]
+
+
+@record
+class ComparisonInvariance(Record):
+    """The groups large enough to test, and the invariance test across them (when it ran)."""
+
+    groups_tested: tuple[str, ...]
+    min_group: int
+    configural: LevelFit = ABSENT
+    metric: LevelFit = ABSENT
+    scalar: LevelFit = ABSENT
+    strict: LevelFit = ABSENT
+    lrt: Mapping[str, Lrt] = ABSENT
+    delta: Mapping[str, Delta] = ABSENT
+    decision: str
+    partial: Mapping[str, PartialStep] = ABSENT
+    rule: str = ABSENT
+    warnings: tuple[str, ...] = ABSENT
+    groups: tuple[Any, ...] = ABSENT
+    meta: Mapping[str, Any] = ABSENT
+    group: str = ABSENT
+    model: str = ABSENT
