@@ -72,3 +72,12 @@ def test_bad_plan_options_exit_2(capsys):
         main(["plan", "--n-per-group", "40,x", "--groups", "2", "--seed", "1", "--out", "x"])
     assert exc.value.code == 2
     assert "not a list of whole numbers: '40,x'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["coprod.analysis.plan", "coprod.reports.plan_figure"])
+def test_docstring_examples_run(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

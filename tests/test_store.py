@@ -241,3 +241,12 @@ def test_a_study_of_one_import_is_analysed_as_the_file(tmp_path, exports):
         outs.append((d.pop("meta"), json.dumps(d, sort_keys=True)))
     assert outs[0][1] == outs[1][1]
     assert outs[0][0]["input_kind"] == "study" and outs[0][0]["imports"][0]["file"] == "kobo.csv"
+
+
+@pytest.mark.parametrize("name", ["coprod.store.study", "coprod.store.invited"])
+def test_docstring_examples_run(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
