@@ -35,10 +35,13 @@ from .default import reverse_keyed
 from .sem.api import fit_sem
 
 __all__ = ["PlanDesign", "PlanResult", "InstrumentPopulation", "RegressionPopulation", "replicate",
-           "summarize", "analytic_power", "PATH_PARAMS", "ROW_COLUMNS", "TABLE_COLUMNS"]
+           "summarize", "analytic_power", "paths_from_estimates", "PATH_PARAMS", "EXTRA_PARAMS", "ROW_COLUMNS", "TABLE_COLUMNS"]
 
 #: the structural paths' labels and the simulator's parameter each one is
 PATH_PARAMS = {"a1": "ins_com", "a2": "vin_rep", "b1": "com_amb", "b2": "rep_amb"}
+
+#: further population values a fitted model gives: the INS–VIN correlation
+EXTRA_PARAMS = {"r": "ins_vin_correlation"}
 
 #: one row per replication and effect
 ROW_COLUMNS = ("n_per_group", "rep", "effect", "converged", "est_std", "est", "se", "pvalue")
@@ -88,10 +91,12 @@ class InstrumentPopulation:
     @classmethod
     def default(cls, bank: Bank | None = None, *, paths: Mapping[str, float] | None = None,
                 missing_rate: float = 0.0) -> "InstrumentPopulation":
-        """The planning population; ``paths`` overrides ``a1``, ``a2``, ``b1``, ``b2``."""
-        unknown = sorted(set(paths or {}) - set(PATH_PARAMS))
+        """The planning population; ``paths`` overrides ``a1``, ``a2``, ``b1``, ``b2`` and
+        ``r`` (the INS–VIN correlation), e.g. from :func:`paths_from_estimates`."""
+        names = {**PATH_PARAMS, **EXTRA_PARAMS}
+        unknown = sorted(set(paths or {}) - set(names))
         if unknown:
-            raise CoprodError(f"unknown path {', '.join(unknown)} (the paths are {', '.join(PATH_PARAMS)})")
+            raise CoprodError(f"unknown path {', '.join(unknown)} (the paths are {', '.join(names)})")
         for k, v in (paths or {}).items():
             if not -0.95 <= v <= 0.95:
                 raise CoprodError(f"path {k} = {v}: a standardised path lies between -0.95 and 0.95")
@@ -99,7 +104,7 @@ class InstrumentPopulation:
                              integration_selection=0.0, elderly_individualisation=0.0,
                              municipality_sd=0.0, careless_rate=0.0, attention_fail_rate=0.0,
                              speeder_rate=0.0, missing_rate=missing_rate, dont_know_rate=0.0)
-        p = replace(p, **{PATH_PARAMS[k]: float(v) for k, v in (paths or {}).items()})
+        p = replace(p, **{names[k]: float(v) for k, v in (paths or {}).items()})
         r2 = p.com_amb ** 2 + p.rep_amb ** 2 + 2 * p.com_amb * p.rep_amb * p.ins_com * p.vin_rep * p.ins_vin_correlation
         if r2 >= 0.95:
             raise CoprodError(f"b1 = {p.com_amb} and b2 = {p.rep_amb} explain {r2:.2f} of AMB's variance; "
@@ -264,6 +269,29 @@ def summarize(rows: Sequence[Mapping[str, Any]], pop, design: PlanDesign, *,
             })
     return PlanResult(table=pd.DataFrame(out, columns=list(TABLE_COLUMNS)), rows=df, design=design,
                       meta=dict(meta or {}))
+
+
+def paths_from_estimates(estimates: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """The population values of a fitted structural model: the standardised (``std_all``) paths
+    labelled ``a1``, ``a2``, ``b1``, ``b2`` and the INS–VIN correlation ``r``, from the rows of a
+    parameter table (``results.json``'s ``sem.estimates``).
+
+    Examples
+    --------
+    >>> paths_from_estimates([{"lhs": "COM", "op": "~", "rhs": "INS", "label": "a1", "std_all": 0.41},
+    ...                       {"lhs": "INS", "op": "~~", "rhs": "VIN", "label": "", "std_all": 0.25}])
+    {'a1': 0.41, 'r': 0.25}
+    """
+    out: dict[str, float] = {}
+    for e in estimates:
+        std = e.get("std_all")
+        if std is None or not np.isfinite(float(std)):
+            continue
+        if e.get("op") == "~" and e.get("label") in PATH_PARAMS:
+            out[str(e["label"])] = float(std)
+        elif e.get("op") == "~~" and {e.get("lhs"), e.get("rhs")} == {"INS", "VIN"}:
+            out["r"] = float(std)
+    return out
 
 
 def analytic_power(slope: float, n: int, *, alpha: float = 0.05) -> float:

@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from coprod import __version__
-from coprod.analysis.plan import PlanDesign, PlanResult, replicate, summarize
-from coprod.instrument.errors import CoprodError
+from coprod.analysis.plan import (PATH_PARAMS, PlanDesign, PlanResult, paths_from_estimates, replicate,
+                                  summarize)
+from coprod.instrument.errors import CoprodError, UnreadableFileError
 from coprod.instrument.files import write_files
 from coprod.reports.plan_figure import power_curve
 
-__all__ = ["run_plan", "write_plan", "plan_text", "run_chunk"]
+__all__ = ["run_plan", "write_plan", "plan_text", "run_chunk", "paths_from_results"]
 
 Progress = Callable[[int, int], None]
 
@@ -110,6 +111,27 @@ def run_plan(pop, design: PlanDesign, *, workers: int | None = None, scheduler: 
             "replications": len(tasks), "replications_per_second": round(len(tasks) / running, 3),
             "population": type(pop).__name__, "model": pop.model, "truth": pop.truth()}
     return summarize(rows, pop, design, meta=meta)
+
+
+def paths_from_results(path: Path) -> dict[str, float]:
+    """The population paths of the structural model fitted in a ``results.json`` of
+    ``coprod analyze`` (see :func:`coprod.analysis.plan.paths_from_estimates`).
+
+    Raises
+    ------
+    UnreadableFileError
+        When the file is not the results.json of an analysis with a fitted structural model.
+    """
+    path = Path(path)
+    try:
+        sem = json.loads(path.read_text(encoding="utf-8")).get("sem") or {}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
+        raise UnreadableFileError(f"{path}: not the results.json of coprod analyze ({exc})") from None
+    paths = paths_from_estimates(sem.get("estimates") or [])
+    if not paths:
+        raise UnreadableFileError(f"{path}: holds no fitted structural model (no sem estimates with "
+                                  f"the paths {', '.join(PATH_PARAMS)})")
+    return paths
 
 
 def plan_text(result: PlanResult) -> str:

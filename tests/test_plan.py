@@ -12,7 +12,7 @@ from coprod.analysis.plan import (InstrumentPopulation, PlanDesign, RegressionPo
                                   replicate, summarize)
 from coprod.cli import main
 from coprod.instrument.errors import CoprodError
-from coprod.plan import run_plan
+from coprod.plan import paths_from_results, run_plan
 
 
 def test_same_table_with_one_and_two_workers(tmp_path, capsys):
@@ -63,8 +63,28 @@ def test_planning_population_has_the_standardised_paths():
     assert truth["a1"] == 0.3 and truth["b1"] == 0.2
     assert truth["ind_INS_COM_AMB"] == pytest.approx(0.06)
     assert truth["ind_difference"] == pytest.approx(0.06 - 0.5 * 0.45)
-    with pytest.raises(CoprodError, match=r"^unknown path c9 \(the paths are a1, a2, b1, b2\)$"):
+    with pytest.raises(CoprodError, match=r"^unknown path c9 \(the paths are a1, a2, b1, b2, r\)$"):
         InstrumentPopulation.default(paths={"c9": 0.1})
+
+
+def test_population_from_a_fitted_results_json(tmp_path, capsys):
+    res = tmp_path / "results.json"
+    res.write_text(json.dumps({"sem": {"estimates": [
+        {"lhs": "COM", "op": "~", "rhs": "INS", "label": "a1", "std_all": 0.41},
+        {"lhs": "AMB", "op": "~", "rhs": "COM", "label": "b1", "std_all": 0.22},
+        {"lhs": "DEM", "op": "~", "rhs": "AMB", "label": "", "std_all": 0.3},
+        {"lhs": "INS", "op": "~~", "rhs": "VIN", "label": "", "std_all": 0.25}]}}), encoding="utf-8")
+    assert paths_from_results(res) == {"a1": 0.41, "b1": 0.22, "r": 0.25}
+    pop = InstrumentPopulation.default(paths=paths_from_results(res))
+    assert pop.params.ins_com == 0.41 and pop.params.ins_vin_correlation == 0.25
+    assert pop.truth()["ind_INS_COM_AMB"] == pytest.approx(0.41 * 0.22)
+    other = tmp_path / "other.json"
+    other.write_text("{}", encoding="utf-8")
+    assert main(["plan", "--n-per-group", "10", "--groups", "1", "--reps", "1", "--seed", "1",
+                 "--from-results", str(other), "--out", str(tmp_path / "p")]) == 2
+    assert capsys.readouterr().err == (f"error: {other}: holds no fitted structural model (no sem estimates "
+                                       "with the paths a1, a2, b1, b2)\n")
+    assert not (tmp_path / "p").exists()
 
 
 def test_bad_plan_options_exit_2(capsys):

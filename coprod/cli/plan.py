@@ -48,7 +48,10 @@ def add(sub) -> None:
     p.add_argument("--seed", type=int, required=True, help="random seed")
     p.add_argument("--path", type=_path, action="append", default=[], metavar="LABEL=VALUE",
                    help="a standardised path of the population (a1 INS→COM, a2 VIN→REP, b1 COM→AMB, "
-                        "b2 REP→AMB), e.g. --path a1=0.3; repeatable")
+                        "b2 REP→AMB; r the INS–VIN correlation), e.g. --path a1=0.3; repeatable")
+    p.add_argument("--from-results", default=None, metavar="RESULTS.json",
+                   help="take the population's paths (and the INS–VIN correlation) from the structural "
+                        "model fitted in a results.json of coprod analyze; --path overrides")
     p.add_argument("--missing-rate", type=float, default=0.0,
                    help="share of item answers missing (listwise deletion; default 0)")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
@@ -64,10 +67,11 @@ def add(sub) -> None:
 def run(args) -> int:
     from coprod.analysis.plan import InstrumentPopulation, PlanDesign  # deferred: --help stays light
     from coprod.instrument.bank import load_bank
-    from coprod.plan import plan_text, run_plan, write_plan
+    from coprod.plan import paths_from_results, plan_text, run_plan, write_plan
 
-    pop = InstrumentPopulation.default(load_bank(args.bank), paths=dict(args.path),
-                                       missing_rate=args.missing_rate)
+    paths = paths_from_results(Path(args.from_results)) if args.from_results else {}
+    paths.update(dict(args.path))
+    pop = InstrumentPopulation.default(load_bank(args.bank), paths=paths, missing_rate=args.missing_rate)
     design = PlanDesign(n_per_group=args.n_per_group, groups=args.groups, reps=args.reps,
                         seed=args.seed, alpha=args.alpha)
     result = run_plan(pop, design, workers=args.workers, scheduler=args.scheduler,
