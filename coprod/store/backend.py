@@ -201,7 +201,7 @@ def connect(config: dict, folder: Path, *, create: bool = False) -> Backend:
         try:
             con = psycopg.connect(config["url"], autocommit=False)
         except psycopg.Error as exc:
-            raise StudyError(f"cannot connect to {_redacted(config['url'])} ({str(exc).strip()})") from None
+            raise StudyError(f"cannot connect to {_redacted(config['url'])} ({' '.join(str(exc).split())})") from None
         with con.cursor() as cur:
             if create:
                 cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")

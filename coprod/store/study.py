@@ -103,8 +103,14 @@ def init_study(folder: Path, *, db: str | None = None, bank: Bank | None = None)
         raise StudyError(f"--db {db!r}: give a postgresql://... URL (or no --db for a DuckDB file)")
     bank = as_bank(bank)
     schema = schema_for(bank)
+    created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
-    backend = connect(config, folder, create=True)
+    try:
+        backend = connect(config, folder, create=True)
+    except BaseException:
+        if created:  # a failed init leaves nothing behind
+            folder.rmdir()
+        raise
     try:
         if "study_meta" in backend.tables():
             raise StudyError(f"{config.get('schema')}: the server holds this study's tables already; "
@@ -121,6 +127,8 @@ def init_study(folder: Path, *, db: str | None = None, bank: Bank | None = None)
         backend.close()
         if config["backend"] == "duckdb":
             (folder / DUCKDB_FILE).unlink(missing_ok=True)
+        if created:
+            folder.rmdir()
         raise
     (folder / STUDY_FILE).write_text(json.dumps({"format": "coprod-study", **config}, indent=1) + "\n",
                                      encoding="utf-8")
