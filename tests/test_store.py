@@ -250,3 +250,13 @@ def test_docstring_examples_run(name):
 
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_failed_init_leaves_nothing_behind(tmp_path):
+    pytest.importorskip("psycopg")
+    with pytest.raises(StudyError, match=r"^cannot connect to postgresql://nobody:\*\*\*@127\.0\.0\.1:1/x \("):
+        init_study(tmp_path / "pg", db="postgresql://nobody:secret@127.0.0.1:1/x")
+    assert not (tmp_path / "pg").exists()
+    with pytest.raises(StudyError, match=r"^--db 'mysql://x': give a postgresql://\.\.\. URL"):
+        init_study(tmp_path / "my", db="mysql://x")
+    assert not (tmp_path / "my").exists()
