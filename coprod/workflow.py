@@ -37,9 +37,10 @@ from coprod.instrument.files import write_files
 from coprod.reports import compare as compare_report
 from coprod.reports import study as study_report
 from coprod.responses import read_responses, write_simulated
+from coprod.store import is_study, open_study
 
 __all__ = ["sha256_of", "read_table", "run_analysis", "analyze_file", "compare_file", "run_demo", "report_file",
-           "results_json", "write_outputs", "write_comparison", "write_study_report", "RunOutput", "CompareOutput", "DemoOutput"]
+           "results_json", "read_input", "write_outputs", "write_comparison", "write_study_report", "RunOutput", "CompareOutput", "DemoOutput"]
 
 Progress = Callable[[int, int], None]
 
@@ -138,8 +139,9 @@ class _CannotRead(Exception):
 # ------------------------------------------------------------------------------ analysing
 def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False,
                  progress: Progress | None = None, bootstrap: int | None = None,
-                 seed: int | None = None, missing: str | None = None, codebook: Any = None):
-    """Read and analyse a file; nothing is written.
+                 seed: int | None = None, missing: str | None = None, codebook: Any = None,
+                 wave: str | None = None):
+    """Read and analyse a file (or a study folder); nothing is written.
 
     Parameters
     ----------
@@ -154,14 +156,19 @@ def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False
     bootstrap, seed, missing : optional
         Instrument mode: override the defaults (``None`` keeps them). In spec mode they are set
         in the spec.
+    wave : str, optional
+        For a study folder (``coprod study``): analyse that wave only (default: every wave).
 
     Returns
     -------
     AnalysisResult
     """
     path = _existing(path)
-    meta = {"input_file": path.name, "input_sha256": sha256_of(path)}
     if spec is not None:
+        if is_study(path) or wave is not None:
+            raise CoprodError(f"{path}: a study (and --wave) is analysed with the default analysis of the "
+                              "instrument; --spec reads one table")
+        meta = {"input_file": path.name, "input_sha256": sha256_of(path)}
         if bootstrap is not None or seed is not None or missing is not None:
             raise ModelSpecError("bootstrap, seed and missing are set in the spec, not as options, in spec mode")
         spec_obj = spec if isinstance(spec, AnalysisSpec) else load_spec(spec)
@@ -170,9 +177,30 @@ def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False
         return replace(result, warnings=tuple(notes) + result.warnings) if notes else result
 
     bank = as_bank(bank)
-    rd = read_responses(path, bank=bank, codebook=codebook)
+    rd, meta = read_input(path, bank=bank, codebook=codebook, wave=wave)
     given = {k: v for k, v in (("bootstrap", bootstrap), ("seed", seed), ("missing", missing)) if v is not None}
     return analyze_instrument(rd, bank=bank, keep_flagged=keep_flagged, progress=progress, meta=meta, **given)
+
+
+# ------------------------------------------------------------------------------ a study as input
+def read_input(path: Path, *, bank, codebook: Any = None, wave: str | None = None):
+    """The responses of ``path`` and its provenance for ``meta``: a response file (read with
+    :func:`read_responses`) or a study folder (``coprod study``: its active imports, of ``wave``
+    or of every wave), returned as ``(ResponseData, meta)``."""
+    if is_study(path):
+        if codebook is not None:
+            raise CoprodError(f"{path}: --codebook is for a response file; a study's exports were "
+                              "read with theirs by coprod study add")
+        with open_study(path) as st:
+            rd = st.responses(wave=wave, bank=bank)
+        return rd, {"input_file": path.name, "input_sha256": rd.source["sha256"], "input_kind": "study",
+                    "wave": wave, "imports": rd.source["imports"]}
+    if path.is_dir():
+        raise UnreadableFileError(f"{path}: a folder, neither a response file nor a study (no study.json)")
+    if wave is not None:
+        raise CoprodError(f"{path}: --wave is for a study folder (coprod study init), not a response file")
+    return read_responses(path, bank=bank, codebook=codebook), {"input_file": path.name,
+                                                                "input_sha256": sha256_of(path)}
 
 
 # ------------------------------------------------------------------------------ writing
@@ -190,7 +218,7 @@ def write_outputs(out: Path, texts: dict[str, str]) -> tuple[Path, ...]:
 def analyze_file(path: Path, *, out: Path, spec=None, report: bool = True, lang: str = "en",
                  bank=None, keep_flagged: bool = False, progress: Progress | None = None,
                  bootstrap: int | None = None, seed: int | None = None, missing: str | None = None,
-                 codebook: Any = None) -> RunOutput:
+                 codebook: Any = None, wave: str | None = None) -> RunOutput:
     """Analyse a file and write ``out/results.json`` and (``report``) ``out/report.html``.
 
     Both are rendered before either is written (see :func:`run_analysis` for the options); the
@@ -198,7 +226,7 @@ def analyze_file(path: Path, *, out: Path, spec=None, report: bool = True, lang:
     """
     bank = None if spec is not None else as_bank(bank)
     result = run_analysis(path, spec=spec, bank=bank, keep_flagged=keep_flagged, progress=progress,
-                          bootstrap=bootstrap, seed=seed, missing=missing, codebook=codebook)
+                          bootstrap=bootstrap, seed=seed, missing=missing, codebook=codebook, wave=wave)
     texts = {"results.json": results_json(result)}
     if report:
         texts["report.html"] = study_report.render_study_report(result, bank=bank, lang=lang)
@@ -241,18 +269,20 @@ def report_file(results: Path, *, out: Path, lang: str = "en", bank=None,
 
 
 def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str = "en",
-                 bank=None, keep_flagged: bool = False, progress: Progress | None = None) -> CompareOutput:
-    """Read a response file, compare the groups ``by`` a column and write the reports to ``out``.
+                 bank=None, keep_flagged: bool = False, progress: Progress | None = None,
+                 wave: str | None = None) -> CompareOutput:
+    """Read a response file (or a study folder, of one ``wave`` or all), compare the groups ``by``
+    a column and write the reports to ``out``.
 
     Writes ``index.html``, one ``group-<slug>.html`` per group and the published ``results.json``
     (small groups suppressed, see :mod:`coprod.reports.compare`).
     """
     path = _existing(path)
     bank = as_bank(bank)
-    data = read_responses(path, bank=bank)
+    data, meta = read_input(path, bank=bank, wave=wave)
     table = data.analysis_table(keep_flagged=keep_flagged)
     result = compare_groups(table, by, bank=bank, progress=progress)
-    meta = {"input_file": path.name, "input_sha256": sha256_of(path), "keep_flagged": keep_flagged}
+    meta = {**meta, "keep_flagged": keep_flagged}
     files = write_comparison(result, Path(out), bank=bank, min_cell=min_cell, lang=lang, meta=meta)
     hidden = compare_report.hidden_groups(result, min_cell)
     warnings = [w for w in result.warnings if not any(h in w for h in hidden)]

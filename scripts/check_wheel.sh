@@ -97,5 +97,17 @@ for fmt in csv xlsx sav dta kobo limesurvey redcap qualtrics; do
 done
 coprod compare demo/data/kobo_export.csv --by service_area --out compare --lang da --quiet
 [[ -s compare/index.html ]]
+# the study store and the planner (issue 14)
+coprod study init study --quiet
+coprod study add study sim-kobo.csv --municipality Aarhus --wave 2026 --quiet 2>/dev/null
+coprod study add study sim-limesurvey.csv --municipality Odense --wave 2026 --quiet 2>/dev/null
+coprod study add study sim-redcap.csv --municipality Vejle --wave 2027 --quiet 2>/dev/null
+printf 'municipality,sector,invited\nAarhus,municipal,100\n' > invited.csv
+coprod study invited study invited.csv --quiet
+coprod study list study --json > study-list.json
+coprod compare study --by municipality --out compare-study --quiet
+[[ -s compare-study/index.html ]]
+coprod plan --n-per-group 20,30 --groups 2 --reps 2 --seed 1 --workers 1 --out plan --quiet
+[[ -s plan/plan.csv && -s plan/plan.svg ]]
 echo
 echo "wheel check passed: $(basename "$whl")"

@@ -37,13 +37,21 @@ def _imported_top_level() -> set[str]:
     return {n for n in names if n not in sys.stdlib_module_names and n != "coprod"}
 
 
+def _optional() -> set[str]:
+    """The runtime extras' distributions (``postgresql``), not the test tools: imported only where
+    the feature needs them, with a message naming the extra when missing."""
+    return {_norm(re.match(r"[A-Za-z0-9_.-]+", r).group(0))
+            for extra, reqs in PROJECT["optional-dependencies"].items() if extra != "test" for r in reqs}
+
+
 def test_runtime_dependencies_are_what_runtime_code_imports():
     dists = packages_distributions()
     imported = set()
     for mod in _imported_top_level():
         assert mod in dists, f"runtime code imports {mod!r}, which no installed distribution provides"
         imported |= {_norm(d) for d in dists[mod]}
-    assert imported == set(_declared())
+    assert imported - _optional() == set(_declared())
+    assert _optional() <= imported, "a runtime extra that no runtime code imports"
 
 
 def test_lower_bounds_only():

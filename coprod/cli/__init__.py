@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import analyze, compare, demo, instrument, report, simulate, validate
+from . import analyze, compare, demo, instrument, plan, report, simulate, study, validate
 
 __all__ = ["main", "build_parser"]
 
 # the order of `coprod --help`
-COMMANDS = (demo, instrument, validate, simulate, analyze, compare, report)
+COMMANDS = (demo, instrument, validate, simulate, study, analyze, compare, report, plan)
 
 
 def build_parser() -> argparse.ArgumentParser:

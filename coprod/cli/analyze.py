@@ -10,7 +10,8 @@ from ._common import LANGS, add_common, codebook, nonneg_int, progress, report_o
 def add(sub) -> None:
     a = sub.add_parser("analyze", help="reliability, factor structure, CFA, invariance and SEM",
                        description="Analyse a response file and write DIR/results.json and DIR/report.html.")
-    a.add_argument("data", help="response file")
+    a.add_argument("data", help="response file, or a study folder (coprod study init)")
+    a.add_argument("--wave", default=None, help="a study's wave (default: every wave)")
     a.add_argument("--spec", default=None, help="analysis spec (YAML or JSON)")
     a.add_argument("--out", required=True, help="output folder")
     a.add_argument("--lang", choices=LANGS, default="en", help="report language")
@@ -45,6 +46,6 @@ def run(args) -> int:
                        report=not args.no_report, lang=args.lang, bank=args.bank,
                        keep_flagged=args.keep_flagged, progress=progress(args, "bootstrap"),
                        bootstrap=args.bootstrap, seed=args.seed, missing=args.missing,
-                       codebook=codebook(args))
+                       codebook=codebook(args), wave=args.wave)
     report_outputs(args, out.warnings, out.files)
     return 0

@@ -9,8 +9,9 @@ from ._common import COMPARE_BY, LANGS, add_common, progress, report_outputs
 def add(sub) -> None:
     cp = sub.add_parser("compare", help="comparative report per group",
                         description="Write a comparative report per service area, municipality, sector or role.")
-    cp.add_argument("data", help="response file")
+    cp.add_argument("data", help="response file, or a study folder (coprod study init)")
     cp.add_argument("--by", required=True, choices=COMPARE_BY, help="grouping column")
+    cp.add_argument("--wave", default=None, help="a study's wave (default: every wave)")
     cp.add_argument("--out", required=True, help="output folder")
     cp.add_argument("--min-cell", type=int, default=5,
                     help="suppress figures for groups with fewer respondents (default 5)")
@@ -26,6 +27,6 @@ def run(args) -> int:
 
     out = compare_file(Path(args.data), by=args.by, out=Path(args.out), min_cell=args.min_cell,
                        lang=args.lang, bank=args.bank, keep_flagged=args.keep_flagged,
-                       progress=progress(args, "groups"))
+                       progress=progress(args, "groups"), wave=args.wave)
     report_outputs(args, out.warnings, out.files)
     return 0
