@@ -1,0 +1,208 @@
+"""Modification indices: lavaan's ``modindices()`` for loadings and residual covariances (ML).
+
+For every loading or covariance the model fixes — at a value (a marker, ``0*x``), or at zero by
+leaving it out (a loading ``f =~ x`` of an observed variable not loading on ``f``, a residual
+covariance ``x ~~ y``) — the score (Lagrange multiplier) test of freeing it, at the fitted
+estimates θ̂ of the model:
+
+    MI = g_j² / (2 V_j),   V_j = H_jj − H_jA H_AA⁻¹ H_Aj,   EPC = −g_j / V_j
+
+where g and H are the gradient and the expected Hessian (Fisher information) of the discrepancy
+Σ_g N_g F_g (χ² units) of the model with the candidate freed, evaluated at (θ̂, 0), and A the
+model's own free parameters. A parameter whose release would leave the model not identified
+(V_j = 0: a marker in a single group) gets no row, as in lavaan. MI is the expected drop in χ² (1 df) when the parameter is freed, EPC
+its expected value. ``sepc_lv`` scales the EPC by the latent standard deviation (loadings);
+``sepc_all`` also by the observed one (loadings: EPC·sd(f)/sd(x), sd(x) from Σ̂), and residual
+covariances by the residual standard deviations (EPC/√|θ_xx θ_yy|), as lavaan standardizes them.
+In multi-group models each group's candidates are tested separately (freed in that group only).
+"""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from coprod.analysis._result import jsonable
+from coprod.analysis.sem.api import summarize
+from coprod.analysis.sem.engine import Engine
+from coprod.analysis.sem.model import Model
+from coprod.analysis.sem.partable import ParTable, _append
+
+__all__ = ["ModIndicesResult", "modification_indices", "MI_COLUMNS"]
+
+MI_COLUMNS = ("lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv", "sepc_all")
+# V_j relative to H_jj below which freeing the parameter is not identified (a Schur complement
+# of zero, up to rounding)
+_V_TOL = 1e-8
+
+
+@dataclass(frozen=True, slots=True)
+class ModIndicesResult:
+    """Modification indices (one row per candidate parameter, lavaan's order) and the fit's meta."""
+
+    table: pd.DataFrame
+    warnings: tuple[str, ...] = ()
+    meta: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table (columns :data:`MI_COLUMNS`)."""
+        return self.table.copy()
+
+    def to_dict(self) -> dict:
+        """JSON-safe dictionary (NaN → None)."""
+        return jsonable({"modindices": self.table, "warnings": list(self.warnings), "meta": self.meta})
+
+
+def modification_indices(data: pd.DataFrame, model: str, *, group: str | None = None,
+                         group_equal: Sequence[str] = (), group_partial: Sequence[str] = (),
+                         missing: str = "listwise", minimum: float = 0.0,
+                         sort: bool = False) -> ModIndicesResult:
+    """Modification indices of a CFA/SEM fitted by ML, as lavaan's ``modindices(fit)``.
+
+    Parameters
+    ----------
+    data, model, group, group_equal, group_partial, missing
+        As :func:`coprod.analysis.sem.fit_sem` (ML).
+    minimum : float
+        Keep rows with MI at least this (lavaan's ``minimum.value``).
+    sort : bool
+        Largest MI first (lavaan's ``sort. = TRUE``).
+
+    Returns
+    -------
+    ModIndicesResult
+        ``table`` with columns lhs, op, rhs, group, mi, epc, sepc_lv, sepc_all.
+
+    Notes
+    -----
+    Checked against lavaan 0.6.14 ``modindices(cfa(model, data))`` (expected information) on
+    four single-group models: tests/analysis/test_sem_modindices.py. Formula in the module
+    docstring. Released cross-group equality constraints (``lavTestScore``) are not computed.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> f = rng.normal(size=500)
+    >>> df = pd.DataFrame({f"x{i}": f + rng.normal(size=500) for i in range(1, 7)})
+    >>> df["x6"] += 0.8 * (df["x5"] - f)  # a residual covariance the model leaves out
+    >>> mi = modification_indices(df, "f =~ x1 + x2 + x3 + x4 + x5 + x6", sort=True)
+    >>> mi.table.iloc[0][["lhs", "op", "rhs"]].tolist(), round(float(mi.table.iloc[0]["mi"]), 1)
+    (['x5', '~~', 'x6'], 173.1)
+    """
+    base = Engine(data, model, group=group, group_equal=group_equal, group_partial=group_partial, missing=missing)
+    res = summarize(base, compute_se=False)
+    meta = {"estimator": "ML", "missing": missing, "information": "expected", "group": group,
+            "chisq": res.fit["chisq"], "df": res.fit["df"]}
+    if not res.converged or not np.isfinite(res.fit["chisq"]):
+        empty = pd.DataFrame(columns=list(MI_COLUMNS))
+        return ModIndicesResult(empty, ("modification indices not computed: the model did not converge",), meta)
+    ext, cands, cand_idx = _extended(base)
+    if not cands:
+        return ModIndicesResult(pd.DataFrame(columns=list(MI_COLUMNS)), (), meta)
+    theta = _extended_theta(ext.pt, base.pt.nfree, res.estimates)
+    gdata, _h1 = ext.stats()
+    ext.exo_stats(gdata)
+    with np.errstate(all="ignore"):
+        _f, grad, hess = ext.discrepancy(gdata).value_grad_info(theta)
+    if grad is None:
+        empty = pd.DataFrame(columns=list(MI_COLUMNS))
+        return ModIndicesResult(empty, ("modification indices not computed: implied covariance matrix not "
+                                        "positive definite",), meta)
+    own = np.arange(base.pt.nfree)
+    h_aa_inv = np.linalg.pinv(hess[np.ix_(own, own)])
+    rows = []
+    scale = _Scales(ext.model, theta, base.groups)
+    for c, j in zip(cands, cand_idx):
+        h_ja = hess[j, own]
+        v = float(hess[j, j] - h_ja @ h_aa_inv @ h_ja)
+        # freeing it would leave the model not identified (a marker in a single group): no
+        # test, and lavaan drops the row (na.remove)
+        if not v > _V_TOL * max(hess[j, j], 1e-300):
+            continue
+        mi = grad[j] ** 2 / (2.0 * v)
+        epc = -grad[j] / v
+        lv, al = scale.sepc(c, epc)
+        rows.append({"lhs": c[0], "op": c[1], "rhs": c[2], "group": c[3], "mi": mi, "epc": epc,
+                     "sepc_lv": lv, "sepc_all": al})
+    table = pd.DataFrame(rows, columns=list(MI_COLUMNS))
+    table = table[~(table["mi"] < minimum)]
+    if sort:
+        table = table.sort_values("mi", ascending=False, kind="stable")
+    return ModIndicesResult(table.reset_index(drop=True), tuple(res.warnings), meta)
+
+
+def _extended(base: Engine) -> tuple[Engine, list[tuple[str, str, str, int]], list[int]]:
+    """The model with every candidate free: fixed loadings and (residual) covariances first (in
+    the parameter table's order, as lavaan lists them), then the loadings and residual
+    covariances the model leaves out, per group. New parameters are numbered after the model's."""
+    pt = copy.deepcopy(base.pt)
+    vi = pt.vars
+    cands, idx = [], []
+    k = pt.nfree
+    for i in pt.rows():
+        if not pt.free[i] and not pt.exo[i] and pt.op[i] in ("=~", "~~"):
+            k += 1
+            pt.free[i] = k
+            cands.append((pt.lhs[i], pt.op[i], pt.rhs[i], pt.group[i]))
+            idx.append(k - 1)
+    ov = [v for v in vi.ov if v not in vi.ov_x]
+    have = {(pt.lhs[i], pt.op[i], pt.rhs[i], pt.group[i]) for i in pt.rows()}
+    for g in range(1, pt.ngroups + 1):
+        new = [(f, "=~", x) for f in vi.lv for x in ov if (f, "=~", x, g) not in have]
+        new += [(ov[a], "~~", ov[b]) for a in range(len(ov)) for b in range(a + 1, len(ov))
+                if (ov[a], "~~", ov[b], g) not in have and (ov[b], "~~", ov[a], g) not in have]
+        for lhs, op, rhs in new:
+            k += 1
+            _append(pt, lhs, op, rhs, g, False, "", k, 0.0, False)
+            cands.append((lhs, op, rhs, g))
+            idx.append(k - 1)
+    pt.nfree = k
+    ext = copy.copy(base)
+    ext.pt, ext.model = pt, Model(pt)
+    return ext, cands, idx
+
+
+def _extended_theta(pt: ParTable, nfree: int, estimates: pd.DataFrame) -> np.ndarray:
+    """θ of the extended model: the fitted estimates, and the fixed values (0 for the loadings and
+    covariances the model leaves out) for the candidates."""
+    theta = np.zeros(pt.nfree)
+    for r in estimates.itertuples():
+        if r.op != ":=" and r.free:
+            theta[int(r.free) - 1] = r.est
+    for i in pt.rows():
+        if pt.free[i] > nfree:
+            theta[pt.free[i] - 1] = pt.ustart[i] if np.isfinite(pt.ustart[i]) else 0.0
+    return theta
+
+
+class _Scales:
+    """Standard deviations at θ̂ per group: latent (Cov(η)), observed (Σ̂) and residual (Θ)."""
+
+    def __init__(self, model: Model, theta: np.ndarray, groups: tuple):
+        self.model = model
+        self.mats = [model.matrices(theta, g) for g in range(len(groups))]
+        self.sigma = [m.implied()[0] for m in self.mats]
+        self.veta = []
+        for m in self.mats:
+            a = m.implied()[2]
+            self.veta.append(a @ m.psi @ a.T)
+
+    def sepc(self, cand: tuple[str, str, str, int], epc: float) -> tuple[float, float]:
+        lhs, op, rhs, g = cand
+        g -= 1
+        oi, ei = self.model.ov_index, self.model.eta_index
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if op == "=~":
+                sd_f = math.sqrt(self.veta[g][ei[lhs], ei[lhs]]) if self.veta[g][ei[lhs], ei[lhs]] >= 0 else math.nan
+                sd_x = math.sqrt(self.sigma[g][oi[rhs], oi[rhs]])
+                return epc * sd_f, epc * sd_f / sd_x
+            th = self.mats[g].theta
+            # lavaan standardizes by √|θ_xx θ_yy|: a negative residual variance (Heywood case)
+            # still gives a number
+            t = abs(th[oi[lhs], oi[lhs]] * th[oi[rhs], oi[rhs]])
+            return epc, epc / math.sqrt(t) if t > 0 else math.nan
