@@ -1,4 +1,5 @@
-"""Modification indices: lavaan's ``modindices()`` for loadings and residual covariances (ML).
+"""Modification indices (lavaan's ``modindices()``) and score tests of cross-group equality
+constraints (``lavTestScore()``), ML.
 
 For every loading or covariance the model fixes — at a value (a marker, ``0*x``), or at zero by
 leaving it out (a loading ``f =~ x`` of an observed variable not loading on ``f``, a residual
@@ -15,6 +16,10 @@ its expected value. ``sepc_lv`` scales the EPC by the latent standard deviation 
 ``sepc_all`` also by the observed one (loadings: EPC·sd(f)/sd(x), sd(x) from Σ̂), and residual
 covariances by the residual standard deviations (EPC/√|θ_xx θ_yy|), as lavaan standardizes them.
 In multi-group models each group's candidates are tested separately (freed in that group only).
+
+:func:`score_tests` releases one equality constraint at a time: the later group's parameter is
+written as the common one plus a difference δ, and δ is the candidate (so the model's own
+gradient stays zero); X2 = g_δ²/(2V_δ) is lavaan's univariate ``lavTestScore`` statistic.
 """
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from coprod.analysis._result import jsonable
 from coprod.analysis.sem.api import summarize
@@ -32,9 +38,10 @@ from coprod.analysis.sem.engine import Engine
 from coprod.analysis.sem.model import Model
 from coprod.analysis.sem.partable import ParTable, _append
 
-__all__ = ["ModIndicesResult", "modification_indices", "MI_COLUMNS"]
+__all__ = ["ModIndicesResult", "modification_indices", "score_tests", "MI_COLUMNS", "SCORE_COLUMNS"]
 
 MI_COLUMNS = ("lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv", "sepc_all")
+SCORE_COLUMNS = ("lhs", "op", "rhs", "group", "X2", "df", "pvalue", "epc")
 # V_j relative to H_jj below which freeing the parameter is not identified (a Schur complement
 # of zero, up to rounding)
 _V_TOL = 1e-8
@@ -101,33 +108,20 @@ def modification_indices(data: pd.DataFrame, model: str, *, group: str | None = 
     if not res.converged or not np.isfinite(res.fit["chisq"]):
         empty = pd.DataFrame(columns=list(MI_COLUMNS))
         return ModIndicesResult(empty, ("modification indices not computed: the model did not converge",), meta)
-    ext, cands, cand_idx = _extended(base)
-    if not cands:
-        return ModIndicesResult(pd.DataFrame(columns=list(MI_COLUMNS)), (), meta)
-    theta = _extended_theta(ext.pt, base.pt.nfree, res.estimates)
-    gdata, _h1 = ext.stats()
-    ext.exo_stats(gdata)
-    with np.errstate(all="ignore"):
-        _f, grad, hess = ext.discrepancy(gdata).value_grad_info(theta)
-    if grad is None:
-        empty = pd.DataFrame(columns=list(MI_COLUMNS))
-        return ModIndicesResult(empty, ("modification indices not computed: implied covariance matrix not "
-                                        "positive definite",), meta)
-    own = np.arange(base.pt.nfree)
-    h_aa_inv = np.linalg.pinv(hess[np.ix_(own, own)])
+    ext, cands, cand_idx, origin = _extended(base)
+    scores, theta, note = _scores(base, res, ext, cand_idx, origin)
+    if note:
+        return ModIndicesResult(pd.DataFrame(columns=list(MI_COLUMNS)), (note,), meta)
     rows = []
     scale = _Scales(ext.model, theta, base.groups)
-    for c, j in zip(cands, cand_idx):
-        h_ja = hess[j, own]
-        v = float(hess[j, j] - h_ja @ h_aa_inv @ h_ja)
+    for c, (g_j, v) in zip(cands, scores):
         # freeing it would leave the model not identified (a marker in a single group): no
         # test, and lavaan drops the row (na.remove)
-        if not v > _V_TOL * max(hess[j, j], 1e-300):
+        if not np.isfinite(v):
             continue
-        mi = grad[j] ** 2 / (2.0 * v)
-        epc = -grad[j] / v
+        epc = -g_j / v
         lv, al = scale.sepc(c, epc)
-        rows.append({"lhs": c[0], "op": c[1], "rhs": c[2], "group": c[3], "mi": mi, "epc": epc,
+        rows.append({"lhs": c[0], "op": c[1], "rhs": c[2], "group": c[3], "mi": g_j ** 2 / (2.0 * v), "epc": epc,
                      "sepc_lv": lv, "sepc_all": al})
     table = pd.DataFrame(rows, columns=list(MI_COLUMNS))
     table = table[~(table["mi"] < minimum)]
@@ -136,13 +130,127 @@ def modification_indices(data: pd.DataFrame, model: str, *, group: str | None = 
     return ModIndicesResult(table.reset_index(drop=True), tuple(res.warnings), meta)
 
 
-def _extended(base: Engine) -> tuple[Engine, list[tuple[str, str, str, int]], list[int]]:
+def score_tests(data: pd.DataFrame, model: str, group: str, *, group_equal: Sequence[str],
+                group_partial: Sequence[str] = (), missing: str = "listwise") -> ModIndicesResult:
+    """Univariate score tests of the cross-group equality constraints (lavaan's ``lavTestScore``).
+
+    Each row tests releasing one constraint: the parameter of a later group (``group``) no longer
+    equal to the first group's. ``X2`` (1 df) is the expected drop in χ², ``epc`` the expected
+    change of that group's parameter.
+
+    Parameters
+    ----------
+    data, model, group, group_equal, group_partial, missing
+        As :func:`coprod.analysis.sem.fit_sem` (ML, with groups).
+
+    Returns
+    -------
+    ModIndicesResult
+        ``table`` with columns lhs, op, rhs, group, X2, df, pvalue, epc (lavaan's order).
+
+    Notes
+    -----
+    Checked against lavaan 0.6.14 ``lavTestScore(fit)$uni`` (X2, p-value) on HolzingerSwineford1939
+    by school (scalar) and near_zero_marker.csv (metric): tests/analysis/test_sem_modindices.py.
+    Same formula as :func:`modification_indices`, the candidate being the released copy.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(2)
+    >>> f = rng.normal(size=600)
+    >>> df = pd.DataFrame({f"x{i}": f + rng.normal(size=600) for i in range(1, 5)})
+    >>> df["g"] = np.repeat(["a", "b"], 300)
+    >>> df.loc[df["g"] == "b", "x3"] += 0.8 * f[300:]  # x3 loads more in group b
+    >>> st = score_tests(df, "f =~ x1 + x2 + x3 + x4", "g", group_equal=["loadings"])
+    >>> top = st.table.sort_values("X2").iloc[-1]
+    >>> top["rhs"], int(top["group"]), bool(top["pvalue"] < 0.001)
+    ('x3', 2, True)
+    """
+    base = Engine(data, model, group=group, group_equal=group_equal, group_partial=group_partial, missing=missing)
+    res = summarize(base, compute_se=False)
+    meta = {"estimator": "ML", "missing": missing, "information": "expected", "group": group,
+            "group_equal": list(group_equal), "chisq": res.fit["chisq"], "df": res.fit["df"]}
+    if not res.converged or not np.isfinite(res.fit["chisq"]):
+        return ModIndicesResult(pd.DataFrame(columns=list(SCORE_COLUMNS)),
+                                ("score tests not computed: the model did not converge",), meta)
+    ext, cands, cand_idx, origin = _released(base)
+    scores, _theta, note = _scores(base, res, ext, cand_idx, origin)
+    if note:
+        return ModIndicesResult(pd.DataFrame(columns=list(SCORE_COLUMNS)), (note,), meta)
+    rows = []
+    for c, (g_j, v) in zip(cands, scores):
+        x2 = g_j ** 2 / (2.0 * v) if np.isfinite(v) else math.nan
+        rows.append({"lhs": c[0], "op": c[1], "rhs": c[2], "group": c[3], "X2": x2, "df": 1,
+                     "pvalue": float(stats.chi2.sf(x2, 1)) if np.isfinite(x2) else math.nan,
+                     "epc": -g_j / v if np.isfinite(v) else math.nan})
+    return ModIndicesResult(pd.DataFrame(rows, columns=list(SCORE_COLUMNS)), tuple(res.warnings), meta)
+
+
+def _scores(base: Engine, res, ext: Engine, cand_idx: list[int],
+            origin: list) -> tuple[list[tuple[float, float]], np.ndarray, str]:
+    """(g_j, V_j) per candidate at (θ̂, fixed values); V_j NaN where the release is not identified.
+
+    Returns ``(scores, θ of the extended model, note)``; ``note`` is non-empty when nothing could
+    be computed."""
+    theta = _extended_theta(ext.pt.nfree, res.estimates, cand_idx, origin)
+    if not cand_idx:
+        return [], theta, ""
+    gdata, _h1 = ext.stats()
+    ext.exo_stats(gdata)
+    with np.errstate(all="ignore"):
+        _f, grad, hess = ext.discrepancy(gdata).value_grad_info(theta)
+    if grad is None:
+        return [], theta, "not computed: implied covariance matrix not positive definite"
+    # a released copy is tested as a difference δ from the common parameter (row = common + δ),
+    # so that the model's own parameters keep a zero gradient: the chain rule through T
+    t = np.eye(len(theta))
+    for j, o in zip(cand_idx, origin):
+        if o[0] == "copy":
+            t[j, o[1] - 1] = 1.0
+    grad, hess = t.T @ grad, t.T @ hess @ t
+    own = np.arange(base.pt.nfree)
+    h_aa_inv = np.linalg.pinv(hess[np.ix_(own, own)])
+    out = []
+    for j in cand_idx:
+        h_ja = hess[j, own]
+        v = float(hess[j, j] - h_ja @ h_aa_inv @ h_ja)
+        out.append((float(grad[j]), v if v > _V_TOL * max(hess[j, j], 1e-300) else math.nan))
+    return out, theta, ""
+
+
+def _released(base: Engine) -> tuple[Engine, list[tuple[str, str, str, int]], list[int], list]:
+    """The model with each equality-constrained parameter of groups 2..G given its own index
+    (its value stays the common estimate), as lavaan's constraints .p1. == .pk. name them."""
+    pt = copy.deepcopy(base.pt)
+    first: dict[int, int] = {}
+    cands, idx, origin = [], [], []
+    k = pt.nfree
+    for i in pt.rows():
+        f = pt.free[i]
+        if not f:
+            continue
+        if f not in first:
+            first[f] = pt.group[i]
+        elif pt.group[i] != first[f]:
+            k += 1
+            pt.free[i] = k
+            cands.append((pt.lhs[i], pt.op[i], pt.rhs[i], pt.group[i]))
+            idx.append(k - 1)
+            origin.append(("copy", f))
+    pt.nfree = k
+    ext = copy.copy(base)
+    ext.pt, ext.model = pt, Model(pt)
+    return ext, cands, idx, origin
+
+
+def _extended(base: Engine) -> tuple[Engine, list[tuple[str, str, str, int]], list[int], list]:
     """The model with every candidate free: fixed loadings and (residual) covariances first (in
     the parameter table's order, as lavaan lists them), then the loadings and residual
     covariances the model leaves out, per group. New parameters are numbered after the model's."""
     pt = copy.deepcopy(base.pt)
     vi = pt.vars
-    cands, idx = [], []
+    cands, idx, origin = [], [], []
     k = pt.nfree
     for i in pt.rows():
         if not pt.free[i] and not pt.exo[i] and pt.op[i] in ("=~", "~~"):
@@ -150,6 +258,7 @@ def _extended(base: Engine) -> tuple[Engine, list[tuple[str, str, str, int]], li
             pt.free[i] = k
             cands.append((pt.lhs[i], pt.op[i], pt.rhs[i], pt.group[i]))
             idx.append(k - 1)
+            origin.append(("value", pt.ustart[i] if np.isfinite(pt.ustart[i]) else 0.0))
     ov = [v for v in vi.ov if v not in vi.ov_x]
     have = {(pt.lhs[i], pt.op[i], pt.rhs[i], pt.group[i]) for i in pt.rows()}
     for g in range(1, pt.ngroups + 1):
@@ -161,22 +270,23 @@ def _extended(base: Engine) -> tuple[Engine, list[tuple[str, str, str, int]], li
             _append(pt, lhs, op, rhs, g, False, "", k, 0.0, False)
             cands.append((lhs, op, rhs, g))
             idx.append(k - 1)
+            origin.append(("value", 0.0))
     pt.nfree = k
     ext = copy.copy(base)
     ext.pt, ext.model = pt, Model(pt)
-    return ext, cands, idx
+    return ext, cands, idx, origin
 
 
-def _extended_theta(pt: ParTable, nfree: int, estimates: pd.DataFrame) -> np.ndarray:
-    """θ of the extended model: the fitted estimates, and the fixed values (0 for the loadings and
-    covariances the model leaves out) for the candidates."""
-    theta = np.zeros(pt.nfree)
+def _extended_theta(nfree_ext: int, estimates: pd.DataFrame, cand_idx: list[int], origin: list) -> np.ndarray:
+    """θ of the extended model: the fitted estimates, and per candidate its ``origin``: a fixed
+    value (0 for what the model leaves out), or the 1-based index of the common parameter a
+    released copy starts from."""
+    theta = np.zeros(nfree_ext)
     for r in estimates.itertuples():
         if r.op != ":=" and r.free:
             theta[int(r.free) - 1] = r.est
-    for i in pt.rows():
-        if pt.free[i] > nfree:
-            theta[pt.free[i] - 1] = pt.ustart[i] if np.isfinite(pt.ustart[i]) else 0.0
+    for j, o in zip(cand_idx, origin):
+        theta[j] = theta[o[1] - 1] if o[0] == "copy" else o[1]
     return theta
 
 

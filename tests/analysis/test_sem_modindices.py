@@ -4,7 +4,9 @@ Reference values: tests/fixtures/sem/modindices_cases.json, made by make_modindi
 it (R 4.2.2, lavaan 0.6.14, ``modindices(cfa(model, data))``; with groups
 ``cfa(model, data, group = "school", group.equal = "loadings")``): four single-group models
 (Holzinger–Swineford three- and two-factor, a Heywood one-factor model, one group of
-near_zero_marker.csv) and one two-group metric model, which also tests the markers.
+near_zero_marker.csv) and one two-group metric model, which also tests the markers; and
+``lavTestScore(fit)$uni`` for a two-group scalar (HS by school) and metric (near_zero_marker.csv)
+model. Score tests: X2 1e-3 absolute + 1e-4 relative, p-values 1e-4.
 Tolerances: MI 1e-3 absolute + 1e-4 relative (χ² units, lavaan's optimum differs at ~1e-5);
 EPC, sepc.lv, sepc.all 1e-4.
 """
@@ -20,7 +22,7 @@ import pytest
 
 import coprod
 import coprod.analysis.sem.modindices as mi_module
-from coprod.analysis.sem import modification_indices
+from coprod.analysis.sem import modification_indices, score_tests
 
 FIX = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "sem"
 REF = json.loads((FIX / "modindices_cases.json").read_text())
@@ -81,3 +83,15 @@ def test_not_converged_gives_no_table(monkeypatch):
     monkeypatch.setattr(mi_module, "summarize", fake)
     _cs, res = _run("heywood_one_factor")
     assert res.table.empty and res.warnings == ("modification indices not computed: the model did not converge",)
+
+
+@pytest.mark.parametrize("name", ["score_hs_scalar", "score_nzm_metric"])
+def test_score_tests_match_lavaan(name):
+    cs = REF[name]
+    equal = [cs["group_equal"]] if isinstance(cs["group_equal"], str) else cs["group_equal"]
+    res = score_tests(pd.read_csv(FIX / cs["data"]), cs["model"], cs["group"], group_equal=equal)
+    got, want = res.table, pd.DataFrame(cs["tests"])
+    assert list(zip(got.lhs, got.op, got.rhs, got.group)) == list(zip(want.lhs, want.op, want.rhs, want.group))
+    assert got["X2"].to_numpy() == pytest.approx(want["X2"].to_numpy(), abs=1e-3, rel=1e-4)
+    assert got["pvalue"].to_numpy() == pytest.approx(want["pvalue"].to_numpy(), abs=1e-4)
+    assert (got["df"] == 1).all() and coprod.score_tests is score_tests
