@@ -16,9 +16,12 @@ decision is "not tested" with the reason, and no partial search starts from that
 warm-started from the previous level only if that one converged.
 
 Partial invariance (``partial=True``): when metric or scalar is rejected, the constrained
-loadings (metric) or intercepts (scalar) are freed one at a time — the ``screen`` candidates whose
-free estimates differ most across groups in the less constrained model are refitted and the one
-whose release lowers χ² most is kept — until the level holds, nothing is left, or ``max_free``
+loadings (metric) or intercepts (scalar) are freed one at a time — the one with the largest score
+test (lavaan's ``lavTestScore`` for its constraints in all later groups, the expected drop in χ²)
+is refitted and kept (the next ones if that refit does not converge); where no score test can be
+computed (FIML), the ``screen`` candidates whose free estimates differ most across groups in the
+less constrained model are refitted and the one whose release lowers χ² most is kept — until the
+level holds, nothing is left, or ``max_free``
 (a fifth) of the constraints are free, after which the level is taken not to hold (Byrne,
 Shavelson & Muthén 1989: partial invariance needs most parameters equal). The freed parameters
 stay free at the higher levels.
@@ -36,6 +39,7 @@ from scipy import stats
 from coprod.analysis.errors import ModelSpecError
 from coprod.analysis.sem.api import summarize
 from coprod.analysis.sem.engine import Engine
+from coprod.analysis.sem.modindices import release_statistics
 from coprod.analysis.sem.results import InvarianceResult, SemResult
 
 __all__ = ["measurement_invariance", "LEVELS"]
@@ -173,7 +177,8 @@ def measurement_invariance(data: pd.DataFrame, model: str, group: str, *,
         {chisq_diff, df_diff, p_diff} and
         ``delta[level]`` = {cfi, rmsea, srmr} against the previous level; ``decision`` (or "not
         tested", with ``reason`` and ``highest_level``); ``steps[level]`` = {decision, reason};
-        ``partial[level]`` = {freed, model, lrt, delta, holds}.
+        ``partial[level]`` = {freed, model, lrt, delta, holds, limit, method (per step: "score test"
+        or "refit"), score_tests (per step: {candidate: X2})}.
 
     Notes
     -----
@@ -337,13 +342,26 @@ def _partial_search(fx: _Fitter, level: str, freed: list[str], accepted: SemResu
     # Byrne et al. (1989): partial invariance is meaningful only while most
     # parameters stay equal; beyond a fifth freed, the level is taken not to hold
     limit = max(1, math.ceil(max_free * n_cands))
+    methods, scores = [], []
     while not ok and len(extra) < limit:
-        cands = [c for c in _candidates(fx.engine(level, freed + extra), level)]
+        eng = fx.engine(level, freed + extra)
+        cands = _candidates(eng, level)
         if not cands:
             break
-        # refit only the parameters that differ most between groups where they are free
-        cands = _screen(cands, accepted, screen)
-        best = _best_release(fx, level, freed + extra, cands, cur)
+        ranked = _by_score_test(eng, cur, cands)
+        if ranked is not None:
+            # as researchers do: release the constraint with the largest score test (the
+            # expected drop in χ²), refitting only it (the next ones if it does not converge)
+            scores.append({c: x2 for c, x2 in ranked})
+            cands = [c for c, _x2 in ranked][:screen]
+            best = _first_converged(fx, level, freed + extra, cands, cur)
+            methods.append("score test")
+        else:
+            # no score test (FIML or a singular information): refit the parameters that differ
+            # most between groups where they are free, keep the largest drop in χ²
+            cands = _screen(cands, accepted, screen)
+            best = _best_release(fx, level, freed + extra, cands, cur)
+            methods.append("refit")
         if best is None:
             stuck = (f"partial {level} search: no refit with one more constraint released converged "
                      f"({', '.join(cands)}): {level} invariance not tested")
@@ -353,12 +371,42 @@ def _partial_search(fx: _Fitter, level: str, freed: list[str], accepted: SemResu
         cur_sum = _summary(cur)
         l_, d_ = _compare(cur_sum, _summary(accepted))
         ok = _holds(level, cur_sum, l_, d_, chen, alpha)
-    entry = {"freed": list(extra), "model": cur_sum, "lrt": l_, "delta": d_, "holds": ok, "limit": limit}
+    entry = {"freed": list(extra), "model": cur_sum, "lrt": l_, "delta": d_, "holds": ok, "limit": limit,
+             "method": methods, "score_tests": scores}
     warnings = []
     if not ok and len(extra) >= limit:
         warnings.append(f"partial {level} invariance: still rejected after freeing {len(extra)} of "
                         f"{n_cands} constraints (the most allowed, {max_free:.0%}); {level} does not hold")
     return extra, cur, ok, entry, warnings, stuck
+
+
+def _by_score_test(eng: Engine, cur: SemResult, cands: list[str]) -> list[tuple[str, float]] | None:
+    """``cands`` with the score test of releasing each (lavTestScore, all later groups at once),
+    largest first; None when the tests cannot be computed (FIML, or a fit that did not converge)."""
+    if eng.fiml or not cur.converged:
+        return None
+    stats_ = release_statistics(eng, cur)
+    if stats_ is None:
+        return None
+    out = []
+    for c in cands:
+        op = "~1" if c.endswith("~1") else ("=~" if "=~" in c else "~~")
+        lhs, rhs = (c[:-2], "") if op == "~1" else c.split(op, 1)
+        x2 = stats_.get((lhs, op, rhs), (math.nan, 0))[0]
+        if not np.isfinite(x2):
+            return None
+        out.append((c, x2))
+    return sorted(out, key=lambda t: -t[1])
+
+
+def _first_converged(fx: _Fitter, level: str, freed: list[str], cands: list[str],
+                     cur: SemResult) -> tuple[str, SemResult] | None:
+    """The first candidate (in score-test order) whose release refits to convergence."""
+    for c in cands:
+        r = fx.fit(level, freed + [c], cur)
+        if r.converged:
+            return c, r
+    return None
 
 
 def _best_release(fx: _Fitter, level: str, freed: list[str], cands: list[str],

@@ -38,7 +38,8 @@ from coprod.analysis.sem.engine import Engine
 from coprod.analysis.sem.model import Model
 from coprod.analysis.sem.partable import ParTable, _append
 
-__all__ = ["ModIndicesResult", "modification_indices", "score_tests", "MI_COLUMNS", "SCORE_COLUMNS"]
+__all__ = ["ModIndicesResult", "modification_indices", "score_tests", "release_statistics", "MI_COLUMNS",
+           "SCORE_COLUMNS"]
 
 MI_COLUMNS = ("lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv", "sepc_all")
 SCORE_COLUMNS = ("lhs", "op", "rhs", "group", "X2", "df", "pvalue", "epc")
@@ -193,22 +194,9 @@ def _scores(base: Engine, res, ext: Engine, cand_idx: list[int],
 
     Returns ``(scores, θ of the extended model, note)``; ``note`` is non-empty when nothing could
     be computed."""
-    theta = _extended_theta(ext.pt.nfree, res.estimates, cand_idx, origin)
-    if not cand_idx:
-        return [], theta, ""
-    gdata, _h1 = ext.stats()
-    ext.exo_stats(gdata)
-    with np.errstate(all="ignore"):
-        _f, grad, hess = ext.discrepancy(gdata).value_grad_info(theta)
-    if grad is None:
-        return [], theta, "not computed: implied covariance matrix not positive definite"
-    # a released copy is tested as a difference δ from the common parameter (row = common + δ),
-    # so that the model's own parameters keep a zero gradient: the chain rule through T
-    t = np.eye(len(theta))
-    for j, o in zip(cand_idx, origin):
-        if o[0] == "copy":
-            t[j, o[1] - 1] = 1.0
-    grad, hess = t.T @ grad, t.T @ hess @ t
+    grad, hess, theta, note = _lm_parts(base, res, ext, cand_idx, origin)
+    if note or not cand_idx:
+        return [], theta, note
     own = np.arange(base.pt.nfree)
     h_aa_inv = np.linalg.pinv(hess[np.ix_(own, own)])
     out = []
@@ -217,6 +205,53 @@ def _scores(base: Engine, res, ext: Engine, cand_idx: list[int],
         v = float(hess[j, j] - h_ja @ h_aa_inv @ h_ja)
         out.append((float(grad[j]), v if v > _V_TOL * max(hess[j, j], 1e-300) else math.nan))
     return out, theta, ""
+
+
+def _lm_parts(base: Engine, res, ext: Engine, cand_idx: list[int], origin: list):
+    """Gradient and expected Hessian of the extended model at (θ̂, candidates' starts), in the
+    parametrization where a released copy is a difference δ from the common parameter (row =
+    common + δ), so that the model's own parameters keep a zero gradient (chain rule through T).
+
+    Returns ``(gradient, Hessian, θ, note)``."""
+    theta = _extended_theta(ext.pt.nfree, res.estimates, cand_idx, origin)
+    if not cand_idx:
+        return None, None, theta, ""
+    gdata, _h1 = ext.stats()
+    ext.exo_stats(gdata)
+    with np.errstate(all="ignore"):
+        _f, grad, hess = ext.discrepancy(gdata).value_grad_info(theta)
+    if grad is None:
+        return None, None, theta, "not computed: implied covariance matrix not positive definite"
+    t = np.eye(len(theta))
+    for j, o in zip(cand_idx, origin):
+        if o[0] == "copy":
+            t[j, o[1] - 1] = 1.0
+    return t.T @ grad, t.T @ hess @ t, theta, ""
+
+
+def release_statistics(engine: Engine, res) -> dict[tuple[str, str, str], tuple[float, int]] | None:
+    """Score test of releasing each equality-constrained parameter in every later group at once
+    (the multivariate ``lavTestScore`` of its G − 1 constraints): ``{(lhs, op, rhs): (X2, df)}``,
+    from ``res``, the converged fit of ``engine``; None when it cannot be computed."""
+    ext, cands, idx, origin = _released(engine)
+    grad, hess, _theta, note = _lm_parts(engine, res, ext, idx, origin)
+    if note or grad is None:
+        return None
+    own = np.arange(engine.pt.nfree)
+    h_aa_inv = np.linalg.pinv(hess[np.ix_(own, own)])
+    by: dict[tuple[str, str, str], list[int]] = {}
+    for c, j in zip(cands, idx):
+        by.setdefault(c[:3], []).append(j)
+    out = {}
+    for key, js in by.items():
+        h_da = hess[np.ix_(js, own)]
+        v = hess[np.ix_(js, js)] - h_da @ h_aa_inv @ h_da.T
+        g = grad[js]
+        try:
+            out[key] = (float(0.5 * g @ np.linalg.solve(v, g)), len(js))
+        except np.linalg.LinAlgError:
+            out[key] = (math.nan, len(js))
+    return out
 
 
 def _released(base: Engine) -> tuple[Engine, list[tuple[str, str, str, int]], list[int], list]:

@@ -95,3 +95,19 @@ def test_score_tests_match_lavaan(name):
     assert got["X2"].to_numpy() == pytest.approx(want["X2"].to_numpy(), abs=1e-3, rel=1e-4)
     assert got["pvalue"].to_numpy() == pytest.approx(want["pvalue"].to_numpy(), abs=1e-4)
     assert (got["df"] == 1).all() and coprod.score_tests is score_tests
+
+
+def test_partial_invariance_releases_by_score_test():
+    # HS by school: scalar is rejected; the largest score test of an intercept constraint is
+    # x3~1 (lavaan's lavTestScore X2 19.19), which is released and partial scalar holds
+    from coprod.analysis.sem import measurement_invariance
+    cs = REF["score_hs_scalar"]
+    top = max(cs["tests"], key=lambda r: r["X2"])
+    assert (top["lhs"], top["op"]) == ("x3", "~1")
+    inv = measurement_invariance(pd.read_csv(FIX / cs["data"]), cs["model"], "school")
+    part = inv.partial["scalar"]
+    assert inv.decision == "partial_scalar" and part["freed"] == ["x3~1"] and part["method"] == ["score test"]
+    assert part["score_tests"][0]["x3~1"] == pytest.approx(top["X2"], abs=1e-3)
+    # FIML has no score test here: the refit search is kept
+    fiml = measurement_invariance(pd.read_csv(FIX / cs["data"]), cs["model"], "school", missing="fiml")
+    assert fiml.partial["scalar"]["method"] == ["refit"] and fiml.partial["scalar"]["freed"] == ["x3~1"]
