@@ -60,7 +60,7 @@ def _minres_fit(R: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray, bool]:
         L = v * np.sqrt(np.maximum(w, 0))
         return np.diag(L @ L.T + np.diag(psi) - R).copy()
 
-    psi, res = _r_lbfgsb(fun, grad, np.diag(R) - smc, 0.005, max(smc.max(), 1.0))
+    psi, res = _r_lbfgsb(fun, grad, np.diag(R) - smc, PSI_LOWER, max(smc.max(), 1.0))
     w, v = _top_eigen(R - np.diag(psi), nf)
     L = v * np.sqrt(np.maximum(w, 0))
     return L, psi, bool(res.success)
@@ -82,19 +82,44 @@ def _ml_fit(R: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray, bool]:
         L = np.sqrt(psi)[:, None] * (v * np.sqrt(np.maximum(w - 1, 0)))
         return np.diag(L @ L.T + np.diag(psi) - R) / psi ** 2
 
-    psi, res = _r_lbfgsb(fun, grad, np.diag(R) - smc, 0.005, max(smc.max(), 1.0))
+    psi, res = _r_lbfgsb(fun, grad, np.diag(R) - smc, PSI_LOWER, max(smc.max(), 1.0))
     sc = 1.0 / np.sqrt(psi)
     w, v = _top_eigen(R * np.outer(sc, sc), nf)
     L = np.sqrt(psi)[:, None] * (v * np.sqrt(np.maximum(w - 1, 0)))
     return L, psi, bool(res.success)
 
 
+# psych's lower bound on the uniquenesses (optim's ``lower``)
+PSI_LOWER = 0.005
+
+
 def _extract(R: np.ndarray, nf: int, method: str) -> tuple[np.ndarray, bool]:
     """Unrotated loadings signed as psych does (column sums positive)."""
-    L, _psi, ok = (_ml_fit if method == "ml" else _minres_fit)(R, nf)
+    L, ok, _psi = _extract_with_psi(R, nf, method)
+    return L, ok
+
+
+def _extract_with_psi(R: np.ndarray, nf: int, method: str) -> tuple[np.ndarray, bool, np.ndarray]:
+    """:func:`_extract` and the fitted uniquenesses (some may sit at :data:`PSI_LOWER`)."""
+    L, psi, ok = (_ml_fit if method == "ml" else _minres_fit)(R, nf)
     s = np.sign(L.sum(0))
     s[s == 0] = 1
-    return L * s, ok
+    return L * s, ok, psi
+
+
+def bound_note(psi: np.ndarray, items: list[str]) -> str | None:
+    """The warning for uniquenesses at psych's lower bound (a Heywood case), or None.
+
+    At the bound psych's solution is where R's L-BFGS-B (version 2.3, which backtracks the
+    subspace step to the box) stops; scipy's (3.0, which projects it) can stop elsewhere, and as
+    psych's gradient is not the exact gradient of its objective, neither a tighter tolerance nor a
+    Newton step reaches psych's point (both move the cases that agree today by ~1e-5)."""
+    at = [i for i, v in zip(items, psi) if v <= PSI_LOWER * (1 + 1e-9)]
+    if not at:
+        return None
+    return (f"uniqueness of {', '.join(at)} at psych's lower bound {PSI_LOWER} (Heywood case): there the "
+            "solution depends on the optimiser's path, and loadings and communalities may differ from "
+            "psych::fa in the 3rd-4th decimal")
 
 
 def _rotate(L: np.ndarray, rotation: str | None) -> tuple[np.ndarray, np.ndarray | None]:

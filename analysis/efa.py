@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from coprod.analysis._extraction import EstimationError, _extract, _psych_sign_sort, _rotate
+from coprod.analysis._extraction import EstimationError, _extract_with_psi, _psych_sign_sort, _rotate, bound_note
 from coprod.analysis._itemdata import (_check_choice, _correlation, _is_singular, _normalise_missing,
                                        _usable_items)
 from coprod.analysis._result import jsonable
@@ -192,9 +192,12 @@ def efa(responses: pd.DataFrame, *, items: Sequence[str] | None = None, n_factor
     if method == "ml" and _is_singular(R):
         return empty("the correlation matrix is singular: the ML factor model is undefined "
                      "(use method='minres' or remove redundant items)")
-    L0, ok = _extract(R, n_factors, method)
+    L0, ok, psi = _extract_with_psi(R, n_factors, method)
     if not ok:
         warnings.append("the factor extraction did not converge")
+    note = bound_note(psi, cols)
+    if note:
+        warnings.append(note)
     P, phi = _rotate(L0, rotation)
     P, phi, order = _psych_sign_sort(P, phi)
     fnames = [names[j] for j in order]

@@ -34,6 +34,8 @@ _API = {
     "load_spec": "coprod.analysis.spec",
     "fit_sem": "coprod.analysis.sem",
     "measurement_invariance": "coprod.analysis.sem",
+    "modification_indices": "coprod.analysis.sem",
+    "score_tests": "coprod.analysis.sem",
     "compare_groups": "coprod.analysis.compare",
     "CoprodError": "coprod.instrument.errors",
 }

@@ -107,7 +107,7 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, list[str]]:
     notes: list[str] = []
     try:
         if suffix in (".xlsx", ".xls"):
-            df = pd.read_excel(path)
+            df = pd.read_excel(path, keep_default_na=False, na_values=["", "NA"])
         elif suffix in (".sav", ".dta"):
             reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
             df, _ = reader(str(path))
@@ -116,7 +116,10 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, list[str]]:
                 text, _, notes = decode_text(path.read_bytes(), str(path))
             except UnreadableFileError as exc:
                 raise _CannotRead(str(exc).removeprefix(f"{path}: ")) from None
-            df = pd.read_csv(io.StringIO(text), sep=None, engine="python")
+            # only blank cells and R's NA are missing markers here: other text ("n/a", "-")
+            # reaches spec mode, which reports it per column instead of dropping it silently
+            df = pd.read_csv(io.StringIO(text), sep=None, engine="python", keep_default_na=False,
+                             na_values=["", "NA"])
     except (FileNotFoundError, CoprodError):
         raise
     except _CannotRead as exc:

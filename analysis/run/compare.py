@@ -27,7 +27,7 @@ from ..responses import score
 from ..sem import fit_sem
 from .instrument_sections import reverse_keyed
 from .records import ComparisonInvariance, InvarianceSection, GroupPaths, GroupStats, MeanCi, NoPaths, Overall, PathEstimate, PathFit
-from .records._base import ABSENT, _convert
+from .records._base import ABSENT, _convert, opt
 from .results import provenance
 from .sections import invariance_section
 from .steps import Steps
@@ -152,7 +152,7 @@ def compare_groups(table: pd.DataFrame, by: str, *, bank: Bank, progress: Callab
     warnings = tuple(steps.errors)
     decision = inv.decision
     comparable = decision in ("scalar", "partial_scalar") and len(big) == len(labels)
-    reason = _reason(by, decision, comparable, min_group_for_model)
+    reason = _reason(by, inv, comparable, min_group_for_model)
     sem_model = structural_model(bank, None)
     groups: dict[str, GroupStats] = {}
     for k, g in enumerate(labels, 1):
@@ -202,11 +202,15 @@ _TEST_FIELDS = tuple(f.name for f in dataclasses.fields(InvarianceSection)
                      if f.name not in ("min_group", "groups_tested"))
 
 
-def _reason(by: str, decision: str, comparable: bool, min_group: int) -> str:
+def _reason(by: str, inv: ComparisonInvariance, comparable: bool, min_group: int) -> str:
     """Why the groups' means are, or are not, compared."""
-    if decision == "not tested":
+    decision = inv.decision
+    if decision == "not tested" and len(inv.groups_tested) < 2:
         return (f"measurement invariance by {by} could not be tested: fewer than two groups have "
                 f"{min_group} respondents")
+    if decision == "not tested":
+        why = opt(inv.reason) or "the invariance models could not be estimated"
+        return f"measurement invariance by {by} could not be tested: {why}"
     if decision not in ("scalar", "partial_scalar"):
         return (f"scalar invariance by {by} does not hold (highest level: {decision}), so the groups "
                 "may understand the items differently and their means are not compared")

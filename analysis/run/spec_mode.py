@@ -47,20 +47,41 @@ def _check_columns(df: pd.DataFrame, spec: AnalysisSpec) -> None:
                              + (" ..." if len(df.columns) > 30 else "") + ")")
 
 
-def _rows(data: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame, DataSummary]:
-    """The rows every step uses (reverse-scored, numeric) and the data summary."""
+def _numeric_items(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """``columns`` as numbers: text that is not a number (``n/a``, ``-``, ``don't know``) becomes
+    missing, with one warning per column naming it and the count (never silently); blank cells
+    are missing already."""
+    df, notes = data, []
+    for c in columns:
+        s = data[c]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            continue
+        text = s.astype("string").str.strip()
+        conv = pd.to_numeric(text.where(text != ""), errors="coerce")
+        bad = conv.isna() & text.notna() & (text != "")
+        if df is data:
+            df = data.copy()
+        df[c] = conv.astype(float)
+        if bad.any():
+            examples = ", ".join(repr(v) for v in pd.unique(text[bad])[:3])
+            notes.append(f"data: column '{c}' has {int(bad.sum())} value(s) that are not numbers "
+                         f"({examples}); treated as missing")
+    return df, notes
+
+
+def _rows(data: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame, DataSummary, list[str]]:
+    """The rows every step uses (numeric, reverse-scored), the data summary and the data's
+    warnings."""
     used = spec.used_columns()
-    df = _reverse(data, spec)
-    for c in (c for c in used if c != spec.group):
-        if not pd.api.types.is_numeric_dtype(df[c]):
-            df[c] = pd.to_numeric(df[c], errors="coerce")
+    df, notes = _numeric_items(data, [c for c in used if c != spec.group])
+    df = _reverse(df, spec)
     n_file = len(df)
     if spec.missing == "listwise":
         df = df.dropna(subset=used)
     counts = ({str(k): int(v) for k, v in df[spec.group].value_counts(sort=False).items()}
               if spec.group else ABSENT)
     return df, DataSummary(n_rows_file=n_file, n_used=len(df), n_dropped=n_file - len(df), missing=spec.missing,
-                           group_counts=counts)
+                           group_counts=counts), notes
 
 
 @one_blas_thread
@@ -100,14 +121,14 @@ def analyze(data: pd.DataFrame, spec: AnalysisSpec, *, progress: Progress | None
     0.74
     """
     _check_columns(data, spec)
-    df, summary = _rows(data, spec)
+    df, summary, notes = _rows(data, spec)
     steps = Steps()
     sections = {**_scale_sections(df, spec, steps), **_model_sections(df, spec, steps, progress)}
     if spec.ordered:
         sections["ordinal"] = steps.section("ordinal", lambda: _ordinal(df, spec))
     m = provenance({"seed": spec.seed, "spec": spec.to_dict()}, timings=steps.timings,
                    source={"instrument_version": None, "input_sha256": None}, extra=meta)
-    return AnalysisResult(sections=Sections.of(sections), warnings=collect_warnings(sections),
+    return AnalysisResult(sections=Sections.of(sections), warnings=collect_warnings(sections, first=notes),
                           errors=tuple(steps.errors), not_supported=(), meta=m, data_summary=summary)
 
 

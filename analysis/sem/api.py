@@ -20,6 +20,7 @@ from coprod.analysis.sem.dwls import fit_wlsmv
 from coprod.analysis.sem.engine import Engine
 from coprod.analysis.sem.fit import baseline_chisq_complete, fit_measures, srmr
 from coprod.analysis.sem.inference import DefinedFunction, r_squared, standardize, vcov_from_information, wald_table
+from coprod.analysis.sem.ml import positive_definite
 from coprod.analysis.sem.results import DEFINED_COLUMNS, ESTIMATE_COLUMNS, SemResult
 
 __all__ = ["fit_sem", "summarize"]
@@ -234,7 +235,8 @@ def summarize(engine: Engine, *, bootstrap: int = 0, seed: int | None = None, n_
     vc = pd.DataFrame(vcov, index=range(1, q + 1), columns=range(1, q + 1))
     meta = {"estimator": "ML", "missing": "fiml" if engine.fiml else "listwise",
             "meanstructure": engine.meanstructure, "information": "observed" if engine.fiml else "expected",
-            "iterations": opt.iterations, "optimizer_message": opt.message, "group": engine.group_col,
+            "iterations": opt.iterations, "optimizer_message": opt.message, "stop_reason": opt.reason,
+            "group": engine.group_col,
             "group_counts": {str(g): int(len(x)) for g, x in zip(labels, engine.x)}}
     return SemResult(fit=fit, estimates=table, defined=defined, r2=r2, converged=converged,
                      warnings=tuple(dict.fromkeys(warnings)), n_used=engine.n_used, n_dropped=engine.n_dropped,
@@ -246,7 +248,7 @@ def _sample_warnings(engine: Engine, gdata) -> list[str]:
     """Groups whose sample covariance matrix is singular (χ² and logL_h1 are then undefined)."""
     warnings = []
     for g, d in enumerate(gdata):
-        singular = np.all(np.isfinite(d.cov)) and np.linalg.eigvalsh(d.cov).min() <= 1e-12 * max(np.trace(d.cov), 1)
+        singular = np.all(np.isfinite(d.cov)) and not positive_definite(d.cov)
         if d.n >= 2 and singular:
             where = f" in group {engine.groups[g]!r}" if len(engine.groups) > 1 else ""
             warnings.append(f"sample covariance matrix is not positive definite{where}: χ² and logL_h1 undefined")

@@ -29,7 +29,7 @@ def _draw(engine, theta_hat: np.ndarray, seq: np.random.SeedSequence) -> np.ndar
     gdata, _ = engine.stats(weights)
     # decrement 1e-6 (χ² units) puts each draw within ~1e-3 SE of its optimum: far below the
     # Monte Carlo error of a percentile, and half the iterations of the full-sample tolerance
-    res = engine.fit(gdata, start=theta_hat, maxit=100, tol=1e-6)
+    res = engine.fit(gdata, start=theta_hat, maxit=100, tol=1e-6, retry=False)
     return res.theta if res.converged else None
 
 

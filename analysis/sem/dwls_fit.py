@@ -150,7 +150,9 @@ def catml(R: np.ndarray, sigma: np.ndarray, n: int, D: np.ndarray, A: np.ndarray
     ks = float(np.sum(V * G) - np.sum(M * (G @ VK)) - np.sum(K * (V @ GM))
                + np.sum((K.T @ VK) * (M.T @ GM).T))
     dfb = len(w)
-    return {"xx3": xx3, "c": ks / df if df > 0 else math.nan, "xx3_null": -n * ld_r,
+    # saturated (df = 0): lavaan's c.hat3 = ks/0 is never used (its CFI, TLI and RMSEA take the
+    # df = 0 branch), so any finite value gives its robust CFI ≈ 1, TLI 1, RMSEA 0 with CI (0, 0)
+    return {"xx3": xx3, "c": ks / df if df > 0 else 1.0, "xx3_null": -n * ld_r,
             "c_null": float(np.trace(G)) / dfb, "note": None}
 
 
@@ -159,7 +161,8 @@ def fit_measures(*, chisq, df, n, npar, test, base_chisq, base_df, base_test, ca
     """All of lavaan's ``fitMeasures()`` for a WLSMV fit, from the statistics computed before."""
     n1 = n - 1  # lavaan: N − G for the WLS family
     x2s, x2bs = test["stat"], base_test["stat"]
-    pval = float(stats.chi2.sf(chisq, df)) if df > 0 else (1.0 if df == 0 else math.nan)
+    # lavaan 0.6-14, as for ML: a saturated model (df = 0) has pvalue NA
+    pval = float(stats.chi2.sf(chisq, df)) if df > 0 else math.nan
     out = {
         "chisq": chisq, "df": int(df), "pvalue": pval,
         "chisq_scaled": x2s, "df_scaled": int(df), "pvalue_scaled": test["pvalue"],

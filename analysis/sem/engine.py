@@ -206,12 +206,29 @@ class Engine:
         self.model.set_exo(covs, means)
 
     def fit(self, gdata: list[GroupData], start: np.ndarray | None = None, *, maxit: int = 300,
-            tol: float = 1e-12) -> OptimResult:
-        """Fit from ``start`` (default: starting values from ``gdata``)."""
+            tol: float = 1e-12, retry: bool = True) -> OptimResult:
+        """Fit from ``start`` (default: starting values from ``gdata``).
+
+        When that fit fails (and ``retry``), it is repeated from the default starts (if ``start``
+        was given) and then from starts computed on the pooled covariance matrix; the first that
+        converges is returned, else the one with the lowest objective."""
         self.exo_stats(gdata)
         disc = self.discrepancy(gdata)
-        if start is None:
-            start = start_values(self.model, gdata)
+        first = start_values(self.model, gdata) if start is None else np.asarray(start, float)
         if any(d.n < 2 for d in gdata):
-            return OptimResult(start, np.nan, False, 0, "too few rows to estimate the model")
-        return minimize(disc, start, maxit=maxit, tol=tol)
+            return OptimResult(first, np.nan, False, 0, "too few rows to estimate the model", "too_few_rows")
+        res = minimize(disc, first, maxit=maxit, tol=tol)
+        if res.converged or not retry:
+            return res
+        tried = [res]
+        others = ([] if start is None else [("default starts", lambda: start_values(self.model, gdata))])
+        if len(gdata) > 1:
+            others.append(("pooled starts", lambda: start_values(self.model, gdata, pooled=True)))
+        for name, make in others:
+            again = minimize(disc, make(), maxit=maxit, tol=tol)
+            if again.converged:
+                again.message = f"{again.message} (retried from {name}; first start: {res.message})"
+                return again
+            tried.append(again)
+        finite = [r for r in tried if np.isfinite(r.value)]
+        return min(finite, key=lambda r: r.value) if finite else res

@@ -10,12 +10,18 @@ a level is **rejected** when ΔCFI ≤ −0.010 **and** (ΔRMSEA ≥ 0.015 **or*
 loadings / ≥ 0.010 for intercepts and residuals); otherwise it holds. With ``chen=False`` a level
 holds when the Δχ² test has p ≥ ``alpha``. Configural invariance holds when the configural model
 converged with CFI ≥ 0.90 and RMSEA ≤ 0.10 (``configural_cutoffs``). The decision is the highest
-level reached without a rejection in between.
+level reached without a rejection in between. A level whose fit did not converge is **not tested**
+(never "rejected": a failed optimisation says nothing about invariance): the climb stops there, the
+decision is "not tested" with the reason, and no partial search starts from that fit. Each fit is
+warm-started from the previous level only if that one converged.
 
 Partial invariance (``partial=True``): when metric or scalar is rejected, the constrained
-loadings (metric) or intercepts (scalar) are freed one at a time — the ``screen`` candidates whose
-free estimates differ most across groups in the less constrained model are refitted and the one
-whose release lowers χ² most is kept — until the level holds, nothing is left, or ``max_free``
+loadings (metric) or intercepts (scalar) are freed one at a time — the one with the largest score
+test (lavaan's ``lavTestScore`` for its constraints in all later groups, the expected drop in χ²)
+is refitted and kept (the next ones if that refit does not converge); where no score test can be
+computed (FIML), the ``screen`` candidates whose free estimates differ most across groups in the
+less constrained model are refitted and the one whose release lowers χ² most is kept — until the
+level holds, nothing is left, or ``max_free``
 (a fifth) of the constraints are free, after which the level is taken not to hold (Byrne,
 Shavelson & Muthén 1989: partial invariance needs most parameters equal). The freed parameters
 stay free at the higher levels.
@@ -33,6 +39,7 @@ from scipy import stats
 from coprod.analysis.errors import ModelSpecError
 from coprod.analysis.sem.api import summarize
 from coprod.analysis.sem.engine import Engine
+from coprod.analysis.sem.modindices import release_statistics
 from coprod.analysis.sem.results import InvarianceResult, SemResult
 
 __all__ = ["measurement_invariance", "LEVELS"]
@@ -46,7 +53,14 @@ _SUMMARY = ("npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "aic
 def _summary(res: SemResult) -> dict:
     out = {k: res.fit[k] for k in _SUMMARY}
     out["converged"] = res.converged
+    out["stop_reason"] = res.meta.get("stop_reason", "")
+    out["optimizer_message"] = res.meta.get("optimizer_message", "")
     return out
+
+
+def _not_converged(level: str, res: SemResult, what: str = "model") -> str:
+    """Why a level is not tested: its fit did not converge (the optimiser's message)."""
+    return f"{level} {what} did not converge ({res.meta.get('optimizer_message', '')}): {level} invariance not tested"
 
 
 def _compare(cur: dict, prev: dict) -> tuple[dict, dict]:
@@ -69,8 +83,9 @@ def _holds(level: str, cur: dict, lrt: dict, delta: dict, chen: bool, alpha: flo
 
 
 def _warm(engine: Engine, prev: SemResult | None) -> np.ndarray | None:
-    """Starting θ from a previous fit of the same model (same rows, other equality pattern)."""
-    if prev is None:
+    """Starting θ from a previous converged fit of the same model (same rows, other equality
+    pattern); a fit that did not converge is no start (its estimates may be anywhere)."""
+    if prev is None or not prev.converged:
         return None
     est = prev.estimates["est"].to_numpy()
     pt = engine.pt
@@ -158,9 +173,12 @@ def measurement_invariance(data: pd.DataFrame, model: str, group: str, *,
     -------
     InvarianceResult
         ``models[level]`` = {npar, chisq, df, pvalue, cfi, tli, rmsea, srmr, aic, bic,
-        chisq_by_group, converged}; ``lrt[level]`` = {chisq_diff, df_diff, p_diff} and
-        ``delta[level]`` = {cfi, rmsea, srmr} against the previous level; ``decision``;
-        ``partial[level]`` = {freed, model, lrt, delta, holds}.
+        chisq_by_group, converged, stop_reason, optimizer_message}; ``lrt[level]`` =
+        {chisq_diff, df_diff, p_diff} and
+        ``delta[level]`` = {cfi, rmsea, srmr} against the previous level; ``decision`` (or "not
+        tested", with ``reason`` and ``highest_level``); ``steps[level]`` = {decision, reason};
+        ``partial[level]`` = {freed, model, lrt, delta, holds, limit, method (per step: "score test"
+        or "refit"), score_tests (per step: {candidate: X2})}.
 
     Notes
     -----
@@ -186,17 +204,32 @@ def measurement_invariance(data: pd.DataFrame, model: str, group: str, *,
         warnings.append(f"only {len(groups)} group(s) in '{group}': invariance cannot be tested")
     conf = models["configural"]
     cfi_min, rmsea_max = configural_cutoffs
-    decision, part = "none", {}
-    if conf["converged"] and conf["cfi"] >= cfi_min and conf["rmsea"] <= rmsea_max:
-        decision, part, w = _highest_level(fx, levels, fits, partial=partial, chen=chen, alpha=alpha,
-                                           max_free=max_free, screen=screen)
+    decision, part, reason = "none", {}, ""
+    if not conf["converged"]:
+        decision, reason = "not tested", _not_converged("configural", fits["configural"])
+        steps = {"configural": {"decision": "not tested", "reason": reason}}
+    elif conf["cfi"] >= cfi_min and conf["rmsea"] <= rmsea_max:
+        steps = {"configural": {"decision": "holds", "reason": ""}}
+        decision, part, w, more = _highest_level(fx, levels, fits, partial=partial, chen=chen, alpha=alpha,
+                                                 max_free=max_free, screen=screen)
+        steps.update(more)
         warnings += w
+    else:
+        steps = {"configural": {"decision": "fails", "reason": f"CFI {conf['cfi']:.3f} < {cfi_min} or RMSEA "
+                                                              f"{conf['rmsea']:.3f} > {rmsea_max}"}}
+    highest = decision
+    if any(st["decision"] == "not tested" for st in steps.values()):
+        reason = next(st["reason"] for st in steps.values() if st["decision"] == "not tested")
+        highest = "none" if decision == "not tested" else decision
+        decision = "not tested"
+        warnings.append(reason)
     rule = ("Chen (2007): reject a level if ΔCFI <= -0.010 and (ΔRMSEA >= 0.015 or ΔSRMR >= 0.030 for loadings / "
             "0.010 for intercepts, residuals)" if chen else f"Δχ² test: reject a level if p < {alpha}")
     rule += f"; configural holds if converged, CFI >= {cfi_min} and RMSEA <= {rmsea_max}"
     return InvarianceResult(models=models, lrt=lrt, delta=delta, decision=decision, partial=part, rule=rule,
                             warnings=tuple(dict.fromkeys(warnings)), groups=groups,
-                            meta={"group": group, "missing": missing, "levels": levels})
+                            meta={"group": group, "missing": missing, "levels": levels},
+                            steps=steps, reason=reason, highest_level=highest)
 
 
 def _check_levels(levels: Sequence[str]) -> list[str]:
@@ -252,34 +285,47 @@ def _fit_levels(fx: _Fitter, levels: list[str]):
 
 
 def _highest_level(fx: _Fitter, levels: list[str], fits: dict[str, SemResult], *, partial: bool, chen: bool,
-                   alpha: float, max_free: float, screen: int) -> tuple[str, dict, list[str]]:
+                   alpha: float, max_free: float, screen: int) -> tuple[str, dict, list[str], dict]:
     """Climb from configural while each level (or its partial version) holds.
 
-    Returns ``(decision, partial results by level, warnings)``."""
-    decision, part, warnings = "configural", {}, []
+    A level whose fit did not converge is "not tested" and ends the climb: a failed optimisation
+    says nothing about invariance, and no partial search starts from it.
+
+    Returns ``(decision, partial results by level, warnings, steps by level)``."""
+    decision, part, warnings, steps = "configural", {}, [], {}
     accepted = fits["configural"]
     freed: list[str] = []
     for level in levels[1:]:
         cur = fits[level]
         if freed:
             cur = fx.fit(level, freed, cur)
+        if not cur.converged:
+            steps[level] = {"decision": "not tested",
+                            "reason": _not_converged(level, cur, "partial model" if freed else "model")}
+            break
         cur_sum = _summary(cur)
         l_, d_ = _compare(cur_sum, _summary(accepted))
         ok = _holds(level, cur_sum, l_, d_, chen, alpha)
         name = f"partial_{level}" if freed else level
+        stuck = ""
         if not ok and partial:
-            extra, cur, ok, part[level], w = _partial_search(
+            extra, cur, ok, part[level], w, stuck = _partial_search(
                 fx, level, freed, accepted, cur, (cur_sum, l_, d_), chen=chen, alpha=alpha,
                 max_free=max_free, screen=screen)
             warnings += w
             if ok:
                 freed += extra
                 name = f"partial_{level}"
+        if stuck:
+            steps[level] = {"decision": "not tested", "reason": stuck}
+            break
+        steps[level] = {"decision": ("partial" if name.startswith("partial") else "holds") if ok else "fails",
+                        "reason": ""}
         if not ok:
             break
         decision = name
         accepted = cur
-    return decision, part, warnings
+    return decision, part, warnings, steps
 
 
 def _partial_search(fx: _Fitter, level: str, freed: list[str], accepted: SemResult, cur: SemResult,
@@ -287,34 +333,80 @@ def _partial_search(fx: _Fitter, level: str, freed: list[str], accepted: SemResu
                     screen: int):
     """Free ``level``'s constraints one at a time until it holds (see the module docstring).
 
-    Returns ``(newly freed, last fit, holds, partial entry, warnings)``."""
+    Returns ``(newly freed, last fit, holds, partial entry, warnings, why not tested)``; the last
+    is non-empty when no release could be refitted to convergence, so the level is not tested."""
     cur_sum, l_, d_ = compared
-    ok = False
+    ok, stuck = False, ""
     extra: list[str] = []
     n_cands = len(_candidates(fx.engine(level, freed), level))
     # Byrne et al. (1989): partial invariance is meaningful only while most
     # parameters stay equal; beyond a fifth freed, the level is taken not to hold
     limit = max(1, math.ceil(max_free * n_cands))
+    methods, scores = [], []
     while not ok and len(extra) < limit:
-        cands = [c for c in _candidates(fx.engine(level, freed + extra), level)]
+        eng = fx.engine(level, freed + extra)
+        cands = _candidates(eng, level)
         if not cands:
             break
-        # refit only the parameters that differ most between groups where they are free
-        cands = _screen(cands, accepted, screen)
-        best = _best_release(fx, level, freed + extra, cands, cur)
+        ranked = _by_score_test(eng, cur, cands)
+        if ranked is not None:
+            # as researchers do: release the constraint with the largest score test (the
+            # expected drop in χ²), refitting only it (the next ones if it does not converge)
+            scores.append({c: x2 for c, x2 in ranked})
+            cands = [c for c, _x2 in ranked][:screen]
+            best = _first_converged(fx, level, freed + extra, cands, cur)
+            methods.append("score test")
+        else:
+            # no score test (FIML or a singular information): refit the parameters that differ
+            # most between groups where they are free, keep the largest drop in χ²
+            cands = _screen(cands, accepted, screen)
+            best = _best_release(fx, level, freed + extra, cands, cur)
+            methods.append("refit")
         if best is None:
+            stuck = (f"partial {level} search: no refit with one more constraint released converged "
+                     f"({', '.join(cands)}): {level} invariance not tested")
             break
         extra.append(best[0])
         cur = best[1]
         cur_sum = _summary(cur)
         l_, d_ = _compare(cur_sum, _summary(accepted))
         ok = _holds(level, cur_sum, l_, d_, chen, alpha)
-    entry = {"freed": list(extra), "model": cur_sum, "lrt": l_, "delta": d_, "holds": ok, "limit": limit}
+    entry = {"freed": list(extra), "model": cur_sum, "lrt": l_, "delta": d_, "holds": ok, "limit": limit,
+             "method": methods, "score_tests": scores}
     warnings = []
     if not ok and len(extra) >= limit:
         warnings.append(f"partial {level} invariance: still rejected after freeing {len(extra)} of "
                         f"{n_cands} constraints (the most allowed, {max_free:.0%}); {level} does not hold")
-    return extra, cur, ok, entry, warnings
+    return extra, cur, ok, entry, warnings, stuck
+
+
+def _by_score_test(eng: Engine, cur: SemResult, cands: list[str]) -> list[tuple[str, float]] | None:
+    """``cands`` with the score test of releasing each (lavTestScore, all later groups at once),
+    largest first; None when the tests cannot be computed (FIML, or a fit that did not converge)."""
+    if eng.fiml or not cur.converged:
+        return None
+    stats_ = release_statistics(eng, cur)
+    if stats_ is None:
+        return None
+    out = []
+    for c in cands:
+        op = "~1" if c.endswith("~1") else ("=~" if "=~" in c else "~~")
+        lhs, rhs = (c[:-2], "") if op == "~1" else c.split(op, 1)
+        x2 = stats_.get((lhs, op, rhs), (math.nan, 0))[0]
+        if not np.isfinite(x2):
+            return None
+        out.append((c, x2))
+    return sorted(out, key=lambda t: -t[1])
+
+
+def _first_converged(fx: _Fitter, level: str, freed: list[str], cands: list[str],
+                     cur: SemResult) -> tuple[str, SemResult] | None:
+    """The first candidate (in score-test order) whose release refits to convergence."""
+    for c in cands:
+        r = fx.fit(level, freed + [c], cur)
+        if r.converged:
+            return c, r
+    return None
 
 
 def _best_release(fx: _Fitter, level: str, freed: list[str], cands: list[str],

@@ -10,8 +10,12 @@ Without a mean structure μ is saturated (μ = x̄) and the last term vanishes.
 The optimiser is Fisher scoring: Newton steps with the expected Hessian
 H_kl = Σ_g N_g [tr(Σ⁻¹ ∂_kΣ Σ⁻¹ ∂_lΣ) + 2 ∂_kμ′ Σ⁻¹ ∂_lμ] plus a secant (SR1) correction for the
 curvature it lacks under misfit, backtracking on the objective, stopped when
-the Newton decrement g′H⁻¹g falls below 1e-12 (in χ² units). If scoring stalls, scipy's BFGS with
-the analytic gradient takes over and scoring polishes its result.
+the Newton decrement g′H⁻¹g falls below 1e-12 (in χ² units), or, once rounding stops the objective
+from decreasing, when the predicted and achieved changes are below 1e-10 of the objective and the
+gradient, per parameter in units of its curvature, is as small (nlminb's relative convergence as
+lavaan sets it; an absolute tolerance alone fails on a large or ill-scaled objective). ``OptimResult.reason`` says which
+rule stopped it (:data:`STOP_REASONS`). If scoring stalls, scipy's BFGS with the analytic gradient
+takes over and scoring polishes its result.
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ from scipy import optimize
 
 from coprod.analysis.sem.model import Model
 
-__all__ = ["GroupData", "MLDiscrepancy", "OptimResult", "minimize", "group_data"]
+__all__ = ["GroupData", "MLDiscrepancy", "OptimResult", "STOP_REASONS", "minimize", "group_data", "positive_definite"]
 
 
 @dataclass(slots=True)
@@ -66,6 +70,17 @@ def _chol_inv(sigma: np.ndarray):
     return w.T @ w, 2.0 * np.log(np.diag(chol)).sum(), w
 
 
+def positive_definite(s: np.ndarray) -> bool:
+    """S is numerically positive definite, judged on the correlation scale so that the units of
+    the variables (variances of 10⁶ beside 10⁻⁶) do not matter."""
+    if not np.all(np.isfinite(s)):
+        return False
+    sd = np.sqrt(np.diag(s))
+    if not np.all(sd > 0):
+        return False
+    return bool(np.linalg.eigvalsh(s / np.outer(sd, sd)).min() > 1e-12)
+
+
 class MLDiscrepancy:
     """Σ_g N_g F_g for complete data (see module docstring)."""
 
@@ -74,8 +89,7 @@ class MLDiscrepancy:
         self.ms = model.meanstructure
         self.logdet_s = []
         for d in data:
-            ok = np.all(np.isfinite(d.cov)) and np.linalg.eigvalsh(d.cov).min() > 1e-12 * max(np.trace(d.cov), 1e-300)
-            self.logdet_s.append(np.linalg.slogdet(d.cov)[1] if ok else np.nan)
+            self.logdet_s.append(np.linalg.slogdet(d.cov)[1] if positive_definite(d.cov) else np.nan)
 
     def group_values(self, theta: np.ndarray) -> np.ndarray:
         """N_g F_g per group (inf when Σ_g is not positive definite)."""
@@ -126,6 +140,22 @@ class MLDiscrepancy:
         return total, grad, hess
 
 
+# Why an optimisation stopped (``OptimResult.reason``): the first two are convergence.
+STOP_REASONS = {
+    "newton_decrement": "converged: Newton decrement g'H^-1 g below the tolerance",
+    "relative_change": "converged: predicted and achieved change of the objective below 1e-10 of its "
+                       "value (nlminb's relative convergence), scaled gradient as small",
+    "not_finite_start": "objective not finite at the starting values",
+    "notpositive_definite": "implied covariance matrix not positive definite",
+    "information_not_finite": "information matrix not finite",
+    "line_search": "line search failed",
+    "max_iterations": "no convergence within the iteration limit",
+    "too_few_rows": "too few rows to estimate the model",
+}
+# nlminb's rel.tol as lavaan sets it; the objective here is lavaan's 2N·F, so the ratio is the same
+REL_TOL = 1e-10
+
+
 @dataclass(slots=True)
 class OptimResult:
     theta: np.ndarray
@@ -133,17 +163,32 @@ class OptimResult:
     converged: bool
     iterations: int
     message: str
+    reason: str = ""  # a key of STOP_REASONS
+
+
+def _flat(f: float, decrement: float, drop: float, g: np.ndarray, scale: np.ndarray) -> bool:
+    """Scale-aware convergence at the rounding floor of the objective (nlminb's relative rule).
+
+    ``decrement`` is the Newton decrement g′H⁻¹g (twice the predicted decrease), ``drop`` the
+    decrease the last step achieved; both are compared with the objective's size. The gradient is
+    measured per parameter in units of its curvature, g_k / √H_kk, so that neither the units of
+    the variables nor N matter (lavaan's check of ∂F/∂θ against 1e-3 depends on both)."""
+    size = max(abs(f), 1.0)
+    grad = float(np.max(np.abs(g) / scale, initial=0.0))
+    return (0.5 * decrement <= REL_TOL * size and drop <= REL_TOL * size
+            and grad * grad <= 2.0 * REL_TOL * size)
 
 
 def _scoring(disc, theta: np.ndarray, maxit: int, tol: float):
+    """Fisher scoring; returns (θ, f, converged, iterations, reason)."""
     f = disc.value(theta)
     if not np.isfinite(f):
-        return theta, f, False, 0, "objective not finite at the starting values"
-    corr, prev = None, None
+        return theta, f, False, 0, "not_finite_start"
+    corr, prev, drop = None, None, np.inf
     for it in range(1, maxit + 1):
         f, g, h = disc.value_grad_info(theta)
         if g is None:
-            return theta, f, False, it, "implied covariance matrix not positive definite"
+            return theta, f, False, it, "notpositive_definite"
         # Fisher scoring is only linearly convergent when the model misfits (the expected
         # Hessian lacks the (S − Σ) curvature); a symmetric-rank-1 secant correction of that
         # missing part (structured quasi-Newton) restores fast convergence. Dropped whenever
@@ -169,9 +214,14 @@ def _scoring(disc, theta: np.ndarray, maxit: int, tol: float):
             step = -np.linalg.lstsq(hs, g / scale, rcond=None)[0] / scale
         slope = float(g @ step)
         if not np.isfinite(slope):
-            return theta, f, False, it, "information matrix not finite"
+            return theta, f, False, it, "information_not_finite"
         if -slope < tol:
-            return theta, f, True, it, "converged"
+            return theta, f, True, it, "newton_decrement"
+        # the absolute tolerance is below the objective's rounding error when the objective is
+        # large (big N, ill-scaled variables): then the step no longer lowers f, and what decides
+        # is whether the remaining change is small relative to f (nlminb's rule, as lavaan uses)
+        if drop <= 2e-15 * max(abs(f), 1.0) and _flat(f, -slope, drop, g, scale):
+            return theta, f, True, it, "relative_change"
         if slope >= 0:  # not a descent direction (singular information): steepest descent
             step, slope = -g / scale ** 2, float(-(g / scale) @ (g / scale))
         t = 1.0
@@ -182,12 +232,22 @@ def _scoring(disc, theta: np.ndarray, maxit: int, tol: float):
                 break
             t *= 0.5
             if t < 1e-10:
-                # no decrease possible within rounding: at the optimum if the decrement is tiny
-                ok = -slope < 1e-6
-                return theta, f, ok, it, "converged" if ok else "line search failed"
+                # no decrease possible within rounding: at the optimum if the change left is
+                # small relative to the objective
+                ok = _flat(f, -slope, 0.0, g, scale)
+                return theta, f, ok, it, "relative_change" if ok else "line_search"
+        drop = f - fn
         prev = (new - theta, g)
         theta = new
-    return theta, disc.value(theta), False, maxit, f"no convergence in {maxit} iterations"
+    f, g, h = disc.value_grad_info(theta)
+    if g is not None and np.isfinite(f) and drop <= 2e-15 * max(abs(f), 1.0):
+        try:
+            dec = float(g @ np.linalg.lstsq(h, g, rcond=None)[0])
+        except np.linalg.LinAlgError:
+            dec = np.inf
+        if _flat(f, dec, 0.0, g, np.sqrt(np.clip(np.diag(h), 1e-300, None))):
+            return theta, f, True, maxit, "relative_change"
+    return theta, disc.value(theta), False, maxit, "max_iterations"
 
 
 def minimize(disc, start: np.ndarray, *, maxit: int = 300, tol: float = 1e-12) -> OptimResult:
@@ -211,10 +271,19 @@ def minimize(disc, start: np.ndarray, *, maxit: int = 300, tol: float = 1e-12) -
         return _minimize(disc, start, maxit, tol)
 
 
+def _message(reason: str, maxit: int) -> str:
+    if reason in ("newton_decrement", "relative_change"):
+        return "converged"
+    if reason == "max_iterations":
+        return f"no convergence in {maxit} iterations"
+    return STOP_REASONS[reason]
+
+
 def _minimize(disc, start, maxit, tol) -> OptimResult:
-    theta, f, ok, it, msg = _scoring(disc, np.asarray(start, float).copy(), maxit, tol)
+    theta, f, ok, it, why = _scoring(disc, np.asarray(start, float).copy(), maxit, tol)
+    msg = _message(why, maxit)
     if ok:
-        return OptimResult(theta, f, True, it, msg)
+        return OptimResult(theta, f, True, it, msg, why)
 
     def fun(x):
         v, g, _ = disc.value_grad_info(x)
@@ -227,8 +296,9 @@ def _minimize(disc, start, maxit, tol) -> OptimResult:
         res = optimize.minimize(fun, x0, jac=True, method="BFGS", options={"maxiter": 5000, "gtol": 1e-8})
         x1 = res.x
     except (ValueError, np.linalg.LinAlgError, FloatingPointError):
-        return OptimResult(theta, f, False, it, msg)
-    theta2, f2, ok2, it2, msg2 = _scoring(disc, x1, maxit, tol)
+        return OptimResult(theta, f, False, it, msg, why)
+    theta2, f2, ok2, it2, why2 = _scoring(disc, x1, maxit, tol)
     if not np.isfinite(f2) or (np.isfinite(f) and f2 > f and not ok2):
-        return OptimResult(theta, f, False, it + it2, msg)
-    return OptimResult(theta2, f2, ok2, it + it2, msg2 if ok2 else f"{msg}; after BFGS: {msg2}")
+        return OptimResult(theta, f, False, it + it2, msg, why)
+    msg2 = _message(why2, maxit)
+    return OptimResult(theta2, f2, ok2, it + it2, msg2 if ok2 else f"{msg}; after BFGS: {msg2}", why2)

@@ -98,7 +98,13 @@ class SemResult:
 
 @dataclass(frozen=True, slots=True)
 class InvarianceResult:
-    """Configural / metric / scalar invariance: fits, Δχ² tests, ΔCFI/ΔRMSEA and a decision."""
+    """Configural / metric / scalar invariance: fits, Δχ² tests, ΔCFI/ΔRMSEA and a decision.
+
+    ``decision`` is the highest level that holds ("configural", "metric", "partial_metric", …,
+    "none"), or "not tested" when a level's fit did not converge before a rejection: ``reason``
+    then says which and why, ``highest_level`` is the level reached before it. ``steps[level]`` is
+    {decision: "holds" | "partial" | "fails" | "not tested", reason} for each level examined.
+    """
 
     models: dict
     lrt: dict
@@ -109,12 +115,15 @@ class InvarianceResult:
     warnings: tuple[str, ...]
     groups: tuple
     meta: dict = field(default_factory=dict)
+    steps: dict = field(default_factory=dict)
+    reason: str = ""
+    highest_level: str = ""
 
     def to_frame(self) -> pd.DataFrame:
         """One row per level: fit measures, Δχ² test and ΔCFI/ΔRMSEA against the previous level."""
         rows = []
         for level, m in self.models.items():
-            row = {"level": level}
+            row = {"level": level, "step": self.steps.get(level, {}).get("decision", "")}
             row.update({k: v for k, v in m.items() if k != "chisq_by_group"})
             row.update({f"{k}": v for k, v in self.lrt.get(level, {}).items()})
             row.update({f"delta_{k}": v for k, v in self.delta.get(level, {}).items()})
@@ -125,4 +134,5 @@ class InvarianceResult:
         """JSON-safe dictionary."""
         return jsonable({"models": self.models, "lrt": self.lrt, "delta": self.delta, "decision": self.decision,
                          "partial": self.partial, "rule": self.rule, "warnings": list(self.warnings),
-                         "groups": list(self.groups), "meta": self.meta})
+                         "groups": list(self.groups), "meta": self.meta, "steps": self.steps,
+                         "reason": self.reason, "highest_level": self.highest_level})

@@ -3,8 +3,10 @@
 Like lavaan's defaults in spirit (observed intercepts at the sample means, latent means 0,
 regressions 0, residual variances from the observed variances), with loadings and factor
 (co)variances from a one-step principal-axis solution per factor so that Fisher scoring starts
-near the optimum. Parameters that share a free index (equality constraints) start at the mean of
-their per-group values; user ``start()`` values win.
+near the optimum. Loadings equal across groups start from the pooled within-group covariance
+matrix (a group whose marker barely loads would otherwise give ratios of the wrong sign and size);
+other parameters that share a free index (equality constraints) start at the mean of their
+per-group values; user ``start()`` values win.
 """
 from __future__ import annotations
 
@@ -37,14 +39,23 @@ def _one_factor(s: np.ndarray) -> np.ndarray:
     return lam if lam.sum() >= 0 else -lam
 
 
-def start_values(model: Model, data: list[GroupData]) -> np.ndarray:
-    """Starting θ for ``model`` given per-group sample statistics."""
+def start_values(model: Model, data: list[GroupData], *, pooled: bool = False) -> np.ndarray:
+    """Starting θ for ``model`` given per-group sample statistics.
+
+    Loadings held equal across groups start from the pooled within-group covariance matrix (and
+    each group's factor variances from its own covariances given those loadings); with
+    ``pooled=True`` every group's loadings and variances start from the pooled matrix (the
+    second start tried when a fit fails)."""
     pt = model.pt
     q = model.nfree
     acc, cnt = np.zeros(q), np.zeros(q)
+    common = _pooled_starts(model, data) if len(data) > 1 else None
+    shared = _shared_factors(model) if common is not None else set()
     for g, d in enumerate(data):
         rows = pt.rows(g + 1)
         fs = _factor_starts(model, rows, d.cov)
+        if common is not None and (pooled or shared):
+            fs = common if pooled else _with_loadings(fs, common, shared, d.cov, model)
         for i in rows:
             k = pt.free[i] - 1
             if k < 0:
@@ -53,6 +64,55 @@ def start_values(model: Model, data: list[GroupData]) -> np.ndarray:
             cnt[k] += 1
     out = np.where(cnt > 0, acc / np.maximum(cnt, 1), 0.0)
     return out
+
+
+def _shared_factors(model: Model) -> set[str]:
+    """Factors with a loading whose free parameter appears in more than one group."""
+    pt = model.pt
+    groups_of: dict[int, set[int]] = {}
+    for i in pt.rows():
+        if pt.free[i] and pt.op[i] == "=~":
+            groups_of.setdefault(pt.free[i], set()).add(pt.group[i])
+    return {pt.lhs[i] for i in pt.rows() if pt.free[i] and pt.op[i] == "=~" and len(groups_of[pt.free[i]]) > 1}
+
+
+def _pooled_starts(model: Model, data: list[GroupData]) -> _FactorStarts | None:
+    """Factor starts from the pooled within-group covariance matrix (Σ N_g S_g / Σ N_g).
+
+    Ratios to the marker taken per group blow up when a group's marker barely loads; under equal
+    loadings the pooled matrix estimates the common loadings (up to the factor scale), and its
+    marker is as good as the marker of the groups together."""
+    ok = [d for d in data if d.n >= 2 and np.all(np.isfinite(d.cov))]
+    if not ok:
+        return None
+    n = sum(d.n for d in ok)
+    s = sum(d.n * d.cov for d in ok) / n
+    return _factor_starts(model, model.pt.rows(1), s)
+
+
+def _with_loadings(own: _FactorStarts, common: _FactorStarts, shared: set[str], s: np.ndarray,
+                   model: Model) -> _FactorStarts:
+    """One group's starts with the common loadings for the ``shared`` factors, and those factors'
+    variances refitted to the group's covariances: ψ = Σ s_ij λ_i λ_j / Σ (λ_i λ_j)² over pairs."""
+    oi = model.ov_index
+    lam_of, lv_var, raw = dict(own.lam_of), dict(own.lv_var), dict(own.raw)
+    for f in shared:
+        if f not in common.raw:
+            continue
+        raw[f] = common.raw[f]
+        ind = list(raw[f])
+        for v in ind:
+            lam_of[(f, v)] = common.lam_of[(f, v)]
+        num = den = 0.0
+        for a in range(len(ind)):
+            for b in range(a + 1, len(ind)):
+                ll = lam_of[(f, ind[a])] * lam_of[(f, ind[b])]
+                num += s[oi[ind[a]], oi[ind[b]]] * ll
+                den += ll * ll
+        psi = num / den if den > 0 else common.lv_var[f]
+        # a group whose indicators barely covary keeps a small positive variance
+        lv_var[f] = max(psi, 0.05 * common.lv_var[f])
+    return _FactorStarts(own.var, lam_of, lv_var, raw)
 
 
 @dataclass(frozen=True)

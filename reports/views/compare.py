@@ -88,6 +88,8 @@ def _reason_text(pub: Published, lang: str) -> str:
     level = decision.replace("_", " ")
     if pub.means_comparable:
         return t("cmp_reason_ok", lang, level=level)
+    if decision == "not tested" and pub.n_tested >= 2:  # tested, but a model did not converge
+        return t("cmp_reason_not_estimated", lang)
     if decision == "not tested":
         return t("cmp_reason_not_tested", lang, min_group=min_group)
     if decision in ("scalar", "partial_scalar"):

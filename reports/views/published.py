@@ -115,6 +115,7 @@ class Published:
     reason: str
     decision: str  # the invariance test's decision ("not tested" when it did not run)
     min_group: int  # respondents a group needed to enter the test
+    n_tested: int  # groups that entered the test (suppressed ones included: a count, not names)
     invariance: dict  # the public part of the invariance test, as results.json holds it
     groups: dict[str, PublishedGroup]
     overall: PublishedOverall
@@ -275,7 +276,8 @@ def publish(result, *, bank, min_cell: int = 5, meta: dict | None = None) -> Pub
                                    means={c: MeanCell.of(m, full=True) for c, m in result.overall.means.items()})
     return Published(
         by=result.by, min_cell=min_cell, means_comparable=comparable, reason=result.reason,
-        decision=result.invariance.decision, min_group=result.invariance.min_group, invariance=_public_invariance(result.invariance, hidden), groups=groups, overall=overall,
+        decision=result.invariance.decision, min_group=result.invariance.min_group,
+        n_tested=len(result.invariance.groups_tested), invariance=_public_invariance(result.invariance, hidden), groups=groups, overall=overall,
         warnings=tuple(w for w in result.warnings if not any(h in w for h in hidden)),
         meta=jsonable({**(result.meta or {}), **(meta or {})}), constructs=_answered(result),
         hidden=hidden, hide_total=hide_total)

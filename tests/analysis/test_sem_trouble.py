@@ -16,6 +16,7 @@ import pytest
 import coprod.analysis.sem.engine as engine_module
 from coprod.analysis.errors import ModelSpecError
 from coprod.analysis.sem import fit_sem, measurement_invariance
+from coprod.analysis.sem.ml import OptimResult
 from coprod.analysis.sem.ml import minimize as real_minimize
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +95,10 @@ def test_constant_column(onefactor):
 
 def test_non_convergence_is_reported(onefactor, monkeypatch):
     def one_step(disc, start, maxit, tol):
-        return real_minimize(disc, start, maxit=1, tol=1e-300)
+        # one scoring step, reported as the iteration limit (BFGS and the scale-aware rule would
+        # otherwise reach and recognise the optimum)
+        r = real_minimize(disc, start, maxit=1, tol=1e-300)
+        return OptimResult(r.theta, r.value, False, 1, "no convergence in 1 iterations", "max_iterations")
     monkeypatch.setattr(engine_module, "minimize", one_step)
     res = fit_sem(onefactor, "f =~ x1 + x2 + x3 + x4", bootstrap=5, seed=1)
     assert not res.converged

@@ -15,14 +15,14 @@ from .compare import (ComparisonInvariance, GroupPaths, GroupStats, MeanCi, NoPa
 from .instrument import (DataSummary, Hypothesis, IndirectHypothesis, ItemAnalysis, MeanHypothesis, PathHypothesis,
                          Sample, Scores, ScoreStat, StrategyStat)
 from .models import (BootEstimate, BootstrapInfo, CfaSection, Defined, Delta, Estimate, Fit, FornellLarcker, Hint,
-                     InvarianceSection, LevelFit, Lrt, OrdinalAlpha, OrdinalSection, PartialStep, SemSection, WlsmvCfa)
+                     InvarianceSection, LevelFit, LevelStep, Lrt, OrdinalAlpha, OrdinalSection, PartialStep, SemSection, WlsmvCfa)
 from .scales import AlphaCi, Bartlett, EfaFit, EfaSection, EfaSolution, Htmt, Omega, Parallel, Reliability, Validity
 
 __all__ = ["Record", "RecordError", "ABSENT", "record", "opt", "Sections", "SECTION_TYPES",
            "DataSummary", "Sample", "ItemAnalysis", "ScoreStat", "Scores", "StrategyStat", "Hypothesis",
            "PathHypothesis", "IndirectHypothesis", "MeanHypothesis",
            "Fit", "Estimate", "Defined", "BootEstimate", "BootstrapInfo", "Hint", "FornellLarcker", "SemSection",
-           "CfaSection", "LevelFit", "Lrt", "Delta", "PartialStep", "InvarianceSection", "OrdinalAlpha", "WlsmvCfa",
+           "CfaSection", "LevelFit", "LevelStep", "Lrt", "Delta", "PartialStep", "InvarianceSection", "OrdinalAlpha", "WlsmvCfa",
            "OrdinalSection", "AlphaCi", "Reliability", "Omega", "Bartlett", "Parallel", "EfaFit", "EfaSolution",
            "EfaSection", "Htmt", "Validity", "MeanCi", "PathEstimate", "PathFit", "GroupPaths", "NoPaths",
            "GroupStats", "Overall", "ComparisonInvariance"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ._base import ABSENT, Record, record
-from .models import Delta, LevelFit, Lrt, PartialStep
+from .models import Delta, LevelFit, LevelStep, Lrt, PartialStep
 
 __all__ = ["MeanCi", "PathEstimate", "PathFit", "GroupPaths", "NoPaths", "GroupStats", "Overall",
            "ComparisonInvariance"]
@@ -90,5 +90,8 @@ class ComparisonInvariance(Record):
     warnings: tuple[str, ...] = ABSENT
     groups: tuple[Any, ...] = ABSENT
     meta: Mapping[str, Any] = ABSENT
+    steps: Mapping[str, LevelStep] = ABSENT
+    reason: str = ABSENT
+    highest_level: str = ABSENT
     group: str = ABSENT
     model: str = ABSENT

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 from ._base import ABSENT, Record, record
 
 __all__ = ["Fit", "Estimate", "Defined", "BootEstimate", "BootstrapInfo", "Hint", "FornellLarcker", "SemSection",
-           "CfaSection", "LevelFit", "Lrt", "Delta", "PartialStep", "InvarianceSection", "OrdinalAlpha",
+           "CfaSection", "LevelFit", "LevelStep", "Lrt", "Delta", "PartialStep", "InvarianceSection", "OrdinalAlpha",
            "WlsmvCfa", "OrdinalSection"]
 
 Matrix = Mapping[str, Mapping[str, Any]]
@@ -168,6 +168,16 @@ class LevelFit(Record):
     bic: float | None
     chisq_by_group: Mapping[str, float | None]
     converged: bool
+    stop_reason: str = ABSENT  # why the optimiser stopped (results.json of coprod >= 0.x has it)
+    optimizer_message: str = ABSENT
+
+
+@record
+class LevelStep(Record):
+    """What became of one level: ``holds``, ``partial``, ``fails`` or ``not tested`` (and why)."""
+
+    decision: str
+    reason: str
 
 
 @record
@@ -194,6 +204,8 @@ class PartialStep(Record):
     delta: Delta | None
     holds: bool
     limit: Any
+    method: tuple[str, ...] = ABSENT  # per constraint freed: "score test" or "refit"
+    score_tests: Any = ABSENT  # per constraint freed: {candidate: score-test X2}
 
 
 @record
@@ -212,6 +224,9 @@ class InvarianceSection(Record):
     warnings: tuple[str, ...]
     groups: tuple[Any, ...]
     meta: Mapping[str, Any]
+    steps: Mapping[str, LevelStep] = ABSENT
+    reason: str = ABSENT  # why the decision is "not tested", when it is
+    highest_level: str = ABSENT
     group: str
     model: str
     min_group: int = ABSENT
