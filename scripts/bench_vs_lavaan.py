@@ -136,7 +136,7 @@ args <- commandArgs(TRUE); w <- fromJSON(args[1]); reps <- as.integer(args[2])
 d <- read.csv(w$csv)
 once <- function() {
   if (w$kind == "invariance") {
-    for (eq in list(character(0), "loadings", c("loadings", "intercepts")))
+    for (eq in list("none", "loadings", c("loadings", "intercepts")))
       cfa(w$model, d, group = w$group, group.equal = eq, meanstructure = TRUE)
   } else if (isTRUE(w$ordered)) {
     cfa(w$model, d, ordered = TRUE, estimator = "WLSMV")
