@@ -36,6 +36,12 @@ __all__ = ["to_xlsform", "limitations", "language_column", "form_version", "form
            "KOBO_SYSTEM", "write_simulated"]
 
 
+#: metadata fields the form records (ISO 8601 times of opening and finishing the form)
+FORM_METADATA = ("start", "end")
+#: the form's note fields (no answer; Kobo and ODK Central export them as empty columns)
+INTRO_NOTE, OUTRO_NOTE = "intro_note", "outro_note"
+
+
 def language_column(column: str, lang: str) -> str:
     """``label``, ``da`` -> ``label::Danish (da)``."""
     return f"{column}::{LANGUAGE_NAMES.get(lang, lang)} ({lang})"
@@ -149,6 +155,8 @@ def to_xlsform(q: Questionnaire) -> ExportResult:
     consent_yes = f"${{{naming.xlsform_context('consent')}}} = '{q.consent_yes.name}'"
     survey = _Sheet()
     choices = _Choices(langs)
+    for meta in FORM_METADATA:  # what the Kobo form builder adds by default: durations need them
+        survey.add(type=meta, name=meta)
     survey.add(type="calculate", name=naming.VERSION_FIELD["xlsform"],
                calculation=_xpath_string(q.version))
     _consent_group(q, survey, choices)
@@ -156,7 +164,7 @@ def to_xlsform(q: Questionnaire) -> ExportResult:
     for b in q.blocks:
         _rating_block(q, b, survey, choices, consent_yes)
     if q.outro:
-        survey.add_row({"type": "note", "name": "outro_note", **_labels(q.outro, langs),
+        survey.add_row({"type": "note", "name": OUTRO_NOTE, **_labels(q.outro, langs),
                         "relevant": consent_yes})
     workbook = _workbook(survey, choices, _settings(q))
     return ExportResult(files={".xlsx": workbook}, warnings=q.warnings)
@@ -169,7 +177,7 @@ def _consent_group(q: Questionnaire, survey: _Sheet, choices: _Choices) -> None:
     survey.add_row({"type": "begin_group", "name": "intro", **_labels(q.ui_text("consent_heading"), langs),
                     "appearance": "field-list"})
     if q.intro:
-        survey.add_row({"type": "note", "name": "intro_note", **_labels(q.intro, langs)})
+        survey.add_row({"type": "note", "name": INTRO_NOTE, **_labels(q.intro, langs)})
     choices.add_list(consent, [(c.name, c.label) for c in q.consent.choices])
     survey.add_row({"type": f"select_one {consent}", "name": consent, **_labels(q.consent.label, langs),
                     "required": "yes"})
