@@ -39,7 +39,7 @@ JSON keys
     a sector-specific form does not ask the question.
 ``helper_columns``
     Per platform, fields of our own that are not questions (REDCap ``record_id``; XLSForm
-    ``partner_<lang>`` in a combined form whose context questions name the partner). The
+    ``start`` and ``end``, and ``partner_<lang>`` in a combined form whose context questions name the partner). The
     platforms' own metadata columns (``_uuid``, ``submitdate``, ``ResponseId`` ...) are not listed.
 ``platform_limitations``
     Per platform (and ``html``), what the format cannot carry and what to do by hand.
@@ -186,7 +186,7 @@ def build_codebook(q: Questionnaire) -> dict:
                               *(f.scale.id for f in q.context if f.scale is not None)]):
         scales[sid] = _scale(bank.scales[sid])
 
-    helpers = []
+    helpers = list(xlsform.FORM_METADATA)
     if q.combined and any(f.dynamic for f in q.context):
         for lang in q.languages:
             helpers.append(f"partner_{lang}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import re
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ from ..formats import ExportResult
 from ..generator import LANGUAGE_NAMES, Block, ContextField, Questionnaire, build_questionnaire
 from ..model import SECTOR_TAG, Bank, Scale
 from ._export import csv_text, export_frame, iso, text_file, times
-from .base import Platform, from_codebook
+from .base import Platform, from_codebook, norm_text
 from .schema import ID
 
 __all__ = ["to_xlsform", "limitations", "language_column", "form_version", "form_id", "PLATFORM",
@@ -130,13 +131,16 @@ def _sector_is(sector: str) -> str:
     return f"${{sector}} = '{sector}'"
 
 
+def _with_partner_fields(text: str, lang: str) -> str:
+    """A label naming the partner as the combined form writes it: ``{partner}`` becomes a
+    reference to the helper calculate (``${partner_da}``), which is also what Kobo's label
+    exports show as the header."""
+    return text.replace("{Partner}", f"${{partner_cap_{lang}}}").replace("{partner}", f"${{partner_{lang}}}")
+
+
 def _dynamic_label(f: ContextField, langs: tuple[str, ...]) -> dict[str, str]:
-    out = {}
-    for lang in langs:
-        t = f.question.label[lang]
-        t = t.replace("{Partner}", f"${{partner_cap_{lang}}}").replace("{partner}", f"${{partner_{lang}}}")
-        out[language_column("label", lang)] = t
-    return out
+    return {language_column("label", lang): _with_partner_fields(f.question.label[lang], lang)
+            for lang in langs}
 
 
 def to_xlsform(q: Questionnaire) -> ExportResult:
@@ -328,7 +332,43 @@ KOBO_SYSTEM = frozenset({
     "AttachmentsExpected", "Status", "ReviewState", "DeviceID", "Edits", "FormVersion",
     "formdef_version", "review_status", "review_comments", "review_corrections", "review_quality",
     "CompletionDate", "duration",
+    # the form's own fields that are not questions
+    *FORM_METADATA, INTRO_NOTE, OUTRO_NOTE,
 })
+
+
+def _label_texts(bank: Bank, cb: dict) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Per language, every question label of the form (normalised) and the columns it heads,
+    in form order: what Kobo's "Labels" export writes as headers. A label that names the
+    partner appears as the combined form writes it (``${partner_da}``) and substituted."""
+    by_lang: dict[str, dict[str, list[str]]] = {lang: {} for lang in bank.languages}
+
+    def add(column: str, texts: dict) -> None:
+        for lang, t in texts.items():
+            if lang in by_lang and t:
+                cols = by_lang[lang].setdefault(norm_text(t), [])
+                if column not in cols:
+                    cols.append(column)
+
+    for note, text in ((INTRO_NOTE, bank.intro), (OUTRO_NOTE, bank.outro)):
+        add(note, text or {})
+    raw = {q.id: q for q in (bank.consent, *bank.context)}
+    for q in cb["context"]:
+        col = q["columns"]["xlsform"]
+        add(col, q["label"])
+        for t in q.get("label_by_sector", {}).values():
+            add(col, t)
+        if q.get("label_by_sector") and q["id"] in raw:
+            add(col, {lang: _with_partner_fields(t, lang) for lang, t in raw[q["id"]].label.items()})
+    for entry in (*cb["items"], cb["attention"]):
+        for sector, col in entry["columns"]["xlsform"].items():
+            add(col, entry.get("text_by_sector", {}).get(sector, {}))
+    return {lang: {t: tuple(c) for t, c in table.items()} for lang, table in by_lang.items()}
+
+
+def _describe(plat: Platform, bank: Bank, cb: dict) -> Platform:
+    """The fields from the codebook, and the question labels for label headers."""
+    return replace(from_codebook(plat, bank, cb), labels=_label_texts(bank, cb))
 
 #: KoboToolbox, ODK Central, SurveyCTO: any XLSForm server
 PLATFORM = Platform(
@@ -337,9 +377,9 @@ PLATFORM = Platform(
     system=KOBO_SYSTEM,
     signature=frozenset({"_uuid", "_submission_time", "__version__", "_id", "SubmissionDate", "KEY",
                          "instanceID"}),
-    system_pattern=re.compile(r"^(_.*|meta[/-].*|formhub[/-].*)$"), group_prefixes=True,
+    system_pattern=re.compile(r"^(_.*|meta[/.-].*|formhub[/.-].*)$"), group_prefixes=True,
     codebook_key="xlsform", scale_codes="xlsform_names", duration_span=("start", "end"),
-    describe=from_codebook)
+    describe=_describe)
 
 
 def write_simulated(table: pd.DataFrame, bank: Bank, path: Path, plat: Platform, *,

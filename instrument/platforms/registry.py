@@ -107,7 +107,8 @@ def is_known_anywhere(bank: Bank, codebook: Mapping[str, Any] | None = None) -> 
     plats = all_platforms(bank, codebook)
 
     def known(name: str) -> bool:
-        return any(p.field_for(name) is not None or name in p.signature for p in plats)
+        return any(p.field_for(name) is not None or name in p.signature
+                   or p.resolve([name]).n_labels for p in plats)
 
     return known
 
@@ -120,7 +121,8 @@ def detect_platform(bank: Bank, columns: list[str],
     """
     best: tuple[float, int, Platform] | None = None
     for p in all_platforms(bank, codebook):
-        n_fields = sum(1 for c in columns if p.field_for(c) is not None
+        names = p.resolve(columns).names  # label headers (Kobo) read as the fields they head
+        n_fields = sum(1 for c in names if p.field_for(c) is not None
                        and (not p.exact_headers or c in p.lookup))
         n_sig = sum(1 for c in columns if str(c).strip().lstrip("\ufeff") in p.signature)
         # a few signature columns decide between platforms that share context names
@@ -201,8 +203,8 @@ def read_export(path: Path, bank: Bank, *, platform: str = "auto",
 
     def hints(header: list[str]) -> dict[str, str]:
         plat, _ = choose(header)
-        return {h: "category" for h in header
-                if (f := plat.field_for(h)) is not None and f.codebook.kind in ("choice", "text")}
+        return {h: "category" for h, k in zip(header, plat.resolve(header).names)
+                if (f := plat.field_for(k)) is not None and f.codebook.kind in ("choice", "text")}
 
     raw = read_raw(Path(path), is_known_anywhere(bank, codebook), hints)
     plat, n_fields = choose(raw.header)
