@@ -29,7 +29,8 @@ FORMATS = registry.FORMATS
 
 
 def read_responses(path, *, bank: Bank | None = None, platform: str = "auto",
-                   strict: bool = True, codebook: Any = None) -> ResponseData:
+                   strict: bool = True, codebook: Any = None,
+                   strict_columns: bool = False) -> ResponseData:
     """Read a response file into the canonical table.
 
     Parameters
@@ -52,6 +53,9 @@ def read_responses(path, *, bank: Bank | None = None, platform: str = "auto",
         The codebook JSON of the form as fielded (``coprod instrument build --format codebook``).
         Needed only when the form was built with ``--sector`` or ``--seed``; by default the
         combined form in bank order is assumed.
+    strict_columns : bool
+        Columns that are neither the instrument's, nor context, nor platform metadata are
+        problems; by default they are kept aside (not read) with one warning listing them.
 
     Returns
     -------
@@ -85,11 +89,11 @@ def read_responses(path, *, bank: Bank | None = None, platform: str = "auto",
     bank = as_bank(bank)
     cb = registry.load_codebook(codebook)
     raw, plat = registry.read_export(Path(path), bank, platform=platform, codebook=cb)
-    return from_raw(raw, plat, bank, strict=strict)
+    return from_raw(raw, plat, bank, strict=strict, strict_columns=strict_columns)
 
 
 def validate_responses(path_or_data: Any, *, bank: Bank | None = None,
-                       codebook: Any = None) -> ValidationReport:
+                       codebook: Any = None, strict_columns: bool = False) -> ValidationReport:
     """Check a response file (or already-read data) and list every problem.
 
     Parameters
@@ -101,6 +105,8 @@ def validate_responses(path_or_data: Any, *, bank: Bank | None = None,
         :func:`coprod.instrument.load_bank` by default.
     codebook : dict or path, optional
         See :func:`read_responses`.
+    strict_columns : bool
+        See :func:`read_responses` (``coprod validate --strict``).
 
     Returns
     -------
@@ -120,7 +126,8 @@ def validate_responses(path_or_data: Any, *, bank: Bank | None = None,
         return report_from(from_table(path_or_data, bank=bank, strict=False))
     path = Path(path_or_data)
     try:
-        data = read_responses(path, bank=bank, strict=False, codebook=codebook)
+        data = read_responses(path, bank=bank, strict=False, codebook=codebook,
+                              strict_columns=strict_columns)
     except FileNotFoundError:
         return unreadable_report(path.name, UnreadableFileError("no such file"))
     except (IsADirectoryError, PermissionError) as exc:
