@@ -80,6 +80,8 @@ class ProblemCode(StrEnum):
                    "a Qualtrics column's question text is not the item the codebook puts there")
     LABEL_HEADERS = ("label_headers",
                      "the headers are question labels (matched to fields by their text)")
+    GROUP_SPELLING = ("group_spelling",
+                      "free-text group names spelled differently were grouped as one")
     DROPPED_ROWS = "dropped_rows", "rows left out on purpose (previews, no consent)"
     INCOMPLETE = "incomplete", "partial responses, kept"
 

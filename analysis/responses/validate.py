@@ -10,7 +10,7 @@ prints is :class:`~analysis.responses.report.ValidationReport`; which rows are r
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ from coprod.instrument.platforms.base import Field, Platform, RawTable
 
 from .canonical import DURATION, ID, ResponseData, Schema, schema_for
 from .decode import Decoded, decode, norm_label, text_codebook
+from .groups import merge_spellings
 from .problems import Collector, ResponseProblem, problem, show
 from .rows import drop_rows
 
@@ -194,8 +195,8 @@ def _show_sectors(sectors: tuple[str, ...]) -> str:
     return " and ".join(sectors)
 
 
-def to_canonical(raw: RawTable, plat: Platform, bank: Bank, *,
-                 strict_columns: bool = False) -> ResponseData:
+def to_canonical(raw: RawTable, plat: Platform, bank: Bank, *, strict_columns: bool = False,
+                 groups: Mapping[str, str] | None = None) -> ResponseData:
     """Build the canonical table from ``raw`` read as platform ``plat``; collect every problem.
 
     Bad cells become missing; rows that are not respondents (blank rows, Qualtrics previews,
@@ -203,7 +204,8 @@ def to_canonical(raw: RawTable, plat: Platform, bank: Bank, *,
     column is which field, which rows are respondents, decode every field, the respondents'
     sectors, the canonical columns, then the checks of ids and instrument version. Columns
     that are not the instrument's are kept aside with one warning, or are problems with
-    ``strict_columns``.
+    ``strict_columns``. Free-text group names (the municipality) are written one way per group
+    (:mod:`.groups`; ``groups`` maps spellings explicitly), every merge a warning.
     """
     schema = schema_for(bank)
     c = Collector(raw)
@@ -228,6 +230,7 @@ def to_canonical(raw: RawTable, plat: Platform, bank: Bank, *,
     ids = (decode(frame[id_j], text_codebook()).values if id_j is not None
            else np.array([str(r) for r in c.rows], dtype=object))
     out, dk_cols = _canonical_columns(raw, schema, frame, by_target, sidx, c)
+    _group_spellings(raw, schema, out, by_target, c, groups)
     out = {ID: ids, **out}
     dur = _duration(plat, frame, special)
     out[DURATION] = dur if dur is not None else np.full(n, np.nan)
@@ -247,6 +250,19 @@ def to_canonical(raw: RawTable, plat: Platform, bank: Bank, *,
     }
     return ResponseData(table=table, dont_know=dont_know, source=source,
                         problems=_in_file_order(c.problems, raw.header), warnings=tuple(c.warnings))
+
+
+def _group_spellings(raw: RawTable, schema: Schema, out: dict[str, Any],
+                     by_target: dict[str, list[tuple[int, Field, Decoded]]], c: Collector,
+                     groups: Mapping[str, str] | None) -> None:
+    """One spelling per municipality (every free-text context column); each merge reported."""
+    for col in schema.context:
+        if col.kind != "text" or col.name not in out or not by_target.get(col.name):
+            continue
+        out[col.name], merges = merge_spellings(out[col.name], explicit=groups)
+        header = raw.header[by_target[col.name][0][0]]
+        for m in merges:
+            c.warn("group_spelling", str(m), column=header, value=m.spelling)
 
 
 def _in_file_order(problems: list[ResponseProblem], header: list[str]) -> tuple[ResponseProblem, ...]:

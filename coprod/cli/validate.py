@@ -18,6 +18,8 @@ def add(sub) -> None:
     v.add_argument("--strict", action="store_true",
                    help="columns that are not the instrument's are problems (default: kept aside "
                         "with a warning)")
+    v.add_argument("--groups", metavar="CSV", default=None,
+                   help="municipality spellings mapped to one name (two columns: spelling,group)")
     add_common(v)
     v.set_defaults(func=run)
 
@@ -28,7 +30,7 @@ def run(args) -> int:
 
     bank = load_bank(args.bank)
     report = validate_responses(Path(args.file), bank=bank, codebook=codebook(args),
-                                strict_columns=args.strict)
+                                strict_columns=args.strict, groups=args.groups)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     else:

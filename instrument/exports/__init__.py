@@ -53,7 +53,7 @@ MODULES: Mapping[str, str] = {
 
 
 def export(bank: "Bank | Questionnaire", fmt: str, *, lang: str = "en", sector: str | None = None,
-           seed: int | None = None) -> ExportResult:
+           seed: int | None = None, municipality: str | None = None) -> ExportResult:
     """Build the questionnaire and export it in one format.
 
     Parameters
@@ -63,7 +63,7 @@ def export(bank: "Bank | Questionnaire", fmt: str, *, lang: str = "en", sector: 
         questionnaire already built (the options must then be left at their defaults).
     fmt : str
         One of :data:`FORMATS`.
-    lang, sector, seed
+    lang, sector, seed, municipality
         See :func:`instrument.generator.build_questionnaire`.
 
     Returns
@@ -88,7 +88,7 @@ def export(bank: "Bank | Questionnaire", fmt: str, *, lang: str = "en", sector: 
                               "when exporting a questionnaire")
         q = bank
     else:
-        q = build_questionnaire(bank, sector=sector, lang=lang, seed=seed)
+        q = build_questionnaire(bank, sector=sector, lang=lang, seed=seed, municipality=municipality)
     return getattr(import_module(MODULES[fmt]), f"to_{fmt}")(q)
 
 

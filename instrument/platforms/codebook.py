@@ -36,7 +36,8 @@ JSON keys
     Consent first, then the context questions as asked: ``id, type, label, hint, required, min,
     max, sectors, scale, columns.{platform}``, and ``choices`` (``name, code, label, sectors,
     codes.{xlsform, redcap, limesurvey, qualtrics}``). ``fixed`` names the recorded value when
-    a sector-specific form does not ask the question.
+    a sector-specific form does not ask the question (or the municipality of a form built with
+    ``--municipality``).
 ``helper_columns``
     Per platform, fields of our own that are not questions (REDCap ``record_id``; XLSForm
     ``start`` and ``end``, and ``partner_<lang>`` in a combined form whose context questions name the partner). The
@@ -121,7 +122,7 @@ def _context(q: Questionnaire, f: ContextField, ls_codes: dict[str, str]) -> dic
                                "limesurvey": naming.limesurvey_answer(c.code),
                                "qualtrics": qrec.get(c.code)}}
                     for c in (choices if f.type == "select_one" else ())],
-        "fixed": f.fixed.name if f.fixed is not None else None,
+        "fixed": f.fixed.name if f.fixed is not None else f.preset,
     }
     if f.dynamic:
         entry["label_by_sector"] = {s: dict(t) for s, t in f.label_by_sector.items()}

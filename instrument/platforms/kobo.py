@@ -197,10 +197,14 @@ def _context_group(q: Questionnaire, survey: _Sheet, choices: _Choices, consent_
     if sector_field.fixed is not None:
         survey.add(type="calculate", name=naming.xlsform_context("sector"),
                    calculation=_xpath_string(sector_field.fixed.name))
+    for f in q.context:  # a municipality-prefilled form records the name, never asks it
+        if f.preset is not None:
+            survey.add(type="calculate", name=naming.xlsform_context(f.id),
+                       calculation=_xpath_string(f.preset))
     survey.add_row({"type": "begin_group", "name": "context", **_labels(q.ui_text("context_heading"), langs),
                     "relevant": consent_yes, "appearance": "field-list"})
     for f in q.context:
-        if f.fixed is not None:
+        if f.fixed is not None or f.preset is not None:
             continue
         survey.add_row(_context_row(q, f, choices))
         if f.id == "sector" and dynamic:

@@ -189,6 +189,8 @@ def _context_group(q: Questionnaire, rows: list[dict[str, str]], lang: str) -> N
         code = codes[f.id]
         if f.fixed is not None:
             _equation(rows, code, naming.limesurvey_answer(f.fixed.code), lang)
+        elif f.preset is not None:
+            _equation(rows, code, f.preset, lang)
         else:
             _context_question(q, f, code, rows, lang)
 

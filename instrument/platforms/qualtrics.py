@@ -110,6 +110,8 @@ def to_qualtrics(q: Questionnaire) -> ExportResult:
     out.append(f"[[ED:{naming.VERSION_FIELD['qualtrics']}:{q.version}]]")
     if q.sector_field.fixed is not None:
         out.append(f"[[ED:{naming.qualtrics_context('sector')}:{sector_recode(q)[q.sector_field.fixed.code]}]]")
+    out.extend(f"[[ED:{naming.qualtrics_context(f.id)}:{f.preset}]]" for f in q.context
+               if f.preset is not None)
     out.append("")
 
     def question(qtype: str, qid: str, text: str, choices: list[str] = (), answers: list[str] = ()) -> None:
@@ -134,7 +136,7 @@ def to_qualtrics(q: Questionnaire) -> ExportResult:
 
     out.extend(["[[Block:context]]", ""])
     for f in q.context:
-        if f.fixed is not None:
+        if f.fixed is not None or f.preset is not None:
             continue
         qid = naming.qualtrics_context(f.id)
         text = f.label[lang] + (f"\n{f.hint[lang]}" if f.hint.get(lang) else "")

@@ -120,6 +120,9 @@ def to_redcap(q: Questionnaire) -> ExportResult:
                 choices=_choices(_choice_pairs(q.bank_sector_question.choices, lang), f.id),
                 annotation=f"@HIDDEN @READONLY @DEFAULT='{f.fixed.code}'")
             continue
+        if f.preset is not None:
+            add(name, "text", f.label[lang], annotation=f"@HIDDEN @READONLY @DEFAULT='{f.preset}'")
+            continue
         kw = {"section": section, "note": f.hint.get(lang, ""), "branching": sector_is(f.sectors),
               "required": "y" if f.question.required else ""}
         section = ""

@@ -432,3 +432,27 @@ def test_limesurvey_incomplete_and_sgqa(table, bank, tmp_path):
     report = validate_responses(tmp_path / "sgqa.csv", bank=bank)
     assert report.exit_code == 2
     assert "LimeSurvey SGQA headings: export with headings 'Question code'" in texts(report)[0]
+
+
+def test_municipality_spellings_are_grouped_and_reported(bank, tmp_path):
+    """'aarhus kommune' beside 'Aarhus' is one municipality, said once per spelling (issue 15,
+    item 5); a groups file maps what normalising cannot."""
+    from coprod.analysis.responses import simulate
+
+    sim = simulate(40, seed=8, bank=bank)
+    sim["municipality"] = ["Aarhus"] * 20 + ["aarhus kommune"] * 12 + [" Aarhus  Kommune"] * 3 \
+        + ["Århus"] * 2 + ["Odense"] * 3
+    p = write_simulated(sim, tmp_path / "kobo.csv", "kobo", bank=bank)
+    report = validate_responses(p, bank=bank)
+    assert report.exit_code == 0
+    assert [str(w) for w in report.warnings if w.rule == "group_spelling"] == [
+        "kobo.csv, column municipality: 'aarhus kommune' (12 rows) grouped with 'Aarhus'",
+        "kobo.csv, column municipality: 'Aarhus  Kommune' (3 rows) grouped with 'Aarhus'"]
+    groups = write(tmp_path, "groups.csv", "spelling,group\nÅrhus,Aarhus\n")
+    data = read_responses(p, bank=bank, groups=groups, strict=False)
+    assert data.table["municipality"].value_counts().to_dict() == {"Aarhus": 37, "Odense": 3}
+    assert "'Århus' (2 rows) grouped with 'Aarhus' (by the groups file)" in [
+        w.message for w in data.warnings]
+    bad = write(tmp_path, "bad.csv", "Århus,Aarhus\nodense\n")
+    assert validate_responses(p, bank=bank, groups=bad).problems[0].message == (
+        "bad.csv, row 2: expected two cells, a spelling and its group (got 'odense')")
