@@ -94,8 +94,15 @@ def export(bank: "Bank | Questionnaire", fmt: str, *, lang: str = "en", sector: 
 
 
 def _targets(result: ExportResult, out: Path) -> list[tuple[Path, bytes]]:
+    """The files to write for ``out``: its name with each suffix of the export. A name with
+    another extension is refused rather than written under a name the user did not give."""
     suffixes = list(result.files)
-    base = out.with_suffix("") if out.suffix.lower() in suffixes else out
+    if out.suffix and out.suffix.lower() not in suffixes:
+        right = " and ".join(out.with_suffix(s).name for s in suffixes)
+        raise OptionError(f"--out {out.name}: this export is written as {' and '.join(suffixes)}, "
+                          f"not {out.suffix}; use --out {out.with_suffix(suffixes[0]).name}"
+                          + (f" (writes {right})" if len(suffixes) > 1 else ""))
+    base = out.with_suffix("") if out.suffix else out
     return [(base.with_name(base.name + sfx), data) for sfx, data in result.files.items()]
 
 
@@ -111,6 +118,11 @@ def write_export(result: ExportResult, out: str | Path) -> list[Path]:
     -------
     list of Path
         The files written, in the order of ``result.files``.
+
+    Raises
+    ------
+    OptionError
+        ``out`` has an extension the export is not written with (``form.csv`` for an XLSForm).
     """
     targets = _targets(result, Path(out))
     return write_files(dict(targets))

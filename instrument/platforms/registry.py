@@ -23,7 +23,7 @@ import pandas as pd
 from ..bank import as_bank
 from ..errors import UnreadableFileError
 from ..files import write_with
-from ..generator import build_questionnaire
+from ..generator import OptionError, build_questionnaire
 from ..model import Bank
 from . import kobo, limesurvey, qualtrics, redcap, spss_stata, tabular
 from .base import Platform, RawTable
@@ -46,6 +46,8 @@ ALIASES = {"odk": "kobo", "kobotoolbox": "kobo", "xlsform": "kobo", "surveycto":
            "sav": "canonical", "spss": "canonical", "stata": "canonical", "csv": "canonical"}
 #: the formats :func:`write_simulated` writes
 FORMATS = ("csv", "xlsx", "sav", "dta", "kobo", "limesurvey", "redcap", "qualtrics")
+#: the file extension of each (the platforms' exports are CSV)
+SUFFIXES = {"xlsx": ".xlsx", "sav": ".sav", "dta": ".dta"}
 _CACHE: dict[tuple[int, str], tuple[Bank, Platform]] = {}
 _CB_CACHE: dict[int, tuple[Bank, dict]] = {}
 
@@ -237,7 +239,8 @@ def write_simulated(table: pd.DataFrame, path, fmt: str = "csv", *, bank: Bank |
     table : DataFrame
         Canonical table with don't know coded (99), as ``simulate`` returns it.
     path : str or Path
-        Output file; written via a temporary file in the same folder and ``os.replace``.
+        Output file; written via a temporary file in the same folder and ``os.replace``. Its
+        extension, if any, must be the format's (``.csv``, ``.xlsx``, ``.sav``, ``.dta``).
     fmt : str
         ``csv`` (the canonical table), ``xlsx``, ``sav``, ``dta``, ``kobo``, ``limesurvey``,
         ``redcap`` or ``qualtrics``.
@@ -255,9 +258,20 @@ def write_simulated(table: pd.DataFrame, path, fmt: str = "csv", *, bank: Bank |
     -------
     Path
         The file written.
+
+    Raises
+    ------
+    OptionError
+        ``path`` has another extension than the format's.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (allowed: {', '.join(FORMATS)})")
+    suffix = SUFFIXES.get(fmt, ".csv")
+    path = Path(path)
+    if path.suffix and path.suffix.lower() != suffix:
+        raise OptionError(f"--out {path.name}: a {fmt} file is written as {suffix}, not "
+                          f"{path.suffix}; use --out {path.with_suffix(suffix).name}"
+                          + ("" if fmt != "csv" else " (or --format for another format)"))
     bank = as_bank(bank)
     missing = [c for c in schema_for(bank).names if c not in table.columns]
     if missing:
