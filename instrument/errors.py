@@ -82,6 +82,8 @@ class ProblemCode(StrEnum):
                      "the headers are question labels (matched to fields by their text)")
     GROUP_SPELLING = ("group_spelling",
                       "free-text group names spelled differently were grouped as one")
+    DEFAULT_TAGS = ("default_tags",
+                    "Qualtrics columns with default export tags, matched by ImportId or question text")
     DROPPED_ROWS = "dropped_rows", "rows left out on purpose (previews, no consent)"
     INCOMPLETE = "incomplete", "partial responses, kept"
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from coprod.instrument.generator import LANGUAGE_NAMES
 from coprod.instrument.model import SECTORS, Bank
-from coprod.instrument.platforms.base import Field, Platform, RawTable
+from coprod.instrument.platforms.base import Field, Headers, Platform, RawTable
 
 from .canonical import DURATION, ID, ResponseData, Schema, schema_for
 from .decode import Decoded, decode, norm_label, text_codebook
@@ -36,10 +36,8 @@ def _classify_columns(raw: RawTable, plat: Platform, c: Collector, bank_id: str,
     special: dict[str, int] = {}
     seen: dict[str, int] = {}
     frame = raw.frame
-    resolved = plat.resolve(raw.header)
-    if resolved.lang is not None:
-        c.warn("label_headers", f"the headers are question labels in {_language(resolved.lang)} "
-               f"({resolved.n_labels} column(s) matched to the form's fields by their label)")
+    resolved = plat.resolve(raw.header, raw.header_texts)
+    _say_mapping(c, resolved)
     for j, (name, as_name) in enumerate(zip(raw.header, resolved.names)):
         if not name or name.startswith("Unnamed: "):
             if frame[j].notna().any():
@@ -85,7 +83,10 @@ def _classify_columns(raw: RawTable, plat: Platform, c: Collector, bank_id: str,
         for f in missing:
             c.add("missing_column", f"column {f.column} ({f.target}) is missing", column=f.column)
     _unknown_columns(c, unknown, [f.column for f in missing], plat, bank_id, strict_columns)
-    return fields, special, resolved.lang
+    how = ("names" if resolved.lang is None and not resolved.n_ids else
+           "ImportIds and question texts" if resolved.from_texts or resolved.n_ids else
+           f"labels ({_language(resolved.lang)})")
+    return fields, special, how
 
 
 def _unknown_columns(c: Collector, unknown: list[str], missing: list[str], plat: Platform,
@@ -111,6 +112,21 @@ def _unknown_columns(c: Collector, unknown: list[str], missing: list[str], plat:
         shown = ", ".join(custom[:12]) + (f" and {len(custom) - 12} more" if len(custom) > 12 else "")
         c.warn("unknown_column", f"{len(custom)} column(s) that are not part of instrument {bank_id} "
                f"were kept aside, not read: {shown} (validate --strict reports them as problems)")
+
+
+def _say_mapping(c: Collector, r: Headers) -> None:
+    """Say how columns that are not the form's names were read (label headers, Qualtrics'
+    default export tags through their ImportId or question text)."""
+    if r.from_texts or r.n_ids:
+        how = [f"{r.n_ids} by their ImportId (header row 3)"] if r.n_ids else []
+        if r.n_labels:
+            how.append(f"{r.n_labels} by their question text in {_language(r.lang)} (header row 2)")
+        c.warn("default_tags", "the question columns are not named with the form's export tags "
+               "(Qualtrics' defaults such as Q1, Q13_1?); they were matched to the form's "
+               "questions: " + ", ".join(how))
+    elif r.lang is not None:
+        c.warn("label_headers", f"the headers are question labels in {_language(r.lang)} "
+               f"({r.n_labels} column(s) matched to the form's fields by their label)")
 
 
 def _language(lang: str) -> str:
@@ -209,7 +225,7 @@ def to_canonical(raw: RawTable, plat: Platform, bank: Bank, *, strict_columns: b
     """
     schema = schema_for(bank)
     c = Collector(raw)
-    fields, special, header_lang = _classify_columns(raw, plat, c, bank.id, strict_columns)
+    fields, special, header_how = _classify_columns(raw, plat, c, bank.id, strict_columns)
     id_name, id_j = _id_column(plat, special)
     if id_j is None:
         c.add("missing_column", f"no respondent id column ({' or '.join(plat.id_columns)}); "
@@ -246,7 +262,7 @@ def to_canonical(raw: RawTable, plat: Platform, bank: Bank, *, strict_columns: b
         "encoding": raw.encoding, "delimiter": raw.delimiter, "header_row": raw.header_row,
         "instrument_version": version, "bank_version": bank.version, "n_rows_file": len(raw.frame),
         "n_respondents": n, "dropped": dropped, "values": _value_kind(decoded),
-        "headers": "names" if header_lang is None else f"labels ({_language(header_lang)})",
+        "headers": header_how,
     }
     return ResponseData(table=table, dont_know=dont_know, source=source,
                         problems=_in_file_order(c.problems, raw.header), warnings=tuple(c.warnings))

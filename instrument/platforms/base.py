@@ -23,7 +23,7 @@ from ..model import SECTORS, Bank
 from .codes import Codebook, choice_codebook, integer_codebook, norm_label, scale_codebook, text_codebook
 
 __all__ = ["Field", "Platform", "Completion", "RawTable", "from_codebook", "HeaderRows", "Headers",
-           "norm_text", "GROUP_SEPARATORS"]
+           "HeaderTexts", "norm_text", "GROUP_SEPARATORS"]
 
 #: what XLSForm servers put between a group's name (or label) and a question's: Kobo lets the
 #: user choose, ``/`` by default; ODK Central writes ``-``
@@ -51,6 +51,22 @@ class Headers:
     names: tuple[str, ...]
     lang: str | None = None
     n_labels: int = 0
+    #: columns named through their ImportId (Qualtrics' third header row)
+    n_ids: int = 0
+    #: the labels were the question texts under the header (Qualtrics' second row)
+    from_texts: bool = False
+
+
+class HeaderTexts(list):
+    """The question text of every column, from the row under the header (Qualtrics' second
+    header row), and ``import_ids``, the ImportId of every column from the row after it ("" where
+    a cell has none), when the file has that row."""
+
+    __slots__ = ("import_ids",)
+
+    def __init__(self, texts=()):
+        super().__init__(texts)
+        self.import_ids: list[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +153,10 @@ class Platform:
     #: label headers: language -> normalised question label -> the columns it heads, in form
     #: order (an item asked of both sectors has one text and two columns)
     labels: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    #: the labels are matched against the question texts under the header, not the header
+    labels_in_texts: bool = False
+    #: ImportId -> column (Qualtrics: ``QID12_3`` -> ``INS_m_3``)
+    import_ids: Mapping[str, str] = field(default_factory=dict)
 
     def for_bank(self, bank: Bank, codebook: Mapping[str, Any] | None) -> "Platform":
         """This platform with the fields of ``bank`` (as fielded per ``codebook``)."""
@@ -160,39 +180,53 @@ class Platform:
                 or (self.consent is not None and k == self.consent.column)
                 or k == self.version_column)
 
-    def resolve(self, header: list[str]) -> Headers:
-        """The names ``header`` stands for. Names are kept; when the platform has label texts
-        (:attr:`labels`) and a header is none of its names, the header is matched to a column
-        by its question label, exactly after :func:`norm_text`, in the language most headers
-        are in, a group label before it (``Group label/Question label``) allowed. A label
-        shared by several columns (an item asked of both sectors) names them in form order."""
+    def resolve(self, header: list[str], texts: list[str] | None = None) -> Headers:
+        """The names ``header`` stands for. Names are kept. A header that is none of this
+        platform's names is read, first, through its ImportId (``texts.import_ids``, when the
+        platform has :attr:`import_ids`), then through its question label (:attr:`labels`):
+        the header itself, or with :attr:`labels_in_texts` the question text under it
+        (``texts``), exactly after :func:`norm_text`, in the language most of them are in, a
+        group label before it allowed (``Group label/Question label``, ``Question - Item``).
+        A label shared by several columns (an item asked of both sectors) names them in form
+        order."""
         names = [str(h) for h in header]
-        if not self.labels:
-            return Headers(tuple(names))
         todo = [j for j, h in enumerate(names) if h.strip() and not self.known(h)]
-        if not todo:
+        if not todo or not (self.labels or self.import_ids):
             return Headers(tuple(names))
-        texts = {j: norm_text(names[j]) for j in todo}
-        votes = {lang: sum(1 for t in texts.values() if _label_match(t, table) is not None)
+        n_ids = 0
+        ids = getattr(texts, "import_ids", None) if self.import_ids else None
+        if ids is not None:
+            for j in list(todo):
+                col = self.import_ids.get(ids[j]) if j < len(ids) else None
+                if col is not None:
+                    names[j] = col
+                    todo.remove(j)
+                    n_ids += 1
+        source = texts if self.labels_in_texts else names
+        if source is None or not self.labels:
+            return Headers(tuple(names), n_ids=n_ids)
+        found = {j: norm_text(source[j]) for j in todo if j < len(source) and str(source[j]).strip()}
+        votes = {lang: sum(1 for t in found.values() if _label_match(t, table) is not None)
                  for lang, table in self.labels.items()}
         lang = max(votes, key=lambda k: votes[k]) if votes else None
         if lang is None or votes[lang] == 0:
-            return Headers(tuple(names))
+            return Headers(tuple(names), n_ids=n_ids)
         order = [lang, *(x for x in self.labels if x != lang)]
         used: dict[str, int] = {}
         n = 0
-        for j in todo:
+        for j, text in found.items():
             for x in order:
-                hit = _label_match(texts[j], self.labels[x])
+                hit = _label_match(text, self.labels[x])
                 if hit is None:
                     continue
-                text, columns = hit
-                k = used.get(text, 0)
-                used[text] = k + 1
+                key, columns = hit
+                k = used.get(key, 0)
+                used[key] = k + 1
                 names[j] = columns[min(k, len(columns) - 1)]
                 n += 1
                 break
-        return Headers(tuple(names), lang=lang, n_labels=n)
+        return Headers(tuple(names), lang=lang, n_labels=n, n_ids=n_ids,
+                       from_texts=self.labels_in_texts)
 
     def field_for(self, column: str) -> Field | None:
         return self.lookup.get(self.key(column))

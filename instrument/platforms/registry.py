@@ -109,21 +109,22 @@ def is_known_anywhere(bank: Bank, codebook: Mapping[str, Any] | None = None) -> 
     plats = all_platforms(bank, codebook)
 
     def known(name: str) -> bool:
-        return any(p.field_for(name) is not None or name in p.signature
-                   or p.resolve([name]).n_labels for p in plats)
+        # labels do not count: Qualtrics' question-text row would outscore its header row
+        return any(p.field_for(name) is not None or name in p.signature for p in plats)
 
     return known
 
 
-def detect_platform(bank: Bank, columns: list[str],
-                    codebook: Mapping[str, Any] | None = None) -> tuple[Platform, int]:
-    """The platform whose fields and signature columns best match ``columns``.
+def detect_platform(bank: Bank, columns: list[str], codebook: Mapping[str, Any] | None = None,
+                    texts: list[str] | None = None) -> tuple[Platform, int]:
+    """The platform whose fields and signature columns best match ``columns`` (``texts``: the
+    rows under the header, :attr:`RawTable.header_texts`, for Qualtrics' default tags).
 
     Returns the platform and how many of the columns are its fields (0: nothing matched).
     """
     best: tuple[float, int, Platform] | None = None
     for p in all_platforms(bank, codebook):
-        names = p.resolve(columns).names  # label headers (Kobo) read as the fields they head
+        names = p.resolve(columns, texts).names  # label headers, default tags: as their fields
         n_fields = sum(1 for c in names if p.field_for(c) is not None
                        and (not p.exact_headers or c in p.lookup))
         n_sig = sum(1 for c in columns if str(c).strip().lstrip("\ufeff") in p.signature)
@@ -198,10 +199,10 @@ def read_export(path: Path, bank: Bank, *, platform: str = "auto",
     if name != "auto" and name not in PLATFORMS:
         raise ValueError(f"unknown platform {platform!r} (allowed: auto, {', '.join(PLATFORMS)})")
 
-    def choose(header: list[str]) -> tuple[Platform, int]:
+    def choose(header: list[str], texts: list[str] | None = None) -> tuple[Platform, int]:
         if name != "auto":
             return platform_for(bank, name, codebook), 1
-        return detect_platform(bank, header, codebook)
+        return detect_platform(bank, header, codebook, texts)
 
     def hints(header: list[str]) -> dict[str, str]:
         plat, _ = choose(header)
@@ -209,7 +210,7 @@ def read_export(path: Path, bank: Bank, *, platform: str = "auto",
                 if (f := plat.field_for(k)) is not None and f.codebook.kind in ("choice", "text")}
 
     raw = read_raw(Path(path), is_known_anywhere(bank, codebook), hints)
-    plat, n_fields = choose(raw.header)
+    plat, n_fields = choose(raw.header, raw.header_texts)
     if n_fields == 0:
         raise _no_match(raw, bank)
     return raw, plat
