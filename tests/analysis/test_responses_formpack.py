@@ -101,3 +101,21 @@ def test_a_label_export_analyses(bank):
     d = coprod.analyze(data, bank=bank, bootstrap=0).to_dict()
     assert d["errors"] == [] and d["sample"]["n_read"] == MANIFEST["n"]
     assert d["cfa"]["converged"] is True
+
+
+def test_validate_cli_keeps_a_custom_column_aside_unless_strict(tmp_path, capsys):
+    """A municipality's own column beside a Danish label export: exit 0 with one warning, exit 1
+    with --strict (issue 15, item 4)."""
+    from coprod.cli import main
+
+    lines = (FIX / "kobo_labels_da.csv").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "kobo.csv"
+    path.write_text("\n".join(f'{line};"{"egen_q" if k == 0 else "ja"}"'
+                              for k, line in enumerate(lines)) + "\n", encoding="utf-8")
+    base = ["validate", str(path), "--codebook", str(CODEBOOK)]
+    assert main(base) == 0
+    out = capsys.readouterr().out
+    assert "1 column(s) that are not part of instrument coprod-ambivalence were kept aside, not " \
+           "read: egen_q" in out
+    assert main([*base, "--strict"]) == 1
+    assert "kobo.csv, column egen_q: unknown column" in capsys.readouterr().out
