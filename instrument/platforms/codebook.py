@@ -39,7 +39,8 @@ JSON keys
     a sector-specific form does not ask the question (or the municipality of a form built with
     ``--municipality``).
 ``helper_columns``
-    Per platform, fields of our own that are not questions (REDCap ``record_id``; XLSForm
+    Per platform, fields of our own that are not questions (REDCap ``record_id`` and
+    ``survey_start``; XLSForm
     ``start`` and ``end``, and ``partner_<lang>`` in a combined form whose context questions name the partner). The
     platforms' own metadata columns (``_uuid``, ``submitdate``, ``ResponseId`` ...) are not listed.
 ``platform_limitations``
@@ -209,7 +210,7 @@ def build_codebook(q: Questionnaire) -> dict:
         "attention": attention,
         "consent": {"id": q.consent.id, "yes": {"name": q.consent_yes.name, "code": q.consent_yes.code}},
         "context": [_context(q, f, ls_codes) for f in (q.consent, *q.context)],
-        "helper_columns": {"xlsform": helpers, "redcap": ["record_id"], "limesurvey": [], "qualtrics": []},
+        "helper_columns": {"xlsform": helpers, "redcap": ["record_id", redcap.START_FIELD], "limesurvey": [], "qualtrics": []},
         "platform_limitations": {
             "xlsform": list(xlsform.limitations(q)), "redcap": list(redcap.limitations(q)),
             "limesurvey": list(limesurvey.limitations(q)), "qualtrics": list(qualtrics.limitations(q)),
