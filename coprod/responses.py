@@ -10,6 +10,8 @@ analysis (:func:`coprod.analysis.responses.from_raw`) turns it into :class:`Resp
 """
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +24,15 @@ from coprod.instrument.errors import UnreadableFileError
 from coprod.instrument.model import Bank
 from coprod.instrument.platforms import registry
 
-__all__ = ["read_responses", "validate_responses", "write_simulated", "FORMATS"]
+__all__ = ["read_responses", "validate_responses", "write_simulated", "load_groups", "FORMATS"]
 
 #: the formats :func:`write_simulated` writes
 FORMATS = registry.FORMATS
 
 
 def read_responses(path, *, bank: Bank | None = None, platform: str = "auto",
-                   strict: bool = True, codebook: Any = None) -> ResponseData:
+                   strict: bool = True, codebook: Any = None,
+                   strict_columns: bool = False, groups: Any = None) -> ResponseData:
     """Read a response file into the canonical table.
 
     Parameters
@@ -52,6 +55,13 @@ def read_responses(path, *, bank: Bank | None = None, platform: str = "auto",
         The codebook JSON of the form as fielded (``coprod instrument build --format codebook``).
         Needed only when the form was built with ``--sector`` or ``--seed``; by default the
         combined form in bank order is assumed.
+    strict_columns : bool
+        Columns that are neither the instrument's, nor context, nor platform metadata are
+        problems; by default they are kept aside (not read) with one warning listing them.
+    groups : dict or path, optional
+        Spellings of municipalities mapped to one name: a dict, or a CSV file of two columns
+        (``spelling,group``; ``--groups FILE.csv``). Without it spellings that differ only in
+        case, whitespace or a trailing "Kommune" are grouped; every merge is a warning.
 
     Returns
     -------
@@ -85,11 +95,48 @@ def read_responses(path, *, bank: Bank | None = None, platform: str = "auto",
     bank = as_bank(bank)
     cb = registry.load_codebook(codebook)
     raw, plat = registry.read_export(Path(path), bank, platform=platform, codebook=cb)
-    return from_raw(raw, plat, bank, strict=strict)
+    return from_raw(raw, plat, bank, strict=strict, strict_columns=strict_columns,
+                    groups=load_groups(groups))
 
 
-def validate_responses(path_or_data: Any, *, bank: Bank | None = None,
-                       codebook: Any = None) -> ValidationReport:
+def load_groups(groups: Any) -> dict[str, str] | None:
+    """Spelling -> group name, from a dict or a CSV file of two columns (``spelling,group``; a
+    header row with these names is skipped).
+
+    Raises
+    ------
+    UnreadableFileError
+        The file cannot be read, a row has not two cells, or a spelling names two groups.
+
+    Examples
+    --------
+    >>> load_groups({"aarhus k.": "Aarhus"})
+    {'aarhus k.': 'Aarhus'}
+    """
+    if groups is None or isinstance(groups, dict):
+        return groups
+    p = Path(groups)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UnreadableFileError(f"{p.name}: cannot read the groups file ({exc})") from None
+    out: dict[str, str] = {}
+    for r, cells in enumerate(csv.reader(io.StringIO(text)), 1):
+        cells = [x.strip() for x in cells]
+        if not any(cells) or (r == 1 and [x.casefold() for x in cells] == ["spelling", "group"]):
+            continue
+        if len(cells) != 2 or not all(cells):
+            raise UnreadableFileError(f"{p.name}, row {r}: expected two cells, a spelling and its "
+                                      f"group (got {', '.join(map(repr, cells))})")
+        if out.get(cells[0], cells[1]) != cells[1]:
+            raise UnreadableFileError(f"{p.name}, row {r}: {cells[0]!r} is mapped to "
+                                      f"{out[cells[0]]!r} and to {cells[1]!r}")
+        out[cells[0]] = cells[1]
+    return out
+
+
+def validate_responses(path_or_data: Any, *, bank: Bank | None = None, codebook: Any = None,
+                       strict_columns: bool = False, groups: Any = None) -> ValidationReport:
     """Check a response file (or already-read data) and list every problem.
 
     Parameters
@@ -101,6 +148,8 @@ def validate_responses(path_or_data: Any, *, bank: Bank | None = None,
         :func:`coprod.instrument.load_bank` by default.
     codebook : dict or path, optional
         See :func:`read_responses`.
+    strict_columns, groups
+        See :func:`read_responses` (``coprod validate --strict``, ``--groups FILE.csv``).
 
     Returns
     -------
@@ -120,7 +169,8 @@ def validate_responses(path_or_data: Any, *, bank: Bank | None = None,
         return report_from(from_table(path_or_data, bank=bank, strict=False))
     path = Path(path_or_data)
     try:
-        data = read_responses(path, bank=bank, strict=False, codebook=codebook)
+        data = read_responses(path, bank=bank, strict=False, codebook=codebook,
+                              strict_columns=strict_columns, groups=groups)
     except FileNotFoundError:
         return unreadable_report(path.name, UnreadableFileError("no such file"))
     except (IsADirectoryError, PermissionError) as exc:

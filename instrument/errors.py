@@ -78,6 +78,12 @@ class ProblemCode(StrEnum):
     SECTOR_FORM = "sector_form", "the file holds the form of one sector only"
     COLUMN_TEXT = ("column_text",
                    "a Qualtrics column's question text is not the item the codebook puts there")
+    LABEL_HEADERS = ("label_headers",
+                     "the headers are question labels (matched to fields by their text)")
+    GROUP_SPELLING = ("group_spelling",
+                      "free-text group names spelled differently were grouped as one")
+    DEFAULT_TAGS = ("default_tags",
+                    "Qualtrics columns with default export tags, matched by ImportId or question text")
     DROPPED_ROWS = "dropped_rows", "rows left out on purpose (previews, no consent)"
     INCOMPLETE = "incomplete", "partial responses, kept"
 

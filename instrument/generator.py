@@ -134,7 +134,8 @@ class ContextField:
     sector for platforms that can switch on the sector answer (``dynamic`` is then True).
     ``choices`` are the choices offered in this form; ``filtered`` says they must be filtered
     by the sector answer. ``fixed`` is set for the sector question of a sector-specific form:
-    the value recorded without asking.
+    the value recorded without asking; ``preset`` likewise for a text question (the municipality
+    of a municipality-prefilled form).
     """
 
     question: ContextQuestion
@@ -147,6 +148,7 @@ class ContextField:
     sectors: tuple[str, ...]  # fielded sectors that are asked this question
     scale: Scale | None = None
     fixed: Choice | None = None
+    preset: str | None = None
 
     @property
     def id(self) -> str:
@@ -277,7 +279,7 @@ def _consent_yes(bank: Bank) -> Choice:
 
 
 def _context_field(bank: Bank, q: ContextQuestion, sectors: tuple[str, ...], sector: str | None,
-                   warnings: list[str]) -> ContextField | None:
+                   warnings: list[str], municipality: str | None = None) -> ContextField | None:
     asked = tuple(s for s in sectors if s in q.sectors)
     if not asked:
         return None
@@ -295,7 +297,7 @@ def _context_field(bank: Bank, q: ContextQuestion, sectors: tuple[str, ...], sec
         fixed = next(c for c in q.choices if c.name == sector)
     return ContextField(question=q, label=label, label_by_sector=by_sector, dynamic=dynamic,
                         hint=hint, choices=choices, filtered=filtered, sectors=asked, scale=scale,
-                        fixed=fixed)
+                        fixed=fixed, preset=municipality if q.id == "municipality" else None)
 
 
 def _construct_order(bank: Bank) -> list[Construct]:
@@ -346,7 +348,7 @@ def _block(bank: Bank, con: Construct, sector: str, number: int, seed: int | Non
 
 
 def build_questionnaire(bank: Bank, *, sector: str | None = None, lang: str = "en",
-                        seed: int | None = None) -> Questionnaire:
+                        seed: int | None = None, municipality: str | None = None) -> Questionnaire:
     """Build the questionnaire fielded to one or both sectors.
 
     Parameters
@@ -362,6 +364,9 @@ def build_questionnaire(bank: Bank, *, sector: str | None = None, lang: str = "e
     seed : int, optional
         Shuffle the rows within each block, reproducibly. ``None`` keeps bank order (core items
         first, then facets, attention check in the middle of its block).
+    municipality : str, optional
+        A form for one municipality: its name is recorded as a fixed hidden value instead of
+        asking (so spellings cannot diverge).
 
     Returns
     -------
@@ -386,6 +391,11 @@ def build_questionnaire(bank: Bank, *, sector: str | None = None, lang: str = "e
         raise OptionError(f"unknown language {lang!r} (allowed: {', '.join(bank.languages)})")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         raise OptionError(f"seed must be an integer, got {seed!r}")
+    if municipality is not None:
+        municipality = " ".join(str(municipality).split())
+        if not municipality or any(ch in municipality for ch in "'\"{}[]"):
+            raise OptionError(f"municipality must be a name without quotes or brackets, got "
+                              f"{municipality!r}")
     sectors = SECTORS if sector is None else (sector,)
     warnings: list[str] = []
 
@@ -395,7 +405,7 @@ def build_questionnaire(bank: Bank, *, sector: str | None = None, lang: str = "e
                                      "the consent question is asked of every sector")])
     ordered = sorted(bank.context, key=lambda q: q.id != "sector")  # stable: sector first
     context = tuple(f for q in ordered
-                    if (f := _context_field(bank, q, sectors, sector, warnings)) is not None)
+                    if (f := _context_field(bank, q, sectors, sector, warnings, municipality)) is not None)
 
     blocks: list[Block] = []
     for s in sectors:
@@ -416,4 +426,5 @@ def build_questionnaire(bank: Bank, *, sector: str | None = None, lang: str = "e
     return Questionnaire(
         bank=bank, sector=sector, lang=lang, seed=seed, sectors=sectors, intro=intro, outro=outro,
         consent=consent, consent_yes=_consent_yes(bank), context=context, blocks=tuple(blocks),
-        warnings=tuple(warnings), options={"sector": sector, "lang": lang, "seed": seed})
+        warnings=tuple(warnings), options={"sector": sector, "lang": lang, "seed": seed,
+                                           **({"municipality": municipality} if municipality else {})})

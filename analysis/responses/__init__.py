@@ -16,6 +16,7 @@ Row numbers in messages are the rows a user sees when opening the file: the head
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,8 @@ __all__ = [
 ]
 
 
-def from_raw(raw: RawTable, plat: Platform, bank: Bank, *, strict: bool = True) -> ResponseData:
+def from_raw(raw: RawTable, plat: Platform, bank: Bank, *, strict: bool = True,
+             strict_columns: bool = False, groups: Mapping[str, str] | None = None) -> ResponseData:
     """The canonical table of a raw table read as platform ``plat``, with its quality flags.
 
     Parameters
@@ -56,6 +58,12 @@ def from_raw(raw: RawTable, plat: Platform, bank: Bank, *, strict: bool = True) 
     strict : bool
         Raise :class:`ResponseDataError` listing every problem when there is any (default);
         otherwise they are in ``data.problems`` and bad cells are missing.
+    strict_columns : bool
+        Columns that are not the instrument's (a municipality's own questions) are problems;
+        by default they are kept aside with one warning.
+    groups : mapping, optional
+        Spelling -> group name for free-text groups (the municipality), applied before the
+        spellings are grouped by case, whitespace and a trailing "Kommune" (:mod:`.groups`).
 
     Returns
     -------
@@ -71,7 +79,7 @@ def from_raw(raw: RawTable, plat: Platform, bank: Bank, *, strict: bool = True) 
     >>> from_raw(raw, platform_for(bank, "canonical"), bank).n
     5
     """
-    data = to_canonical(raw, plat, bank)
+    data = to_canonical(raw, plat, bank, strict_columns=strict_columns, groups=groups)
     flags = quality_flags(data.table, bank, dont_know=data.dont_know)
     data = replace(data, flags=flags)
     if strict and data.problems:

@@ -9,55 +9,61 @@ prints is :class:`~analysis.responses.report.ValidationReport`; which rows are r
 """
 from __future__ import annotations
 
-from typing import Any
+import difflib
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
+from coprod.instrument.generator import LANGUAGE_NAMES
 from coprod.instrument.model import SECTORS, Bank
-from coprod.instrument.platforms.base import Field, Platform, RawTable
+from coprod.instrument.platforms.base import Field, Headers, Platform, RawTable
 
 from .canonical import DURATION, ID, ResponseData, Schema, schema_for
 from .decode import Decoded, decode, norm_label, text_codebook
+from .groups import merge_spellings
 from .problems import Collector, ResponseProblem, problem, show
 from .rows import drop_rows
 
 __all__ = ["to_canonical"]
 
 
-def _classify_columns(raw: RawTable, plat: Platform, c: Collector, bank_id: str):
+def _classify_columns(raw: RawTable, plat: Platform, c: Collector, bank_id: str,
+                      strict_columns: bool = False):
     """Which file column is which field; unknown, duplicated and missing columns reported."""
+    unknown: list[str] = []
     fields: list[tuple[int, Field]] = []
     special: dict[str, int] = {}
     seen: dict[str, int] = {}
     frame = raw.frame
-    for j, name in enumerate(raw.header):
+    resolved = plat.resolve(raw.header, raw.header_texts)
+    _say_mapping(c, resolved)
+    for j, (name, as_name) in enumerate(zip(raw.header, resolved.names)):
         if not name or name.startswith("Unnamed: "):
             if frame[j].notna().any():
                 c.add("unknown_column", f"column {j + 1} has no header but holds data",
                       column=f"#{j + 1}")
             continue
-        key = plat.key(name)
+        key = plat.key(as_name)
         if key in seen:
             c.add("duplicate_column", f"the column appears twice (columns {seen[key] + 1} and "
                   f"{j + 1}); the second one was ignored", column=name)
             continue
         seen[key] = j
-        f = plat.field_for(name)
+        f = plat.field_for(as_name)
         if f is not None:
             fields.append((j, f))
         elif plat.consent is not None and key == plat.consent.column:
             special["consent"] = j
         elif plat.version_column is not None and key == plat.version_column:
             special["version"] = j
-        elif name in plat.id_columns or key in plat.id_columns:
-            special.setdefault("id:" + (name if name in plat.id_columns else key), j)
-        elif plat.is_system(name):
-            special.setdefault("sys:" + name, j)
+        elif as_name in plat.id_columns or key in plat.id_columns:
+            special.setdefault("id:" + (as_name if as_name in plat.id_columns else key), j)
+        elif plat.is_system(as_name):
+            special.setdefault("sys:" + as_name, j)
             special.setdefault("sys:" + key, j)
         else:
-            c.add("unknown_column", f"unknown column (not a column of instrument {bank_id} in a "
-                  f"{plat.label} file)", column=name)
+            unknown.append(name)
     if raw.header_texts is not None:
         fields = _match_row_texts(raw, plat, fields, c)
     present = {f.column for _, f in fields}
@@ -73,11 +79,59 @@ def _classify_columns(raw: RawTable, plat: Platform, c: Collector, bank_id: str)
         for s in whole:
             c.warn("sector_form", f"the file has no columns for {s} respondents (a form for "
                    "one sector only); their questions are read as not asked")
+        missing = [f for f in missing if not (len(f.sectors) == 1 and f.sectors[0] in whole)]
         for f in missing:
-            if len(f.sectors) == 1 and f.sectors[0] in whole:
-                continue
             c.add("missing_column", f"column {f.column} ({f.target}) is missing", column=f.column)
-    return fields, special
+    _unknown_columns(c, unknown, [f.column for f in missing], plat, bank_id, strict_columns)
+    how = ("names" if resolved.lang is None and not resolved.n_ids else
+           "ImportIds and question texts" if resolved.from_texts or resolved.n_ids else
+           f"labels ({_language(resolved.lang)})")
+    return fields, special, how
+
+
+def _unknown_columns(c: Collector, unknown: list[str], missing: list[str], plat: Platform,
+                     bank_id: str, strict: bool) -> None:
+    """Columns that are neither fields nor platform columns. One that looks like a missing
+    column (renamed by hand) is a problem with a suggestion; the others are the user's own
+    (a municipality's extra question): kept aside with one warning, or problems when
+    ``strict``."""
+    what = f"not a column of instrument {bank_id} in a {plat.label} file"
+    by_fold = {m.casefold(): m for m in missing}
+    custom = []
+    for name in unknown:
+        close = difflib.get_close_matches(plat.key(name).casefold(), list(by_fold), n=1, cutoff=0.8)
+        if close:
+            m = by_fold[close[0]]
+            c.add("unknown_column", f"unknown column ({what}); did you mean {m}? (column {m} is "
+                  "missing)", column=name)
+        elif strict:
+            c.add("unknown_column", f"unknown column ({what})", column=name)
+        else:
+            custom.append(name)
+    if custom:
+        shown = ", ".join(custom[:12]) + (f" and {len(custom) - 12} more" if len(custom) > 12 else "")
+        c.warn("unknown_column", f"{len(custom)} column(s) that are not part of instrument {bank_id} "
+               f"were kept aside, not read: {shown} (validate --strict reports them as problems)")
+
+
+def _say_mapping(c: Collector, r: Headers) -> None:
+    """Say how columns that are not the form's names were read (label headers, Qualtrics'
+    default export tags through their ImportId or question text)."""
+    if r.from_texts or r.n_ids:
+        how = [f"{r.n_ids} by their ImportId (header row 3)"] if r.n_ids else []
+        if r.n_labels:
+            how.append(f"{r.n_labels} by their question text in {_language(r.lang)} (header row 2)")
+        c.warn("default_tags", "the question columns are not named with the form's export tags "
+               "(Qualtrics' defaults such as Q1, Q13_1?); they were matched to the form's "
+               "questions: " + ", ".join(how))
+    elif r.lang is not None:
+        c.warn("label_headers", f"the headers are question labels in {_language(r.lang)} "
+               f"({r.n_labels} column(s) matched to the form's fields by their label)")
+
+
+def _language(lang: str) -> str:
+    """``English (en)`` as it stands; a bare code with its name (``da`` -> ``Danish (da)``)."""
+    return f"{LANGUAGE_NAMES[lang]} ({lang})" if lang in LANGUAGE_NAMES else lang
 
 
 def _match_row_texts(raw: RawTable, plat: Platform, fields: list[tuple[int, Field]],
@@ -157,17 +211,21 @@ def _show_sectors(sectors: tuple[str, ...]) -> str:
     return " and ".join(sectors)
 
 
-def to_canonical(raw: RawTable, plat: Platform, bank: Bank) -> ResponseData:
+def to_canonical(raw: RawTable, plat: Platform, bank: Bank, *, strict_columns: bool = False,
+                 groups: Mapping[str, str] | None = None) -> ResponseData:
     """Build the canonical table from ``raw`` read as platform ``plat``; collect every problem.
 
     Bad cells become missing; rows that are not respondents (blank rows, Qualtrics previews,
     respondents who declined consent, totals rows) are left out and counted. The steps: which
     column is which field, which rows are respondents, decode every field, the respondents'
-    sectors, the canonical columns, then the checks of ids and instrument version.
+    sectors, the canonical columns, then the checks of ids and instrument version. Columns
+    that are not the instrument's are kept aside with one warning, or are problems with
+    ``strict_columns``. Free-text group names (the municipality) are written one way per group
+    (:mod:`.groups`; ``groups`` maps spellings explicitly), every merge a warning.
     """
     schema = schema_for(bank)
     c = Collector(raw)
-    fields, special = _classify_columns(raw, plat, c, bank.id)
+    fields, special, header_how = _classify_columns(raw, plat, c, bank.id, strict_columns)
     id_name, id_j = _id_column(plat, special)
     if id_j is None:
         c.add("missing_column", f"no respondent id column ({' or '.join(plat.id_columns)}); "
@@ -188,6 +246,7 @@ def to_canonical(raw: RawTable, plat: Platform, bank: Bank) -> ResponseData:
     ids = (decode(frame[id_j], text_codebook()).values if id_j is not None
            else np.array([str(r) for r in c.rows], dtype=object))
     out, dk_cols = _canonical_columns(raw, schema, frame, by_target, sidx, c)
+    _group_spellings(raw, schema, out, by_target, c, groups)
     out = {ID: ids, **out}
     dur = _duration(plat, frame, special)
     out[DURATION] = dur if dur is not None else np.full(n, np.nan)
@@ -203,9 +262,23 @@ def to_canonical(raw: RawTable, plat: Platform, bank: Bank) -> ResponseData:
         "encoding": raw.encoding, "delimiter": raw.delimiter, "header_row": raw.header_row,
         "instrument_version": version, "bank_version": bank.version, "n_rows_file": len(raw.frame),
         "n_respondents": n, "dropped": dropped, "values": _value_kind(decoded),
+        "headers": header_how,
     }
     return ResponseData(table=table, dont_know=dont_know, source=source,
                         problems=_in_file_order(c.problems, raw.header), warnings=tuple(c.warnings))
+
+
+def _group_spellings(raw: RawTable, schema: Schema, out: dict[str, Any],
+                     by_target: dict[str, list[tuple[int, Field, Decoded]]], c: Collector,
+                     groups: Mapping[str, str] | None) -> None:
+    """One spelling per municipality (every free-text context column); each merge reported."""
+    for col in schema.context:
+        if col.kind != "text" or col.name not in out or not by_target.get(col.name):
+            continue
+        out[col.name], merges = merge_spellings(out[col.name], explicit=groups)
+        header = raw.header[by_target[col.name][0][0]]
+        for m in merges:
+            c.warn("group_spelling", str(m), column=header, value=m.spelling)
 
 
 def _in_file_order(problems: list[ResponseProblem], header: list[str]) -> tuple[ResponseProblem, ...]:

@@ -15,6 +15,11 @@ def add(sub) -> None:
     v.add_argument("--json", action="store_true", help="print the problems as JSON")
     v.add_argument("--codebook", metavar="JSON", default=None,
                    help="codebook of the form that was fielded (needed for --sector or --seed forms)")
+    v.add_argument("--strict", action="store_true",
+                   help="columns that are not the instrument's are problems (default: kept aside "
+                        "with a warning)")
+    v.add_argument("--groups", metavar="CSV", default=None,
+                   help="municipality spellings mapped to one name (two columns: spelling,group)")
     add_common(v)
     v.set_defaults(func=run)
 
@@ -24,7 +29,8 @@ def run(args) -> int:
     from coprod.responses import validate_responses
 
     bank = load_bank(args.bank)
-    report = validate_responses(Path(args.file), bank=bank, codebook=codebook(args))
+    report = validate_responses(Path(args.file), bank=bank, codebook=codebook(args),
+                                strict_columns=args.strict, groups=args.groups)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     else:

@@ -53,7 +53,7 @@ MODULES: Mapping[str, str] = {
 
 
 def export(bank: "Bank | Questionnaire", fmt: str, *, lang: str = "en", sector: str | None = None,
-           seed: int | None = None) -> ExportResult:
+           seed: int | None = None, municipality: str | None = None) -> ExportResult:
     """Build the questionnaire and export it in one format.
 
     Parameters
@@ -63,7 +63,7 @@ def export(bank: "Bank | Questionnaire", fmt: str, *, lang: str = "en", sector: 
         questionnaire already built (the options must then be left at their defaults).
     fmt : str
         One of :data:`FORMATS`.
-    lang, sector, seed
+    lang, sector, seed, municipality
         See :func:`instrument.generator.build_questionnaire`.
 
     Returns
@@ -88,14 +88,21 @@ def export(bank: "Bank | Questionnaire", fmt: str, *, lang: str = "en", sector: 
                               "when exporting a questionnaire")
         q = bank
     else:
-        q = build_questionnaire(bank, sector=sector, lang=lang, seed=seed)
+        q = build_questionnaire(bank, sector=sector, lang=lang, seed=seed, municipality=municipality)
     return getattr(import_module(MODULES[fmt]), f"to_{fmt}")(q)
 
 
 
 def _targets(result: ExportResult, out: Path) -> list[tuple[Path, bytes]]:
+    """The files to write for ``out``: its name with each suffix of the export. A name with
+    another extension is refused rather than written under a name the user did not give."""
     suffixes = list(result.files)
-    base = out.with_suffix("") if out.suffix.lower() in suffixes else out
+    if out.suffix and out.suffix.lower() not in suffixes:
+        right = " and ".join(out.with_suffix(s).name for s in suffixes)
+        raise OptionError(f"--out {out.name}: this export is written as {' and '.join(suffixes)}, "
+                          f"not {out.suffix}; use --out {out.with_suffix(suffixes[0]).name}"
+                          + (f" (writes {right})" if len(suffixes) > 1 else ""))
+    base = out.with_suffix("") if out.suffix else out
     return [(base.with_name(base.name + sfx), data) for sfx, data in result.files.items()]
 
 
@@ -111,6 +118,11 @@ def write_export(result: ExportResult, out: str | Path) -> list[Path]:
     -------
     list of Path
         The files written, in the order of ``result.files``.
+
+    Raises
+    ------
+    OptionError
+        ``out`` has an extension the export is not written with (``form.csv`` for an XLSForm).
     """
     targets = _targets(result, Path(out))
     return write_files(dict(targets))

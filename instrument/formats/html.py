@@ -149,7 +149,7 @@ def _page(q: Questionnaire) -> PageView:
         consent=_question(q, q.consent, lang),
         consent_stop=q.ui("consent_stop", lang, answer=no[0].label[lang]) if no else "",
         context_heading=q.ui("context_heading", lang),
-        context=tuple(_question(q, f, lang) for f in q.context if f.fixed is None),
+        context=tuple(_question(q, f, lang) for f in q.context if f.fixed is None and f.preset is None),
         sections=tuple(sections), statement=q.ui("statement", lang), tick_row=q.ui("tick_row", lang))
 
 

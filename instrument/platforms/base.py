@@ -11,6 +11,7 @@ from the schema). The code that reads a file into the canonical table
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 
@@ -21,7 +22,51 @@ from ..errors import ResponseProblem
 from ..model import SECTORS, Bank
 from .codes import Codebook, choice_codebook, integer_codebook, norm_label, scale_codebook, text_codebook
 
-__all__ = ["Field", "Platform", "Completion", "RawTable", "from_codebook", "HeaderRows"]
+__all__ = ["Field", "Platform", "Completion", "RawTable", "from_codebook", "HeaderRows", "Headers",
+           "HeaderTexts", "norm_text", "GROUP_SEPARATORS"]
+
+#: what XLSForm servers put between a group's name (or label) and a question's: Kobo lets the
+#: user choose, ``/`` by default; ODK Central writes ``-``
+GROUP_SEPARATORS = ("/", "-", ".")
+_GROUP_SPLIT = re.compile(r"[/.\-]")
+
+
+def norm_text(text: Any) -> str:
+    """A header or label text compared exactly, after Unicode (NFC) and whitespace
+    normalisation (runs of spaces, tabs, newlines and no-break spaces are one space).
+
+    >>> norm_text(" Hvor  ofte\u00a0er du ") == norm_text("Hvor ofte er du")
+    True
+    """
+    s = unicodedata.normalize("NFC", str(text)).replace("\\n", " ")
+    return " ".join(s.split())
+
+
+@dataclass(frozen=True, slots=True)
+class Headers:
+    """What a file's headers stand for: ``names[j]`` is the field (or platform column) name of
+    column ``j``; ``lang`` the form language when the headers are question labels (Kobo's
+    "Labels" export), with ``n_labels`` of them matched by their text."""
+
+    names: tuple[str, ...]
+    lang: str | None = None
+    n_labels: int = 0
+    #: columns named through their ImportId (Qualtrics' third header row)
+    n_ids: int = 0
+    #: the labels were the question texts under the header (Qualtrics' second row)
+    from_texts: bool = False
+
+
+class HeaderTexts(list):
+    """The question text of every column, from the row under the header (Qualtrics' second
+    header row), and ``import_ids``, the ImportId of every column from the row after it ("" where
+    a cell has none), when the file has that row."""
+
+    __slots__ = ("import_ids",)
+
+    def __init__(self, texts=()):
+        super().__init__(texts)
+        self.import_ids: list[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +127,7 @@ class Platform:
     system: frozenset[str]
     signature: frozenset[str]
     system_pattern: re.Pattern | None = None
-    #: Kobo/ODK: "grp/q" and "grp-q" headers
+    #: Kobo/ODK: "grp/q", "grp-q" and "grp.q" headers
     group_prefixes: bool = False
     #: a header counts towards detecting the platform only when spelled exactly (canonical table)
     exact_headers: bool = False
@@ -105,6 +150,13 @@ class Platform:
     version_column: str | None = None
     consent: Field | None = None
     lookup: Mapping[str, Field] = field(default_factory=dict)
+    #: label headers: language -> normalised question label -> the columns it heads, in form
+    #: order (an item asked of both sectors has one text and two columns)
+    labels: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    #: the labels are matched against the question texts under the header, not the header
+    labels_in_texts: bool = False
+    #: ImportId -> column (Qualtrics: ``QID12_3`` -> ``INS_m_3``)
+    import_ids: Mapping[str, str] = field(default_factory=dict)
 
     def for_bank(self, bank: Bank, codebook: Mapping[str, Any] | None) -> "Platform":
         """This platform with the fields of ``bank`` (as fielded per ``codebook``)."""
@@ -116,9 +168,65 @@ class Platform:
     def key(self, column: str) -> str:
         """The field name a header stands for (group prefixes removed for XLSForm servers)."""
         c = str(column).strip().lstrip("\ufeff")
-        if self.group_prefixes and c not in self.system:
-            c = re.split(r"[/-]", c)[-1] if not c.startswith(("meta", "formhub")) else c
+        if self.group_prefixes and c not in self.system and c not in self.lookup:
+            c = _GROUP_SPLIT.split(c)[-1] if not c.startswith(("meta", "formhub")) else c
         return c
+
+    def known(self, name: str) -> bool:
+        """A name of this platform's export: a field, the consent or version column, a system
+        column."""
+        k = self.key(name)
+        return (k in self.lookup or k in self.system or self.is_system(name)
+                or (self.consent is not None and k == self.consent.column)
+                or k == self.version_column)
+
+    def resolve(self, header: list[str], texts: list[str] | None = None) -> Headers:
+        """The names ``header`` stands for. Names are kept. A header that is none of this
+        platform's names is read, first, through its ImportId (``texts.import_ids``, when the
+        platform has :attr:`import_ids`), then through its question label (:attr:`labels`):
+        the header itself, or with :attr:`labels_in_texts` the question text under it
+        (``texts``), exactly after :func:`norm_text`, in the language most of them are in, a
+        group label before it allowed (``Group label/Question label``, ``Question - Item``).
+        A label shared by several columns (an item asked of both sectors) names them in form
+        order."""
+        names = [str(h) for h in header]
+        todo = [j for j, h in enumerate(names) if h.strip() and not self.known(h)]
+        if not todo or not (self.labels or self.import_ids):
+            return Headers(tuple(names))
+        n_ids = 0
+        ids = getattr(texts, "import_ids", None) if self.import_ids else None
+        if ids is not None:
+            for j in list(todo):
+                col = self.import_ids.get(ids[j]) if j < len(ids) else None
+                if col is not None:
+                    names[j] = col
+                    todo.remove(j)
+                    n_ids += 1
+        source = texts if self.labels_in_texts else names
+        if source is None or not self.labels:
+            return Headers(tuple(names), n_ids=n_ids)
+        found = {j: norm_text(source[j]) for j in todo if j < len(source) and str(source[j]).strip()}
+        votes = {lang: sum(1 for t in found.values() if _label_match(t, table) is not None)
+                 for lang, table in self.labels.items()}
+        lang = max(votes, key=lambda k: votes[k]) if votes else None
+        if lang is None or votes[lang] == 0:
+            return Headers(tuple(names), n_ids=n_ids)
+        order = [lang, *(x for x in self.labels if x != lang)]
+        used: dict[str, int] = {}
+        n = 0
+        for j, text in found.items():
+            for x in order:
+                hit = _label_match(text, self.labels[x])
+                if hit is None:
+                    continue
+                key, columns = hit
+                k = used.get(key, 0)
+                used[key] = k + 1
+                names[j] = columns[min(k, len(columns) - 1)]
+                n += 1
+                break
+        return Headers(tuple(names), lang=lang, n_labels=n, n_ids=n_ids,
+                       from_texts=self.labels_in_texts)
 
     def field_for(self, column: str) -> Field | None:
         return self.lookup.get(self.key(column))
@@ -136,6 +244,19 @@ class Platform:
         for f in self.fields:
             out.setdefault(f.target, []).append(f)
         return out
+
+
+def _label_match(text: str, table: Mapping[str, tuple[str, ...]]) -> tuple[str, tuple[str, ...]] | None:
+    """``text`` as a label of ``table``, whole or after a group label and separator (the
+    longest such tail first)."""
+    if text in table:
+        return text, table[text]
+    for k, ch in enumerate(text):
+        if ch in GROUP_SEPARATORS:
+            tail = text[k + 1:].strip()
+            if tail in table:
+                return tail, table[tail]
+    return None
 
 
 @dataclass(slots=True)

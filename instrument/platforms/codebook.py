@@ -36,10 +36,12 @@ JSON keys
     Consent first, then the context questions as asked: ``id, type, label, hint, required, min,
     max, sectors, scale, columns.{platform}``, and ``choices`` (``name, code, label, sectors,
     codes.{xlsform, redcap, limesurvey, qualtrics}``). ``fixed`` names the recorded value when
-    a sector-specific form does not ask the question.
+    a sector-specific form does not ask the question (or the municipality of a form built with
+    ``--municipality``).
 ``helper_columns``
-    Per platform, fields of our own that are not questions (REDCap ``record_id``; XLSForm
-    ``partner_<lang>`` in a combined form whose context questions name the partner). The
+    Per platform, fields of our own that are not questions (REDCap ``record_id`` and
+    ``survey_start``; XLSForm
+    ``start`` and ``end``, and ``partner_<lang>`` in a combined form whose context questions name the partner). The
     platforms' own metadata columns (``_uuid``, ``submitdate``, ``ResponseId`` ...) are not listed.
 ``platform_limitations``
     Per platform (and ``html``), what the format cannot carry and what to do by hand.
@@ -121,7 +123,7 @@ def _context(q: Questionnaire, f: ContextField, ls_codes: dict[str, str]) -> dic
                                "limesurvey": naming.limesurvey_answer(c.code),
                                "qualtrics": qrec.get(c.code)}}
                     for c in (choices if f.type == "select_one" else ())],
-        "fixed": f.fixed.name if f.fixed is not None else None,
+        "fixed": f.fixed.name if f.fixed is not None else f.preset,
     }
     if f.dynamic:
         entry["label_by_sector"] = {s: dict(t) for s, t in f.label_by_sector.items()}
@@ -186,7 +188,7 @@ def build_codebook(q: Questionnaire) -> dict:
                               *(f.scale.id for f in q.context if f.scale is not None)]):
         scales[sid] = _scale(bank.scales[sid])
 
-    helpers = []
+    helpers = list(xlsform.FORM_METADATA)
     if q.combined and any(f.dynamic for f in q.context):
         for lang in q.languages:
             helpers.append(f"partner_{lang}")
@@ -208,7 +210,7 @@ def build_codebook(q: Questionnaire) -> dict:
         "attention": attention,
         "consent": {"id": q.consent.id, "yes": {"name": q.consent_yes.name, "code": q.consent_yes.code}},
         "context": [_context(q, f, ls_codes) for f in (q.consent, *q.context)],
-        "helper_columns": {"xlsform": helpers, "redcap": ["record_id"], "limesurvey": [], "qualtrics": []},
+        "helper_columns": {"xlsform": helpers, "redcap": ["record_id", redcap.START_FIELD], "limesurvey": [], "qualtrics": []},
         "platform_limitations": {
             "xlsform": list(xlsform.limitations(q)), "redcap": list(redcap.limitations(q)),
             "limesurvey": list(limesurvey.limitations(q)), "qualtrics": list(qualtrics.limitations(q)),

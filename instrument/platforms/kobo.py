@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import re
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,11 +30,17 @@ from ..formats import ExportResult
 from ..generator import LANGUAGE_NAMES, Block, ContextField, Questionnaire, build_questionnaire
 from ..model import SECTOR_TAG, Bank, Scale
 from ._export import csv_text, export_frame, iso, text_file, times
-from .base import Platform, from_codebook
+from .base import Platform, from_codebook, norm_text
 from .schema import ID
 
 __all__ = ["to_xlsform", "limitations", "language_column", "form_version", "form_id", "PLATFORM",
            "KOBO_SYSTEM", "write_simulated"]
+
+
+#: metadata fields the form records (ISO 8601 times of opening and finishing the form)
+FORM_METADATA = ("start", "end")
+#: the form's note fields (no answer; Kobo and ODK Central export them as empty columns)
+INTRO_NOTE, OUTRO_NOTE = "intro_note", "outro_note"
 
 
 def language_column(column: str, lang: str) -> str:
@@ -124,13 +131,16 @@ def _sector_is(sector: str) -> str:
     return f"${{sector}} = '{sector}'"
 
 
+def _with_partner_fields(text: str, lang: str) -> str:
+    """A label naming the partner as the combined form writes it: ``{partner}`` becomes a
+    reference to the helper calculate (``${partner_da}``), which is also what Kobo's label
+    exports show as the header."""
+    return text.replace("{Partner}", f"${{partner_cap_{lang}}}").replace("{partner}", f"${{partner_{lang}}}")
+
+
 def _dynamic_label(f: ContextField, langs: tuple[str, ...]) -> dict[str, str]:
-    out = {}
-    for lang in langs:
-        t = f.question.label[lang]
-        t = t.replace("{Partner}", f"${{partner_cap_{lang}}}").replace("{partner}", f"${{partner_{lang}}}")
-        out[language_column("label", lang)] = t
-    return out
+    return {language_column("label", lang): _with_partner_fields(f.question.label[lang], lang)
+            for lang in langs}
 
 
 def to_xlsform(q: Questionnaire) -> ExportResult:
@@ -149,6 +159,8 @@ def to_xlsform(q: Questionnaire) -> ExportResult:
     consent_yes = f"${{{naming.xlsform_context('consent')}}} = '{q.consent_yes.name}'"
     survey = _Sheet()
     choices = _Choices(langs)
+    for meta in FORM_METADATA:  # what the Kobo form builder adds by default: durations need them
+        survey.add(type=meta, name=meta)
     survey.add(type="calculate", name=naming.VERSION_FIELD["xlsform"],
                calculation=_xpath_string(q.version))
     _consent_group(q, survey, choices)
@@ -156,7 +168,7 @@ def to_xlsform(q: Questionnaire) -> ExportResult:
     for b in q.blocks:
         _rating_block(q, b, survey, choices, consent_yes)
     if q.outro:
-        survey.add_row({"type": "note", "name": "outro_note", **_labels(q.outro, langs),
+        survey.add_row({"type": "note", "name": OUTRO_NOTE, **_labels(q.outro, langs),
                         "relevant": consent_yes})
     workbook = _workbook(survey, choices, _settings(q))
     return ExportResult(files={".xlsx": workbook}, warnings=q.warnings)
@@ -169,7 +181,7 @@ def _consent_group(q: Questionnaire, survey: _Sheet, choices: _Choices) -> None:
     survey.add_row({"type": "begin_group", "name": "intro", **_labels(q.ui_text("consent_heading"), langs),
                     "appearance": "field-list"})
     if q.intro:
-        survey.add_row({"type": "note", "name": "intro_note", **_labels(q.intro, langs)})
+        survey.add_row({"type": "note", "name": INTRO_NOTE, **_labels(q.intro, langs)})
     choices.add_list(consent, [(c.name, c.label) for c in q.consent.choices])
     survey.add_row({"type": f"select_one {consent}", "name": consent, **_labels(q.consent.label, langs),
                     "required": "yes"})
@@ -185,10 +197,14 @@ def _context_group(q: Questionnaire, survey: _Sheet, choices: _Choices, consent_
     if sector_field.fixed is not None:
         survey.add(type="calculate", name=naming.xlsform_context("sector"),
                    calculation=_xpath_string(sector_field.fixed.name))
+    for f in q.context:  # a municipality-prefilled form records the name, never asks it
+        if f.preset is not None:
+            survey.add(type="calculate", name=naming.xlsform_context(f.id),
+                       calculation=_xpath_string(f.preset))
     survey.add_row({"type": "begin_group", "name": "context", **_labels(q.ui_text("context_heading"), langs),
                     "relevant": consent_yes, "appearance": "field-list"})
     for f in q.context:
-        if f.fixed is not None:
+        if f.fixed is not None or f.preset is not None:
             continue
         survey.add_row(_context_row(q, f, choices))
         if f.id == "sector" and dynamic:
@@ -320,7 +336,43 @@ KOBO_SYSTEM = frozenset({
     "AttachmentsExpected", "Status", "ReviewState", "DeviceID", "Edits", "FormVersion",
     "formdef_version", "review_status", "review_comments", "review_corrections", "review_quality",
     "CompletionDate", "duration",
+    # the form's own fields that are not questions
+    *FORM_METADATA, INTRO_NOTE, OUTRO_NOTE,
 })
+
+
+def _label_texts(bank: Bank, cb: dict) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Per language, every question label of the form (normalised) and the columns it heads,
+    in form order: what Kobo's "Labels" export writes as headers. A label that names the
+    partner appears as the combined form writes it (``${partner_da}``) and substituted."""
+    by_lang: dict[str, dict[str, list[str]]] = {lang: {} for lang in bank.languages}
+
+    def add(column: str, texts: dict) -> None:
+        for lang, t in texts.items():
+            if lang in by_lang and t:
+                cols = by_lang[lang].setdefault(norm_text(t), [])
+                if column not in cols:
+                    cols.append(column)
+
+    for note, text in ((INTRO_NOTE, bank.intro), (OUTRO_NOTE, bank.outro)):
+        add(note, text or {})
+    raw = {q.id: q for q in (bank.consent, *bank.context)}
+    for q in cb["context"]:
+        col = q["columns"]["xlsform"]
+        add(col, q["label"])
+        for t in q.get("label_by_sector", {}).values():
+            add(col, t)
+        if q.get("label_by_sector") and q["id"] in raw:
+            add(col, {lang: _with_partner_fields(t, lang) for lang, t in raw[q["id"]].label.items()})
+    for entry in (*cb["items"], cb["attention"]):
+        for sector, col in entry["columns"]["xlsform"].items():
+            add(col, entry.get("text_by_sector", {}).get(sector, {}))
+    return {lang: {t: tuple(c) for t, c in table.items()} for lang, table in by_lang.items()}
+
+
+def _describe(plat: Platform, bank: Bank, cb: dict) -> Platform:
+    """The fields from the codebook, and the question labels for label headers."""
+    return replace(from_codebook(plat, bank, cb), labels=_label_texts(bank, cb))
 
 #: KoboToolbox, ODK Central, SurveyCTO: any XLSForm server
 PLATFORM = Platform(
@@ -329,9 +381,9 @@ PLATFORM = Platform(
     system=KOBO_SYSTEM,
     signature=frozenset({"_uuid", "_submission_time", "__version__", "_id", "SubmissionDate", "KEY",
                          "instanceID"}),
-    system_pattern=re.compile(r"^(_.*|meta[/-].*|formhub[/-].*)$"), group_prefixes=True,
+    system_pattern=re.compile(r"^(_.*|meta[/.-].*|formhub[/.-].*)$"), group_prefixes=True,
     codebook_key="xlsform", scale_codes="xlsform_names", duration_span=("start", "end"),
-    describe=from_codebook)
+    describe=_describe)
 
 
 def write_simulated(table: pd.DataFrame, bank: Bank, path: Path, plat: Platform, *,

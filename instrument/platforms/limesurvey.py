@@ -33,9 +33,9 @@ from .. import naming
 from ..formats import ExportResult
 from ..generator import Block, ContextField, Questionnaire, build_questionnaire
 from ..model import Bank, Scale
-from ._export import csv_text, export_frame, iso, text_file, times
+from ._export import cells, csv_text, export_frame, iso, text_file, times
 from .base import Completion, Platform, from_codebook
-from .schema import ID
+from .schema import DURATION, ID
 
 __all__ = ["to_limesurvey", "limitations", "COLUMNS", "context_codes", "answer_codes", "PLATFORM",
            "LIMESURVEY_SYSTEM", "write_simulated"]
@@ -141,6 +141,9 @@ def _survey_settings(q: Questionnaire, rows: list[dict[str, str]], langs: tuple[
     add({"class": "S", "name": "additional_languages", "text": " ".join(q.other_languages())})
     add({"class": "S", "name": "format", "text": "G"})
     add({"class": "S", "name": "anonymized", "text": "Y"})
+    # start and submit times, and the seconds taken (interviewtime): durations for speeding
+    add({"class": "S", "name": "datestamp", "text": "Y"})
+    add({"class": "S", "name": "savetimings", "text": "Y"})
     for lang in langs:
         title = q.title[lang] if q.combined else f"{q.title[lang]} – {q.bank.sector_label[q.sector][lang]}"
         add({"class": "SL", "name": "surveyls_title", "text": _esc(title), "language": lang})
@@ -189,6 +192,8 @@ def _context_group(q: Questionnaire, rows: list[dict[str, str]], lang: str) -> N
         code = codes[f.id]
         if f.fixed is not None:
             _equation(rows, code, naming.limesurvey_answer(f.fixed.code), lang)
+        elif f.preset is not None:
+            _equation(rows, code, f.preset, lang)
         else:
             _context_question(q, f, code, rows, lang)
 
@@ -303,5 +308,7 @@ def write_simulated(table: pd.DataFrame, bank: Bank, path: Path, plat: Platform)
     }, index=table.index)
     df = pd.concat([head, q], axis=1)
     df[plat.version_column] = bank.version
+    # savetimings: the total seconds after the answers (per-group times are left out)
+    df["interviewtime"] = np.where(has, cells(table[DURATION]), "")
     rows = [list(df.columns)] + df.to_numpy(dtype=object).tolist()
     text_file(path, csv_text(rows, quote_all=True), bom=True)

@@ -22,6 +22,7 @@ import hashlib
 import html
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -30,14 +31,14 @@ import pandas as pd
 
 from .. import naming
 from ..formats import ExportResult
-from ..generator import ContextField, Questionnaire
+from ..generator import ContextField, Questionnaire, build_questionnaire
 from ..model import Bank, Scale
 from ._export import cells, csv_text, export_frame, iso, text_file, times
-from .base import Completion, HeaderRows, Platform, from_codebook
+from .base import Completion, HeaderRows, HeaderTexts, Platform, from_codebook, norm_text
 from .schema import DURATION, ID
 
 __all__ = ["to_qualtrics", "limitations", "scale_recode", "choice_recode", "sector_recode",
-           "PLATFORM", "QUALTRICS_SYSTEM", "NOT_RESPONSES", "write_simulated"]
+           "question_ids", "import_ids", "PLATFORM", "QUALTRICS_SYSTEM", "NOT_RESPONSES", "write_simulated"]
 
 
 def scale_recode(scale: Scale) -> dict[int, int]:
@@ -110,6 +111,8 @@ def to_qualtrics(q: Questionnaire) -> ExportResult:
     out.append(f"[[ED:{naming.VERSION_FIELD['qualtrics']}:{q.version}]]")
     if q.sector_field.fixed is not None:
         out.append(f"[[ED:{naming.qualtrics_context('sector')}:{sector_recode(q)[q.sector_field.fixed.code]}]]")
+    out.extend(f"[[ED:{naming.qualtrics_context(f.id)}:{f.preset}]]" for f in q.context
+               if f.preset is not None)
     out.append("")
 
     def question(qtype: str, qid: str, text: str, choices: list[str] = (), answers: list[str] = ()) -> None:
@@ -134,7 +137,7 @@ def to_qualtrics(q: Questionnaire) -> ExportResult:
 
     out.extend(["[[Block:context]]", ""])
     for f in q.context:
-        if f.fixed is not None:
+        if f.fixed is not None or f.preset is not None:
             continue
         qid = naming.qualtrics_context(f.id)
         text = f.label[lang] + (f"\n{f.hint[lang]}" if f.hint.get(lang) else "")
@@ -193,13 +196,94 @@ def _extra_header_rows(records: list[list[Any]], h: int) -> list[int]:
     return []
 
 
-def _header_texts(records: list[list[Any]], h: int, extra: list[int], width: int) -> list[str] | None:
+def _import_id(cell: Any) -> str:
+    """``QID12_3`` from ``{"ImportId":"QID12_3"}`` ("" when the cell holds none)."""
+    try:
+        v = json.loads(str(cell))
+    except ValueError:
+        return ""
+    return str(v.get("ImportId", "")) if isinstance(v, dict) else ""
+
+
+def _header_texts(records: list[list[Any]], h: int, extra: list[int], width: int) -> HeaderTexts | None:
     if not extra or extra[0] != h + 1 or h + 1 >= len(records):
         return None
     row = records[h + 1]
     if any(str(c).lstrip().startswith('{"ImportId"') for c in row if c is not None):
         return None
-    return ([("" if c is None else str(c)) for c in row] + [""] * width)[:width]
+    texts = HeaderTexts(([("" if c is None else str(c)) for c in row] + [""] * width)[:width])
+    if len(extra) > 1 and extra[1] < len(records):
+        ids = [_import_id(c) if c is not None else "" for c in records[extra[1]]]
+        texts.import_ids = (ids + [""] * width)[:width]
+    return texts
+
+
+def question_ids(txt: str) -> dict[str, tuple[str, bool]]:
+    """Each question of an Advanced Format TXT: its ``[[ID:]]`` -> (``QID<k>``, is a matrix).
+
+    Qualtrics numbers the questions of an imported file ``QID1``, ``QID2`` ... in the order the
+    file has them (descriptive text included) and gives them the default export tags ``Q1``,
+    ``Q2`` ... in the same order **(verify with a real import)**; a response export carries the
+    ``QID`` in its third header row whatever the tags are."""
+    out: dict[str, tuple[str, bool]] = {}
+    k = 0
+    matrix = False
+    for line in txt.splitlines():
+        if line.startswith("[[Question:"):
+            k += 1
+            matrix = line == "[[Question:Matrix]]"
+        elif line.startswith("[[ID:") and k:
+            out[line[5:-2]] = (f"QID{k}", matrix)
+    return out
+
+
+def _form_of(bank: Bank, cb: Mapping[str, Any]) -> Questionnaire:
+    """The questionnaire a codebook describes (its options), to number its questions."""
+    g = cb.get("generated", {})
+    preset = next((c.get("fixed") for c in cb["context"] if c["id"] == "municipality"), None)
+    return build_questionnaire(bank, sector=g.get("sector"), lang=g.get("lang") or "en",
+                               seed=g.get("seed"), municipality=preset)
+
+
+def import_ids(bank: Bank, cb: Mapping[str, Any]) -> dict[str, str]:
+    """Export column -> its ImportId (``INS_m_3`` -> ``QID12_3``, ``municipality`` ->
+    ``QID6_TEXT``) for the form of codebook ``cb``, numbered as :func:`question_ids`."""
+    ids = question_ids(to_qualtrics(_form_of(bank, cb)).files[".txt"].decode("utf-8"))
+    types = {c["columns"]["qualtrics"]: c["type"] for c in cb["context"]}
+    out: dict[str, str] = {}
+    for tag, (qid, matrix) in ids.items():
+        if not matrix:
+            out[tag] = qid + ("_TEXT" if types.get(tag) == "text" else "")
+    for entry in (*cb["items"], cb["attention"]):
+        for col in entry["columns"]["qualtrics"].values():
+            tag, _, pos = col.rpartition("_")
+            if tag in ids:
+                out[col] = f"{ids[tag][0]}_{pos}"
+    return out
+
+
+def _describe(plat: Platform, bank: Bank, cb: Mapping[str, Any]) -> Platform:
+    """The fields from the codebook; for exports with Qualtrics' default export tags (``Q1``,
+    ``Q13_1``) the ImportId of every column and the question texts of the second header row
+    (matrix rows as ``question text - item text``)."""
+    p = from_codebook(plat, bank, cb)
+    texts: dict[str, dict[str, list[str]]] = {lang: {} for lang in bank.languages}
+
+    def add(col: str, by_lang: Mapping[str, str]) -> None:
+        for lang, t in by_lang.items():
+            if lang in texts and t:
+                cols = texts[lang].setdefault(norm_text(t), [])
+                if col not in cols:
+                    cols.append(col)
+
+    for c in cb["context"]:
+        add(c["columns"]["qualtrics"], c["label"])
+    for entry in (*cb["items"], cb["attention"]):
+        for sector, col in entry["columns"]["qualtrics"].items():
+            add(col, entry.get("text_by_sector", {}).get(sector, {}))
+    return replace(p, import_ids={v: k for k, v in import_ids(bank, cb).items()},
+                   labels={lang: {t: tuple(c) for t, c in tab.items()} for lang, tab in texts.items()},
+                   labels_in_texts=True)
 
 
 PLATFORM = Platform(
@@ -210,7 +294,7 @@ PLATFORM = Platform(
     codebook_key="qualtrics", scale_codes="qualtrics_recode", duration_seconds="Duration (in seconds)",
     status_column="Status", not_responses=NOT_RESPONSES,
     completion=Completion("Finished", frozenset({"0", "false", "0.0"}), "Finished = 0"),
-    header_rows=HeaderRows(_extra_header_rows, _header_texts), describe=from_codebook)
+    header_rows=HeaderRows(_extra_header_rows, _header_texts), describe=_describe)
 
 
 def _rid(seed_text: str) -> str:
@@ -280,19 +364,18 @@ def _header_rows(columns: list[str], plat: Platform, bank: Bank,
                  cb: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """Row 2 (question text) and row 3 (ImportId) as Qualtrics writes them."""
     texts, imports = [], []
-    qid: dict[str, str] = {}
+    ids = import_ids(bank, cb)
     text_of: dict[str, tuple[str, str]] = {}
-    for k, ctx in enumerate(cb["context"], 1):
-        text_of[ctx["columns"]["qualtrics"]] = (ctx["label"].get("en", ctx["id"]), f"QID{k}")
+    for ctx in cb["context"]:
+        col = ctx["columns"]["qualtrics"]
+        text_of[col] = (ctx["label"].get("en", ctx["id"]), ids.get(col, col))
     instruction = {(con.id, s): bank.fill(con.instruction.get("en", ""), s, "en")
                    for con in bank.constructs.values() for s in con.sectors}
     for entry in (*cb["items"], cb["attention"]):
         con = entry.get("construct", entry.get("block"))
         for sector, col in entry["columns"]["qualtrics"].items():
-            tag, _, pos = col.rpartition("_")
-            qid.setdefault(tag, f"QID{len(qid) + 100}")
             text = instruction.get((con, sector), "") + " - " + entry["text_by_sector"][sector].get("en", "")
-            text_of[col] = (text, f"{qid[tag]}_{pos}")
+            text_of[col] = (text, ids.get(col, col))
     for c in columns:
         if c in _QUALTRICS_TEXT:
             texts.append(_QUALTRICS_TEXT[c])

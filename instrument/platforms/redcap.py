@@ -1,7 +1,9 @@
 """REDCap data dictionary (``.csv``, the 18 standard columns), one form, one language.
 
 The first field is ``record_id``; ``instrument_version`` is a hidden text field filled by
-``@DEFAULT``. Choices are ``code, label`` pairs with the bank's integer codes (don't know as its
+``@DEFAULT``, ``survey_start`` a hidden one set to the time the survey is opened
+(``@NOW-SERVER``, REDCap 13.10+ **(verify)**), so that the export with survey fields gives
+durations. Choices are ``code, label`` pairs with the bank's integer codes (don't know as its
 own code, 99). Each construct-by-sector block is a matrix group (``ins_m``) of radio fields
 (``ins_c1_m``) sharing the scale's choices, the block's instruction as the section header of its
 first row. REDCap has no group-level branching, so the consent and sector condition
@@ -18,8 +20,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import naming
@@ -32,7 +36,7 @@ from .base import Platform, from_codebook
 from .schema import ID
 
 __all__ = ["to_redcap", "limitations", "HEADER", "form_name", "PLATFORM", "REDCAP_SYSTEM",
-           "write_simulated"]
+           "START_FIELD", "write_simulated"]
 
 #: the exact header, in order; REDCap matches columns by position and header
 HEADER: tuple[str, ...] = (
@@ -44,8 +48,17 @@ HEADER: tuple[str, ...] = (
 )
 
 
+#: hidden field set to the time the survey is opened (``@NOW-SERVER``, server time like the
+#: ``<form>_timestamp`` of completion): with it the export gives each response's duration
+START_FIELD = "survey_start"
+
+
 def form_name(q: Questionnaire) -> str:
-    name = re.sub(r"[^a-z0-9_]", "_", q.id.lower())
+    return _form_name(q.id)
+
+
+def _form_name(instrument_id: str) -> str:
+    name = re.sub(r"[^a-z0-9_]", "_", instrument_id.lower())
     return name if name[:1].isalpha() else f"f_{name}"
 
 
@@ -107,6 +120,8 @@ def to_redcap(q: Questionnaire) -> ExportResult:
     add("record_id", "text", "Record ID")
     add(naming.VERSION_FIELD["redcap"], "text", q.ui("version", version=q.version),
         annotation=f"@HIDDEN @READONLY @DEFAULT='{q.version}'")
+    add(START_FIELD, "text", START_FIELD, validation="datetime_seconds_ymd",
+        annotation="@HIDDEN @NOW-SERVER")
     if q.intro:
         add("intro", "descriptive", q.intro[lang], section=q.ui("consent_heading"))
     add(consent, "radio", q.consent.label[lang], section="" if q.intro else q.ui("consent_heading"),
@@ -119,6 +134,9 @@ def to_redcap(q: Questionnaire) -> ExportResult:
             add(name, "radio", f.label[lang],
                 choices=_choices(_choice_pairs(q.bank_sector_question.choices, lang), f.id),
                 annotation=f"@HIDDEN @READONLY @DEFAULT='{f.fixed.code}'")
+            continue
+        if f.preset is not None:
+            add(name, "text", f.label[lang], annotation=f"@HIDDEN @READONLY @DEFAULT='{f.preset}'")
             continue
         kw = {"section": section, "note": f.hint.get(lang, ""), "branching": sector_is(f.sectors),
               "required": "y" if f.question.required else ""}
@@ -168,22 +186,32 @@ REDCAP_SYSTEM = frozenset({"record_id", "redcap_event_name", "redcap_repeat_inst
                            "redcap_repeat_instance", "redcap_data_access_group",
                            "redcap_survey_identifier"})
 
+
+def _describe(plat: Platform, bank: Bank, cb: dict) -> Platform:
+    """The fields from the codebook; durations from the start field to the form's completion
+    timestamp (``<form>_timestamp``, exported with "survey fields")."""
+    return replace(from_codebook(plat, bank, cb),
+                   duration_span=(START_FIELD, f"{_form_name(cb['instrument']['id'])}_timestamp"))
+
+
 PLATFORM = Platform(
     name="redcap", label="REDCap", file_kind="REDCap export",
     id_columns=("record_id",), system=REDCAP_SYSTEM,
     signature=frozenset({"record_id", "redcap_survey_identifier", "redcap_event_name"}),
     system_pattern=re.compile(r"^(.+_complete|.+_timestamp|.+___[a-z0-9_]+)$"),
-    codebook_key="redcap", scale_codes="redcap_codes", describe=from_codebook)
+    codebook_key="redcap", scale_codes="redcap_codes", describe=_describe)
 
 
 def write_simulated(table: pd.DataFrame, bank: Bank, path: Path, plat: Platform) -> None:
     """A REDCap raw-data CSV export (codes, ``record_id`` first)."""
     q = export_frame(table, plat, bank)
-    _, end, _ = times(table)
+    start, end, has = times(table)
+    form = _form_name(bank.id)
     df = pd.concat([pd.DataFrame({"record_id": table[ID].astype(str).to_numpy(),
                                   "redcap_survey_identifier": ""}, index=table.index), q], axis=1)
     df[plat.version_column] = bank.version
-    df["survey_timestamp"] = iso(end, "plain")
-    df["survey_complete"] = "2"
+    df[START_FIELD] = np.where(has, iso(start, "plain"), "")
+    df[f"{form}_timestamp"] = iso(end, "plain")
+    df[f"{form}_complete"] = "2"
     rows = [list(df.columns)] + df.to_numpy(dtype=object).tolist()
     text_file(path, csv_text(rows))

@@ -23,7 +23,7 @@ import pandas as pd
 from ..bank import as_bank
 from ..errors import UnreadableFileError
 from ..files import write_with
-from ..generator import build_questionnaire
+from ..generator import OptionError, build_questionnaire
 from ..model import Bank
 from . import kobo, limesurvey, qualtrics, redcap, spss_stata, tabular
 from .base import Platform, RawTable
@@ -46,6 +46,8 @@ ALIASES = {"odk": "kobo", "kobotoolbox": "kobo", "xlsform": "kobo", "surveycto":
            "sav": "canonical", "spss": "canonical", "stata": "canonical", "csv": "canonical"}
 #: the formats :func:`write_simulated` writes
 FORMATS = ("csv", "xlsx", "sav", "dta", "kobo", "limesurvey", "redcap", "qualtrics")
+#: the file extension of each (the platforms' exports are CSV)
+SUFFIXES = {"xlsx": ".xlsx", "sav": ".sav", "dta": ".dta"}
 _CACHE: dict[tuple[int, str], tuple[Bank, Platform]] = {}
 _CB_CACHE: dict[int, tuple[Bank, dict]] = {}
 
@@ -107,20 +109,23 @@ def is_known_anywhere(bank: Bank, codebook: Mapping[str, Any] | None = None) -> 
     plats = all_platforms(bank, codebook)
 
     def known(name: str) -> bool:
+        # labels do not count: Qualtrics' question-text row would outscore its header row
         return any(p.field_for(name) is not None or name in p.signature for p in plats)
 
     return known
 
 
-def detect_platform(bank: Bank, columns: list[str],
-                    codebook: Mapping[str, Any] | None = None) -> tuple[Platform, int]:
-    """The platform whose fields and signature columns best match ``columns``.
+def detect_platform(bank: Bank, columns: list[str], codebook: Mapping[str, Any] | None = None,
+                    texts: list[str] | None = None) -> tuple[Platform, int]:
+    """The platform whose fields and signature columns best match ``columns`` (``texts``: the
+    rows under the header, :attr:`RawTable.header_texts`, for Qualtrics' default tags).
 
     Returns the platform and how many of the columns are its fields (0: nothing matched).
     """
     best: tuple[float, int, Platform] | None = None
     for p in all_platforms(bank, codebook):
-        n_fields = sum(1 for c in columns if p.field_for(c) is not None
+        names = p.resolve(columns, texts).names  # label headers, default tags: as their fields
+        n_fields = sum(1 for c in names if p.field_for(c) is not None
                        and (not p.exact_headers or c in p.lookup))
         n_sig = sum(1 for c in columns if str(c).strip().lstrip("\ufeff") in p.signature)
         # a few signature columns decide between platforms that share context names
@@ -194,18 +199,18 @@ def read_export(path: Path, bank: Bank, *, platform: str = "auto",
     if name != "auto" and name not in PLATFORMS:
         raise ValueError(f"unknown platform {platform!r} (allowed: auto, {', '.join(PLATFORMS)})")
 
-    def choose(header: list[str]) -> tuple[Platform, int]:
+    def choose(header: list[str], texts: list[str] | None = None) -> tuple[Platform, int]:
         if name != "auto":
             return platform_for(bank, name, codebook), 1
-        return detect_platform(bank, header, codebook)
+        return detect_platform(bank, header, codebook, texts)
 
     def hints(header: list[str]) -> dict[str, str]:
         plat, _ = choose(header)
-        return {h: "category" for h in header
-                if (f := plat.field_for(h)) is not None and f.codebook.kind in ("choice", "text")}
+        return {h: "category" for h, k in zip(header, plat.resolve(header).names)
+                if (f := plat.field_for(k)) is not None and f.codebook.kind in ("choice", "text")}
 
     raw = read_raw(Path(path), is_known_anywhere(bank, codebook), hints)
-    plat, n_fields = choose(raw.header)
+    plat, n_fields = choose(raw.header, raw.header_texts)
     if n_fields == 0:
         raise _no_match(raw, bank)
     return raw, plat
@@ -235,7 +240,8 @@ def write_simulated(table: pd.DataFrame, path, fmt: str = "csv", *, bank: Bank |
     table : DataFrame
         Canonical table with don't know coded (99), as ``simulate`` returns it.
     path : str or Path
-        Output file; written via a temporary file in the same folder and ``os.replace``.
+        Output file; written via a temporary file in the same folder and ``os.replace``. Its
+        extension, if any, must be the format's (``.csv``, ``.xlsx``, ``.sav``, ``.dta``).
     fmt : str
         ``csv`` (the canonical table), ``xlsx``, ``sav``, ``dta``, ``kobo``, ``limesurvey``,
         ``redcap`` or ``qualtrics``.
@@ -253,9 +259,20 @@ def write_simulated(table: pd.DataFrame, path, fmt: str = "csv", *, bank: Bank |
     -------
     Path
         The file written.
+
+    Raises
+    ------
+    OptionError
+        ``path`` has another extension than the format's.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (allowed: {', '.join(FORMATS)})")
+    suffix = SUFFIXES.get(fmt, ".csv")
+    path = Path(path)
+    if path.suffix and path.suffix.lower() != suffix:
+        raise OptionError(f"--out {path.name}: a {fmt} file is written as {suffix}, not "
+                          f"{path.suffix}; use --out {path.with_suffix(suffix).name}"
+                          + ("" if fmt != "csv" else " (or --format for another format)"))
     bank = as_bank(bank)
     missing = [c for c in schema_for(bank).names if c not in table.columns]
     if missing:

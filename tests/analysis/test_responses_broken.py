@@ -290,11 +290,36 @@ def test_unknown_and_missing_columns(base, bank, tmp_path):
         del cells[j]
         cells.insert(1, "Q99" if k == 0 else "x")
         out.append(",".join(cells) + "\n")
-    report = validate_responses(write(tmp_path, "responses.csv", "".join(out)), bank=bank)
-    assert texts(report) == [
+    path = write(tmp_path, "responses.csv", "".join(out))
+    report = validate_responses(path, bank=bank)
+    assert texts(report) == ["responses.csv, column INS_C2: column INS_C2 (INS_C2) is missing"]
+    assert [str(w) for w in report.warnings] == [
+        "responses.csv: 1 column(s) that are not part of instrument coprod-ambivalence were kept "
+        "aside, not read: Q99 (validate --strict reports them as problems)"]
+    strict = validate_responses(path, bank=bank, strict_columns=True)
+    assert texts(strict) == [
         "responses.csv, column Q99: unknown column (not a column of instrument coprod-ambivalence "
         "in a canonical-table file)",
         "responses.csv, column INS_C2: column INS_C2 (INS_C2) is missing"]
+
+
+def test_renamed_item_column_gets_a_suggestion(bank, tmp_path):
+    """A hand-renamed item column is not a custom column: it names the missing one (issue 15,
+    item 4); a municipality's own question is kept aside and the file analyses."""
+    from coprod.analysis.responses import simulate
+
+    p = write_simulated(simulate(30, seed=4, bank=bank), tmp_path / "kobo.csv", "kobo", bank=bank)
+    df = pd.read_csv(p, sep=";", dtype=str, keep_default_na=False)
+    df = df.rename(columns={"COM_C2_m": "com_c2_M "})
+    df.insert(5, "kommune_egen_q1", "ja")
+    df.to_csv(p, sep=";", index=False)
+    report = validate_responses(p, bank=bank)
+    assert texts(report) == [
+        "kobo.csv, column com_c2_M: unknown column (not a column of instrument coprod-ambivalence "
+        "in a KoboToolbox/ODK file); did you mean COM_C2_m? (column COM_C2_m is missing)",
+        "kobo.csv, column COM_C2_m: column COM_C2_m (COM_C2) is missing"]
+    assert [w.rule for w in report.warnings] == ["unknown_column"]
+    assert "kept aside, not read: kommune_egen_q1 (" in report.warnings[0].message
 
 
 def test_duplicated_column(base, bank, tmp_path):
@@ -407,3 +432,27 @@ def test_limesurvey_incomplete_and_sgqa(table, bank, tmp_path):
     report = validate_responses(tmp_path / "sgqa.csv", bank=bank)
     assert report.exit_code == 2
     assert "LimeSurvey SGQA headings: export with headings 'Question code'" in texts(report)[0]
+
+
+def test_municipality_spellings_are_grouped_and_reported(bank, tmp_path):
+    """'aarhus kommune' beside 'Aarhus' is one municipality, said once per spelling (issue 15,
+    item 5); a groups file maps what normalising cannot."""
+    from coprod.analysis.responses import simulate
+
+    sim = simulate(40, seed=8, bank=bank)
+    sim["municipality"] = ["Aarhus"] * 20 + ["aarhus kommune"] * 12 + [" Aarhus  Kommune"] * 3 \
+        + ["Århus"] * 2 + ["Odense"] * 3
+    p = write_simulated(sim, tmp_path / "kobo.csv", "kobo", bank=bank)
+    report = validate_responses(p, bank=bank)
+    assert report.exit_code == 0
+    assert [str(w) for w in report.warnings if w.rule == "group_spelling"] == [
+        "kobo.csv, column municipality: 'aarhus kommune' (12 rows) grouped with 'Aarhus'",
+        "kobo.csv, column municipality: 'Aarhus  Kommune' (3 rows) grouped with 'Aarhus'"]
+    groups = write(tmp_path, "groups.csv", "spelling,group\nÅrhus,Aarhus\n")
+    data = read_responses(p, bank=bank, groups=groups, strict=False)
+    assert data.table["municipality"].value_counts().to_dict() == {"Aarhus": 37, "Odense": 3}
+    assert "'Århus' (2 rows) grouped with 'Aarhus' (by the groups file)" in [
+        w.message for w in data.warnings]
+    bad = write(tmp_path, "bad.csv", "Århus,Aarhus\nodense\n")
+    assert validate_responses(p, bank=bank, groups=bad).problems[0].message == (
+        "bad.csv, row 2: expected two cells, a spelling and its group (got 'odense')")

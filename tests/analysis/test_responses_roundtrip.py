@@ -17,8 +17,8 @@ from coprod.instrument.generator import build_questionnaire
 SUFFIX = {"xlsx": ".xlsx", "sav": ".sav", "dta": ".dta"}
 PLATFORM = {"csv": "canonical", "xlsx": "canonical", "sav": "canonical", "dta": "canonical",
             "kobo": "kobo", "limesurvey": "limesurvey", "redcap": "redcap", "qualtrics": "qualtrics"}
-#: what a platform cannot carry: Qualtrics makes its own response ids, REDCap records no times
-NOT_CARRIED = {"qualtrics": ["respondent_id"], "redcap": ["duration_s"]}
+#: what a platform cannot carry: Qualtrics makes its own response ids
+NOT_CARRIED = {"qualtrics": ["respondent_id"]}
 
 
 @pytest.fixture(scope="module")
@@ -53,15 +53,14 @@ def test_round_trip_every_format(fmt, sim, expected, bank, tmp_path):
     _same(data, expected, NOT_CARRIED.get(fmt, ()))
     assert data.source["instrument_version"] == bank.version
     assert data.source["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
-    no_times = ["speeding", "flagged"] if fmt == "redcap" else []
-    pd.testing.assert_frame_equal(data.flags.reset_index(drop=True).drop(columns=no_times),
-                                  expected.flags.reset_index(drop=True).drop(columns=no_times))
+    pd.testing.assert_frame_equal(data.flags.reset_index(drop=True),
+                                  expected.flags.reset_index(drop=True))
     if fmt == "qualtrics":
         ids = data.table["respondent_id"]
         assert ids.is_unique and ids.str.startswith("R_").all()
         assert data.source["dropped"] == {"preview": 2}
-    if fmt == "redcap":
-        assert data.table["duration_s"].isna().all()
+    if fmt == "redcap":  # survey_start to <form>_timestamp (issue 15, item 2)
+        assert data.table["duration_s"].notna().any()
 
 
 def test_canonical_table_layout(expected, bank):
@@ -87,7 +86,7 @@ def test_platform_formats_look_like_the_platform(sim, bank, tmp_path):
     assert ls.startswith(b'\xef\xbb\xbf"id","submitdate","lastpage","startlanguage","seed"')
     assert b'"INSm[C1]"' in ls and b'"servicearea"' in ls and b'"A7"' in ls
     rc = write_simulated(sim, tmp_path / "r.csv", "redcap", bank=bank).read_text("utf-8")
-    assert rc.startswith("record_id,") and ",ins_c1_m," in rc and "survey_complete" in rc
+    assert rc.startswith("record_id,") and ",ins_c1_m," in rc and "coprod_ambivalence_complete" in rc
     q = write_simulated(sim, tmp_path / "q.csv", "qualtrics", bank=bank).read_text("utf-8-sig")
     lines = q.splitlines()
     assert lines[0].startswith('"StartDate","EndDate","Status"') and '"INS_m_1"' in lines[0]

@@ -32,6 +32,7 @@ def check_rules(rows: list[dict[str, str]]) -> dict[str, list[dict]]:
     s = {r["name"]: r["text"] for r in rows if r["class"] == "S"}
     langs = [s["language"], *s["additional_languages"].split()]
     assert s["format"] == "G" and s["anonymized"] == "Y"
+    assert s["datestamp"] == "Y" and s["savetimings"] == "Y"  # durations (issue 15, item 2)
     classes = [r["class"] for r in rows]
     # class order: S, then SL, then the per-language blocks
     first_block = next(k for k, c in enumerate(classes) if c in BLOCK_CLASSES)

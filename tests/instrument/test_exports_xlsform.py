@@ -18,7 +18,7 @@ from pyxform.xls2xform import convert  # noqa: E402
 
 JAVA = shutil.which("java") is not None
 FORMS = [(s, lang) for s in (None, "municipal", "voluntary") for lang in ("en", "da")]
-NO_LABEL = {"calculate", "end_group"}
+NO_LABEL = {"calculate", "end_group", "start", "end"}  # metadata fields have no label
 
 
 def _sheets(data: bytes) -> dict[str, list[dict]]:
