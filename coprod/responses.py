@@ -21,6 +21,7 @@ from coprod.instrument.bank import as_bank
 from coprod.instrument.errors import UnreadableFileError
 from coprod.instrument.model import Bank
 from coprod.instrument.platforms import registry
+from coprod.instrument.platforms._limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["read_responses", "validate_responses", "write_simulated", "FORMATS"]
 
@@ -29,7 +30,8 @@ FORMATS = registry.FORMATS
 
 
 def read_responses(path, *, bank: Bank | None = None, platform: str = "auto",
-                   strict: bool = True, codebook: Any = None) -> ResponseData:
+                   strict: bool = True, codebook: Any = None,
+                   limits: Limits = DEFAULT_LIMITS) -> ResponseData:
     """Read a response file into the canonical table.
 
     Parameters
@@ -52,6 +54,8 @@ def read_responses(path, *, bank: Bank | None = None, platform: str = "auto",
         The codebook JSON of the form as fielded (``coprod instrument build --format codebook``).
         Needed only when the form was built with ``--sector`` or ``--seed``; by default the
         combined form in bank order is assumed.
+    limits : Limits, optional
+        The largest table read (rows, columns, cells; :mod:`coprod.instrument.platforms._limits`).
 
     Returns
     -------
@@ -83,13 +87,13 @@ def read_responses(path, *, bank: Bank | None = None, platform: str = "auto",
     ['respondent_id', 'sector', 'role']
     """
     bank = as_bank(bank)
-    cb = registry.load_codebook(codebook)
-    raw, plat = registry.read_export(Path(path), bank, platform=platform, codebook=cb)
+    cb = registry.load_codebook(codebook, bank)
+    raw, plat = registry.read_export(Path(path), bank, platform=platform, codebook=cb, limits=limits)
     return from_raw(raw, plat, bank, strict=strict)
 
 
 def validate_responses(path_or_data: Any, *, bank: Bank | None = None,
-                       codebook: Any = None) -> ValidationReport:
+                       codebook: Any = None, limits: Limits = DEFAULT_LIMITS) -> ValidationReport:
     """Check a response file (or already-read data) and list every problem.
 
     Parameters
@@ -100,6 +104,8 @@ def validate_responses(path_or_data: Any, *, bank: Bank | None = None,
     bank : Bank, optional
         :func:`coprod.instrument.load_bank` by default.
     codebook : dict or path, optional
+        See :func:`read_responses`.
+    limits : Limits, optional
         See :func:`read_responses`.
 
     Returns
@@ -120,7 +126,7 @@ def validate_responses(path_or_data: Any, *, bank: Bank | None = None,
         return report_from(from_table(path_or_data, bank=bank, strict=False))
     path = Path(path_or_data)
     try:
-        data = read_responses(path, bank=bank, strict=False, codebook=codebook)
+        data = read_responses(path, bank=bank, strict=False, codebook=codebook, limits=limits)
     except FileNotFoundError:
         return unreadable_report(path.name, UnreadableFileError("no such file"))
     except (IsADirectoryError, PermissionError) as exc:

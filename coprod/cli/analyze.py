@@ -4,7 +4,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ._common import LANGS, add_common, codebook, nonneg_int, progress, report_outputs
+from ._common import (LANGS, add_common, add_limits, limits, nonneg_int, out_folder, progress,
+                      report_outputs)
 
 
 def add(sub) -> None:
@@ -12,7 +13,7 @@ def add(sub) -> None:
                        description="Analyse a response file and write DIR/results.json and DIR/report.html.")
     a.add_argument("data", help="response file")
     a.add_argument("--spec", default=None, help="analysis spec (YAML or JSON)")
-    a.add_argument("--out", required=True, help="output folder")
+    a.add_argument("--out", required=True, type=out_folder, help="output folder")
     a.add_argument("--lang", choices=LANGS, default="en", help="report language")
     a.add_argument("--keep-flagged", action="store_true",
                    help="keep respondents flagged by the data-quality checks")
@@ -26,6 +27,7 @@ def add(sub) -> None:
                    help="bootstrap draws for the indirect effects (default analysis only; default 500)")
     a.add_argument("--seed", type=int, default=None, metavar="S",
                    help="seed of every random step (default analysis only; default 2021)")
+    add_limits(a)
     add_common(a)
     a.set_defaults(func=run)
 
@@ -45,6 +47,6 @@ def run(args) -> int:
                        report=not args.no_report, lang=args.lang, bank=args.bank,
                        keep_flagged=args.keep_flagged, progress=progress(args, "bootstrap"),
                        bootstrap=args.bootstrap, seed=args.seed, missing=args.missing,
-                       codebook=codebook(args))
+                       codebook=args.codebook, limits=limits(args))
     report_outputs(args, out.warnings, out.files)
     return 0

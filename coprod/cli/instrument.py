@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ._common import FORMATS, LANGS, SECTORS, add_common, say
+from ._common import FORMATS, LANGS, SECTORS, add_common, out_file, say
 
 
 def add(sub) -> None:
@@ -19,7 +19,7 @@ def add(sub) -> None:
     b.add_argument("--sector", choices=SECTORS, default=None,
                    help="one sector's form (default: the combined form routed by a sector question)")
     b.add_argument("--seed", type=int, default=None, help="shuffle items within blocks with this seed")
-    b.add_argument("--out", required=True, help="output file")
+    b.add_argument("--out", required=True, type=out_file, help="output file")
     add_common(b)
     b.set_defaults(func=run_build)
     c = isub.add_parser("check", help="check the item bank and list item counts",

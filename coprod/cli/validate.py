@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ._common import add_common, codebook
+from ._common import add_common, add_limits, limits
 
 
 def add(sub) -> None:
@@ -15,6 +15,7 @@ def add(sub) -> None:
     v.add_argument("--json", action="store_true", help="print the problems as JSON")
     v.add_argument("--codebook", metavar="JSON", default=None,
                    help="codebook of the form that was fielded (needed for --sector or --seed forms)")
+    add_limits(v)
     add_common(v)
     v.set_defaults(func=run)
 
@@ -23,8 +24,11 @@ def run(args) -> int:
     from coprod.instrument.bank import load_bank  # deferred, as in every command: --help stays light
     from coprod.responses import validate_responses
 
+    from coprod.instrument.platforms.registry import load_codebook
+
     bank = load_bank(args.bank)
-    report = validate_responses(Path(args.file), bank=bank, codebook=codebook(args))
+    cb = load_codebook(args.codebook, bank)  # a bad codebook is its own error, not the file's
+    report = validate_responses(Path(args.file), bank=bank, codebook=cb, limits=limits(args))
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     else:
