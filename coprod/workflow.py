@@ -119,7 +119,7 @@ def _read_table(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[pd.DataFra
             notes = _scan_workbook(data, path, limits)
             df = pd.read_excel(io.BytesIO(data))
         elif suffix in (".sav", ".dta"):
-            df = in_child(read_readstat, path, suffix[1:], limits, name=name)[0]
+            df = in_child(read_readstat, path, suffix[1:], limits, False, name, name=name)[0]
         else:
             try:
                 text, _, decoded = decode_text(data, name)

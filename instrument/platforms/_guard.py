@@ -17,6 +17,7 @@ coprod.instrument.errors.UnreadableFileError: x.xlsx: cannot be read (KeyError: 
 """
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing
 import re
 import signal
@@ -63,7 +64,9 @@ def cannot_read(name: str) -> Iterator[None]:
     except (FileNotFoundError, CoprodError, KeyboardInterrupt):
         raise
     except Exception as exc:  # noqa: BLE001 - the boundary: no reader's exception escapes
-        if isinstance(exc, OSError) and exc.strerror:  # IsADirectoryError, PermissionError ...
+        if isinstance(exc, IsADirectoryError):
+            raise UnreadableFileError(f"{name}: cannot be read (it is a folder, not a file)") from None
+        if isinstance(exc, OSError) and exc.strerror:  # PermissionError ...
             raise UnreadableFileError(f"{name}: cannot be read ({exc.strerror})") from None
         raise UnreadableFileError(f"{name}: cannot be read ({reason_of(exc)})") from None
 
@@ -111,6 +114,7 @@ def in_child(fn: Callable[..., Any], *args: Any, name: str, timeout: float = CHI
 
 
 def _child(send, fn: Callable[..., Any], args: tuple) -> None:
+    faulthandler.disable()  # a crash is reported by the parent, in one line, not as a C stack
     try:
         answer: tuple[str, Any] = ("ok", fn(*args))
     except CoprodError as exc:
@@ -144,12 +148,11 @@ def strip_controls(raw: RawTable) -> RawTable:
     for j, col in enumerate(frame.columns):
         s = frame[col]
         if isinstance(s.dtype, pd.CategoricalDtype):
-            cats = s.cat.categories
-            if cats.dtype != object or not cats.map(_has_control).any():
+            if not _texts(s.cat.categories.dtype) or not s.cat.categories.map(_has_control).any():
                 continue
             values = s.astype(object)
-        elif s.dtype == object:
-            values = s
+        elif _texts(s.dtype):
+            values = s.astype(object)
         else:
             continue
         hit = values.map(_has_control).to_numpy(dtype=bool)
@@ -158,7 +161,8 @@ def strip_controls(raw: RawTable) -> RawTable:
         if frame is raw.frame:
             frame = frame.copy()
         cleaned = values.where(~hit, values[hit].map(lambda v: _CONTROL.sub("", v)))
-        frame[col] = cleaned.astype(s.dtype) if isinstance(s.dtype, pd.CategoricalDtype) else cleaned
+        frame[col] = cleaned.astype("category") if isinstance(s.dtype, pd.CategoricalDtype) else \
+            cleaned.astype(s.dtype)
         first = int(hit.argmax())
         column = header[j] if j < len(header) else str(col)
         warnings.append(problem(
@@ -174,6 +178,10 @@ def strip_controls(raw: RawTable) -> RawTable:
     if not warnings:
         return raw
     return replace(raw, frame=frame, header=header, warnings=[*raw.warnings, *warnings])
+
+
+def _texts(dtype) -> bool:
+    return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
 
 
 def _has_control(v: Any) -> bool:

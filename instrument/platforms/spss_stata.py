@@ -31,20 +31,21 @@ def _from_readstat(path: Path, digest: str, kind: str, limits: Limits = DEFAULT_
 
 
 def read_readstat(path: Path, kind: str, limits: Limits = DEFAULT_LIMITS,
-                  user_missing: bool = False) -> tuple[pd.DataFrame, dict, str | None]:
+                  user_missing: bool = False, name: str | None = None) -> tuple[pd.DataFrame, dict, str | None]:
     """``(frame, value labels, encoding)`` of a ``.sav`` (``user_missing``: user-missing codes
     kept as values) or ``.dta`` file; its size is checked against ``limits`` from the header
-    before the data are read. Runs pyreadstat in this process: call it through
-    :func:`._guard.in_child`."""
+    before the data are read (messages name the file ``name``, its file name by default). Runs
+    pyreadstat in this process: call it through :func:`._guard.in_child`."""
+    name = path.name if name is None else name
     import pyreadstat  # deferred: only for SPSS/Stata files
 
     reader = pyreadstat.read_sav if kind == "sav" else pyreadstat.read_dta
     options = {"user_missing": True} if user_missing else {}
     _, meta = reader(str(path), metadataonly=True, **options)
     rows = meta.number_rows if meta.number_rows is not None and meta.number_rows >= 0 else 0
-    check_shape(path.name, rows, meta.number_columns or 0, limits)
+    check_shape(name, rows, meta.number_columns or 0, limits)
     df, meta = reader(str(path), **options)
-    check_shape(path.name, len(df), df.shape[1], limits)
+    check_shape(name, len(df), df.shape[1], limits)
     labels = {str(k): dict(v) for k, v in (meta.variable_value_labels or {}).items()}
     return df, labels, getattr(meta, "file_encoding", None)
 
