@@ -28,6 +28,7 @@ from coprod.analysis.default import analyze_instrument
 from coprod.analysis.errors import ModelSpecError
 from coprod.analysis.pipeline import AnalysisResult, analyze
 from coprod.analysis.responses import simulate
+from coprod.analysis.sem.size import check_model_size
 from coprod.analysis.spec import AnalysisSpec, load_spec
 from coprod.instrument.bank import as_bank
 from coprod.instrument.errors import UnreadableFileError
@@ -192,6 +193,7 @@ def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False
             raise ModelSpecError("bootstrap, seed and missing are set in the spec, not as options, in spec mode")
         spec_obj = spec if isinstance(spec, AnalysisSpec) else load_spec(spec)
         table, notes = _read_table(path, limits)
+        _check_model_sizes(spec_obj, table)
         result = analyze(table, spec_obj, progress=progress, meta=meta)
         return replace(result, warnings=tuple(notes) + result.warnings) if notes else result
 
@@ -199,6 +201,20 @@ def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False
     rd = read_responses(path, bank=bank, codebook=codebook, limits=limits)
     given = {k: v for k, v in (("bootstrap", bootstrap), ("seed", seed), ("missing", missing)) if v is not None}
     return analyze_instrument(rd, bank=bank, keep_flagged=keep_flagged, progress=progress, meta=meta, **given)
+
+
+def _check_model_sizes(spec: AnalysisSpec, table: pd.DataFrame) -> None:
+    """Refuse a spec's models that are too large to estimate (or for the rows there are) before
+    the analysis allocates them; invariance fits the CFA in every group at once."""
+    groups = 1
+    if spec.group and spec.group in table.columns and spec.invariance:
+        groups = max(1, int(table[spec.group].nunique()))
+    meanstructure = spec.missing == "fiml"
+    columns = [str(c) for c in table.columns]
+    for what, model, ngroups in (("cfa", spec.cfa, groups), ("sem", spec.sem, 1)):
+        if model:
+            check_model_size(model, columns, n_rows=len(table), ngroups=ngroups,
+                             meanstructure=meanstructure or ngroups > 1, what=what)
 
 
 # ------------------------------------------------------------------------------ writing
