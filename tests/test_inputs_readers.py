@@ -262,3 +262,52 @@ def test_temp_files_are_named_for_the_next_run_to_find(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", spy)
     write_files({tmp_path / "a.txt": "x"})
     assert len(seen) == 1 and seen[0].startswith(f".a.txt.coprod-{os.getpid()}-") and seen[0].endswith(".tmp")
+
+
+# ------------------------------------------------------------------ item 4: model size
+def _wide_table(path: Path, rows: int, cols: int) -> list[str]:
+    import numpy as np
+
+    names = [f"x{i}" for i in range(cols)]
+    pd.DataFrame(np.random.default_rng(1).integers(1, 6, (rows, cols)), columns=names).to_csv(path, index=False)
+    return names
+
+
+def test_a_model_with_200_factors_is_refused_before_it_is_allocated(tmp_path):
+    data = tmp_path / "wide.csv"
+    _wide_table(data, 300, 400)
+    spec = tmp_path / "big.yaml"
+    spec.write_text("cfa: |\n" + "".join(f"  F{k} =~ x{2 * k} + x{2 * k + 1}\n" for k in range(200)))
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "coprod", "analyze", str(data), "--spec", str(spec),
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    assert time.perf_counter() - t0 < 30
+    assert (proc.returncode, proc.stderr) == (
+        1, "error: cfa: the model has 20,700 free parameters; at most 2,000 are estimated (the "
+           "information matrix holds parameters² numbers)\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_model_with_more_parameters_than_rows_is_refused(tmp_path):
+    from coprod.analysis.errors import ModelSpecError
+    from coprod.analysis.sem.size import check_model_size
+
+    names = [f"x{i}" for i in range(60)]
+    model = "".join(f"F{k} =~ x{3 * k} + x{3 * k + 1} + x{3 * k + 2}\n" for k in range(20))
+    with pytest.raises(ModelSpecError) as info:
+        check_model_size(model, names, n_rows=300, what="cfa")
+    assert str(info.value) == ("cfa: the model has 310 free parameters but the data have 300 rows; "
+                               "a model needs at least as many rows as free parameters")
+    check_model_size(model, names, n_rows=310, what="cfa")  # as many rows as parameters: fitted
+
+
+def test_thousands_of_factors_are_refused_without_listing_their_covariances():
+    from coprod.analysis.errors import ModelSpecError
+    from coprod.analysis.sem.size import check_model_size
+
+    model = "".join(f"F{k} =~ x{k} + y{k}\n" for k in range(5000))
+    t0 = time.perf_counter()
+    with pytest.raises(ModelSpecError, match=r"^cfa: the model has 5000 factors, whose covariances "
+                                             r"alone are 12,497,500 free parameters"):
+        check_model_size(model, [], n_rows=10, what="cfa")
+    assert time.perf_counter() - t0 < 5

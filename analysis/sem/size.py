@@ -17,7 +17,7 @@ from math import comb
 from typing import Sequence
 
 from coprod.analysis.errors import ModelSpecError
-from coprod.analysis.sem.partable import build_partable, variable_info
+from coprod.analysis.sem.partable import build_partable
 from coprod.analysis.sem.syntax import parse_model
 
 __all__ = ["MAX_PARAMETERS", "check_model_size"]
@@ -26,12 +26,25 @@ __all__ = ["MAX_PARAMETERS", "check_model_size"]
 MAX_PARAMETERS = 2_000
 
 
+def _roles(pm) -> tuple[int, int, int, int]:
+    """Observed, latent, exogenous latent and (roughly) dependent variables, counted with sets
+    (:func:`variable_info` orders them, in quadratic time on thousands of factors)."""
+    f = pm.formulas
+    lv = {x.lhs for x in f if x.op == "=~"}
+    ind = {x.rhs for x in f if x.op == "=~"}
+    ys = {x.lhs for x in f if x.op == "~"}
+    xs = {x.rhs for x in f if x.op == "~"}
+    names = ind | ys | xs | {x.lhs for x in f if x.op in ("~~", "~1")} | {x.rhs for x in f if x.op == "~~"}
+    ov = names - lv
+    lv_x = lv - ind - ys
+    dependent = {v for v in ys if v not in ind and v not in xs}
+    return len(ov), len(lv), len(lv_x), len(dependent)
+
+
 def _upper_bound(pm, ngroups: int, meanstructure: bool) -> int:
     """At least as many free parameters as lavaan's table will have, from the variable roles."""
-    vi, _ = variable_info(pm)
-    p, m = len(vi.ov), len(vi.lv)
-    per_group = (len(pm.formulas) + p + m + comb(len(vi.lv_x), 2) + comb(len(vi.lvov_y), 2)
-                 + (p + m if meanstructure else 0))
+    p, m, m_x, y = _roles(pm)
+    per_group = len(pm.formulas) + p + m + comb(m_x, 2) + comb(y, 2) + (p + m if meanstructure else 0)
     return per_group * ngroups
 
 
@@ -51,11 +64,11 @@ def check_model_size(model: str, columns: Sequence[str], *, n_rows: int, ngroups
         bound = _upper_bound(pm, ngroups, meanstructure)
         if bound <= min(MAX_PARAMETERS, n_rows):
             return
-        vi, _ = variable_info(pm)
-        if comb(len(vi.lv_x), 2) * ngroups > 20 * MAX_PARAMETERS:  # too many to even list
+        _, m, m_x, _ = _roles(pm)
+        if comb(m_x, 2) * ngroups > 20 * MAX_PARAMETERS:  # too many to even list
             raise ModelSpecError(
-                f"{what}: the model has {len(vi.lv)} factors, whose covariances alone are "
-                f"{comb(len(vi.lv_x), 2) * ngroups:,} free parameters; at most {MAX_PARAMETERS:,} "
+                f"{what}: the model has {m} factors, whose covariances alone are "
+                f"{comb(m_x, 2) * ngroups:,} free parameters; at most {MAX_PARAMETERS:,} "
                 "free parameters are estimated")
         pt, _ = build_partable(pm, columns, ngroups=ngroups, meanstructure=meanstructure)
     except ModelSpecError as exc:
