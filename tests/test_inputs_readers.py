@@ -311,3 +311,13 @@ def test_thousands_of_factors_are_refused_without_listing_their_covariances():
                                              r"alone are 12,497,500 free parameters"):
         check_model_size(model, [], n_rows=10, what="cfa")
     assert time.perf_counter() - t0 < 5
+
+
+@pytest.mark.parametrize("module", ["coprod.instrument.platforms._guard", "coprod.instrument.platforms._limits",
+                                    "coprod.instrument.platforms._workbook", "coprod.analysis.sem.size"])
+def test_the_examples_in_the_docstrings_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
