@@ -249,6 +249,7 @@ class Tally:
     tracebacks: int = 0
     hangs: int = 0
     modified: int = 0
+    failing: int = 0
     slowest: float = 0.0
     examples: list = field(default_factory=list)
 
@@ -273,6 +274,7 @@ def fuzz(cases: int, seed: int, formats: tuple[str, ...], work: Path, timeout: i
         t.tracebacks += o.traceback is not None
         t.hangs += o.hang
         t.modified += o.modified
+        t.failing += not ok(o)
         t.slowest = max(t.slowest, o.seconds)
         if not ok(o) and len(t.examples) < 3:
             keep = work / "failures" / f"{fmt}-{k}{seeds[fmt].suffix}"
@@ -309,14 +311,14 @@ def main(argv: list[str] | None = None) -> int:
             t = tallies[fmt]
             rows.append({"format": fmt, "cases": t.cases, "exit": {str(k): v for k, v in t.codes.items()},
                          "tracebacks": t.tracebacks, "hangs": t.hangs, "modified": t.modified,
+                         "failing": t.failing,
                          "slowest_s": round(t.slowest, 2), "examples": t.examples})
             print(f"{fmt:<12}{t.cases:>7}{t.codes[0]:>8}{t.codes[1]:>8}{t.codes[2]:>8}{t.tracebacks:>9}"
                   f"{t.hangs:>7}{t.modified:>8}{t.slowest:>11.2f}")
             for ex in t.examples:
                 print(f"  failure: {ex['ops']}\n{ex['traceback']}", file=sys.stderr)
         total = sum(t.cases for t in tallies.values())
-        bad = sum(t.tracebacks + t.hangs + t.modified + sum(v for k, v in t.codes.items() if k not in (0, 1, 2))
-                  for t in tallies.values())
+        bad = sum(t.failing for t in tallies.values())
         peak = peak_rss_mb()
         print(f"{total} cases in {seconds:.0f} s (seed {args.seed}); {bad} failing; peak memory {peak:.0f} MB")
         if args.json:

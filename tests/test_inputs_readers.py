@@ -321,3 +321,17 @@ def test_the_examples_in_the_docstrings_run(module):
 
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_number_of_400_digits_is_a_problem_not_a_traceback(sim, tmp_path, capsys):
+    """Found by scripts/fuzz.py: pandas' to_numeric raises OverflowError even when coercing."""
+    from coprod.instrument.platforms.schema import DURATION
+
+    t = pd.read_csv(sim["csv"], dtype=str, keep_default_na=False)
+    t.loc[3, DURATION] = "9" * 400
+    t.loc[5, "INS_C1"] = "9" * 400
+    p = tmp_path / "big.csv"
+    t.to_csv(p, index=False)
+    code, out = _validate(capsys, p)
+    assert code == 1
+    assert any(line.startswith("big.csv, row 7, column INS_C1: unknown label '999") for line in out.splitlines())
