@@ -57,7 +57,8 @@ def _refuse(name: str, what: str) -> UnreadableFileError:
 
 
 def _over(name: str, count: int, unit: str, limit: int, key: str, about: str = "") -> UnreadableFileError:
-    return _refuse(name, f"it has {about}{count:,} {unit}; the limit is {limit:,}: raise it with {_FLAG[key]}")
+    return _refuse(name, f"it has {about}{count:,} {unit}; the limit is {limit:,}: "
+                         f"raise it with {_FLAG[key]}")
 
 
 def check_workbook(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> None:

@@ -24,8 +24,11 @@ _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _SHOWN = 20
 
 
+Notes = list[ResponseProblem]
+
+
 def workbook_notes(data: bytes, name: str, sheets: Sequence[str], chosen: str,
-                   rows: Sequence[tuple[Any, ...]], member: str | None) -> tuple[list[ResponseProblem], list[ResponseProblem]]:
+                   rows: Sequence[tuple[Any, ...]], member: str | None) -> tuple[Notes, Notes]:
     """``(problems, warnings)`` of the sheet ``chosen`` read as ``rows`` (values only).
 
     Problems: every formula cell of the sheet without a saved value (``sheet 'x', cell C4``),

@@ -205,8 +205,9 @@ def read_export(path: Path, bank: Bank, *, platform: str = "auto",
     """Read a response file and tell which platform's export it is.
 
     ``platform`` is ``"auto"`` (detected from the header) or a name of :data:`PLATFORMS` (or
-    one of :data:`ALIASES`); ``limits`` bound the table read. Returns the raw table and the platform described for ``bank``, what
-    :func:`coprod.analysis.responses.from_raw` turns into the canonical table.
+    one of :data:`ALIASES`); ``limits`` bound the table read. Returns the raw table and the
+    platform described for ``bank``, what :func:`coprod.analysis.responses.from_raw` turns into
+    the canonical table.
 
     Raises
     ------

@@ -30,8 +30,8 @@ def _from_readstat(path: Path, digest: str, kind: str, limits: Limits = DEFAULT_
                     encoding=encoding, value_labels=labels)
 
 
-def read_readstat(path: Path, kind: str, limits: Limits = DEFAULT_LIMITS,
-                  user_missing: bool = False, name: str | None = None) -> tuple[pd.DataFrame, dict, str | None]:
+def read_readstat(path: Path, kind: str, limits: Limits = DEFAULT_LIMITS, user_missing: bool = False,
+                  name: str | None = None) -> tuple[pd.DataFrame, dict, str | None]:
     """``(frame, value labels, encoding)`` of a ``.sav`` (``user_missing``: user-missing codes
     kept as values) or ``.dta`` file; its size is checked against ``limits`` from the header
     before the data are read (messages name the file ``name``, its file name by default). Runs
