@@ -49,5 +49,9 @@ def safe_load(text: str) -> Any:
     loader = _Loader(text)
     try:
         return loader.get_single_data()
+    except AliasRefused:
+        raise
+    except (ValueError, OverflowError) as exc:  # a value no constructor can build: an int of 5,000 digits
+        raise yaml.YAMLError(f"a value cannot be read ({exc})") from None
     finally:
         loader.dispose()

@@ -238,3 +238,14 @@ def test_an_output_that_cannot_be_written_after_all_is_one_line(sim, tmp_path, c
 def test_json_of_a_clean_run_is_unchanged_by_the_boundary(sim, capsys):
     code, stdout, _ = _run(capsys, ["validate", str(sim["csv"]), "--json"])
     assert code == 0 and json.loads(stdout)["problems"] == []
+
+
+def test_a_spec_with_an_integer_of_5000_digits_is_one_line(sim, tmp_path):
+    """Found by scripts/fuzz.py: PyYAML's int() raises ValueError past Python's 4,300 digits."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("scales:\n  s: [INS_C1, INS_C2]\nscale_min: " + "9" * 5000 + "\n")
+    proc = cli("analyze", str(sim["csv"]), "--spec", str(spec), "--out", str(tmp_path / "out"))
+    assert (proc.returncode, proc.stderr) == (
+        1, f"error: {spec}: not valid YAML: a value cannot be read (Exceeds the limit (4300 digits) for "
+           "integer string conversion: value has 5000 digits; use sys.set_int_max_str_digits() to "
+           "increase the limit)\n")
