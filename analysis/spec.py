@@ -178,6 +178,8 @@ def load_spec(path: str | Path) -> AnalysisSpec:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise _unreadable(p, f"not valid JSON: line {exc.lineno}: {exc.msg}") from None
+        except RecursionError:
+            raise _unreadable(p, "the JSON is nested too deeply to be a spec") from None
     else:
         import yaml
 

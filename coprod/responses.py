@@ -23,6 +23,7 @@ from coprod.instrument.bank import as_bank
 from coprod.instrument.errors import UnreadableFileError
 from coprod.instrument.model import Bank
 from coprod.instrument.platforms import registry
+from coprod.instrument.platforms._limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["read_responses", "validate_responses", "write_simulated", "load_groups", "FORMATS"]
 
@@ -32,7 +33,8 @@ FORMATS = registry.FORMATS
 
 def read_responses(path, *, bank: Bank | None = None, platform: str = "auto",
                    strict: bool = True, codebook: Any = None,
-                   strict_columns: bool = False, groups: Any = None) -> ResponseData:
+                   strict_columns: bool = False, groups: Any = None,
+                   limits: Limits = DEFAULT_LIMITS) -> ResponseData:
     """Read a response file into the canonical table.
 
     Parameters
@@ -62,6 +64,8 @@ def read_responses(path, *, bank: Bank | None = None, platform: str = "auto",
         Spellings of municipalities mapped to one name: a dict, or a CSV file of two columns
         (``spelling,group``; ``--groups FILE.csv``). Without it spellings that differ only in
         case, whitespace or a trailing "Kommune" are grouped; every merge is a warning.
+    limits : Limits, optional
+        The largest table read (rows, columns, cells; :mod:`coprod.instrument.platforms._limits`).
 
     Returns
     -------
@@ -93,8 +97,8 @@ def read_responses(path, *, bank: Bank | None = None, platform: str = "auto",
     ['respondent_id', 'sector', 'role']
     """
     bank = as_bank(bank)
-    cb = registry.load_codebook(codebook)
-    raw, plat = registry.read_export(Path(path), bank, platform=platform, codebook=cb)
+    cb = registry.load_codebook(codebook, bank)
+    raw, plat = registry.read_export(Path(path), bank, platform=platform, codebook=cb, limits=limits)
     return from_raw(raw, plat, bank, strict=strict, strict_columns=strict_columns,
                     groups=load_groups(groups))
 
@@ -136,7 +140,8 @@ def load_groups(groups: Any) -> dict[str, str] | None:
 
 
 def validate_responses(path_or_data: Any, *, bank: Bank | None = None, codebook: Any = None,
-                       strict_columns: bool = False, groups: Any = None) -> ValidationReport:
+                       strict_columns: bool = False, groups: Any = None,
+                       limits: Limits = DEFAULT_LIMITS) -> ValidationReport:
     """Check a response file (or already-read data) and list every problem.
 
     Parameters
@@ -148,7 +153,7 @@ def validate_responses(path_or_data: Any, *, bank: Bank | None = None, codebook:
         :func:`coprod.instrument.load_bank` by default.
     codebook : dict or path, optional
         See :func:`read_responses`.
-    strict_columns, groups
+    strict_columns, groups, limits
         See :func:`read_responses` (``coprod validate --strict``, ``--groups FILE.csv``).
 
     Returns
@@ -170,7 +175,7 @@ def validate_responses(path_or_data: Any, *, bank: Bank | None = None, codebook:
     path = Path(path_or_data)
     try:
         data = read_responses(path, bank=bank, strict=False, codebook=codebook,
-                              strict_columns=strict_columns, groups=groups)
+                              strict_columns=strict_columns, groups=groups, limits=limits)
     except FileNotFoundError:
         return unreadable_report(path.name, UnreadableFileError("no such file"))
     except (IsADirectoryError, PermissionError) as exc:

@@ -14,6 +14,7 @@ set and never touches the input.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import time
 from dataclasses import dataclass, replace
@@ -21,18 +22,24 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
-import pyreadstat
 
 from coprod.analysis.compare import compare_groups
 from coprod.analysis.default import analyze_instrument
 from coprod.analysis.errors import ModelSpecError
 from coprod.analysis.pipeline import AnalysisResult, analyze
 from coprod.analysis.responses import simulate
+from coprod.analysis.sem.size import check_model_size
 from coprod.analysis.spec import AnalysisSpec, load_spec
 from coprod.instrument.bank import as_bank
 from coprod.instrument.errors import CoprodError, UnreadableFileError
 from coprod.instrument.exports import export, write_export
 from coprod.instrument.files import write_files
+from coprod.instrument.platforms._guard import cannot_read, in_child
+from coprod.instrument.platforms._limits import (DEFAULT_LIMITS, Limits, bounded_rows, check_shape,
+                                                 check_text, check_workbook)
+from coprod.instrument.platforms._workbook import workbook_notes
+from coprod.instrument.platforms.sniff import decode_text
+from coprod.instrument.platforms.spss_stata import read_readstat
 # modules, not names: tests replace a renderer on its module to check that a failing page writes nothing
 from coprod.reports import compare as compare_report
 from coprod.reports import study as study_report
@@ -82,68 +89,85 @@ def _existing(path: Path) -> Path:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(2, "no such file", str(path))
+    if path.is_dir() and not is_study(path):
+        raise UnreadableFileError(f"{path}: cannot be read (it is a folder, not a file)")
     return path
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """A plain data file for spec mode (any columns): CSV/TSV (delimiter sniffed), XLSX, SAV, DTA.
+def read_table(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> pd.DataFrame:
+    """A plain data file for spec mode (any columns): CSV/TSV (delimiter sniffed), XLSX (its
+    first sheet), SAV, DTA.
 
     Text is decoded as ``validate`` decodes response files (BOM, UTF-8, else Windows-1252 with a
     warning; see :func:`_read_table`). Anything that fails while reading (a damaged workbook, a
-    truncated SPSS file, text in no known encoding, a header without rows) raises
-    :class:`UnreadableFileError` ``PATH: cannot be read (reason)``, never the reader's exception.
+    truncated SPSS file, text in no known encoding, a header without rows) and a table beyond
+    ``limits`` raise :class:`UnreadableFileError` ``PATH: cannot be read (reason)``, never the
+    reader's exception; SPSS/Stata files are read in a child process (a crash in the reader is
+    such an error too).
     """
-    return _read_table(path)[0]
+    return _read_table(path, limits)[0]
 
 
-def _read_table(path: Path) -> tuple[pd.DataFrame, list[str]]:
-    """:func:`read_table`, and the warnings to report with the result (how the text was decoded)."""
-    import io
-
-    from coprod.instrument.platforms.sniff import decode_text
-
+def _read_table(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`read_table`, and the warnings to report with the result (how the text was decoded,
+    the other sheets of a workbook, formulas without a saved value)."""
     path = Path(path)
+    name = str(path)
     suffix = path.suffix.lower()
     notes: list[str] = []
-    try:
+    with cannot_read(name):  # the error boundary (issue 12, item 2)
+        data = path.read_bytes()
         if suffix in (".xlsx", ".xls"):
-            df = pd.read_excel(path, keep_default_na=False, na_values=["", "NA"])
-        elif suffix in (".sav", ".dta"):
-            reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
-            df, _ = reader(str(path))
-        else:
-            try:
-                text, _, notes = decode_text(path.read_bytes(), str(path))
-            except UnreadableFileError as exc:
-                raise _CannotRead(str(exc).removeprefix(f"{path}: ")) from None
+            notes = _scan_workbook(data, path, limits)
             # only blank cells and R's NA are missing markers here: other text ("n/a", "-")
             # reaches spec mode, which reports it per column instead of dropping it silently
+            df = pd.read_excel(io.BytesIO(data), keep_default_na=False, na_values=["", "NA"])
+        elif suffix in (".sav", ".dta"):
+            df = in_child(read_readstat, path, suffix[1:], limits, False, name, name=name)[0]
+        else:
+            try:
+                text, _, decoded = decode_text(data, name)
+            except UnreadableFileError as exc:
+                reason = str(exc).removeprefix(f"{path}: ")
+                raise UnreadableFileError(f"{path}: cannot be read ({reason})") from None
+            notes = [f"{path.name}: {n}" for n in decoded]
+            check_text(data, name, limits)
             df = pd.read_csv(io.StringIO(text), sep=None, engine="python", keep_default_na=False,
                              na_values=["", "NA"])
-    except (FileNotFoundError, CoprodError):
-        raise
-    except _CannotRead as exc:
-        raise UnreadableFileError(f"{path}: cannot be read ({exc})") from None
-    except Exception as exc:  # noqa: BLE001 - the error boundary: no reader's exception escapes
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        kind = type(exc).__name__
-        kind = f"{type(exc).__module__}.{kind}" if kind == "error" else kind  # zlib.error
-        reason = f"{kind}: {reason}" if reason else kind
-        raise UnreadableFileError(f"{path}: cannot be read ({reason})") from None
+        check_shape(name, *df.shape, limits)
     if len(df) == 0:
         raise UnreadableFileError(f"{path}: cannot be read (the file has a header but no rows)")
-    return df, [f"{path.name}: {n}" for n in notes]
+    return df, notes
 
 
-class _CannotRead(Exception):
-    """A reason found while reading (re-raised as :class:`UnreadableFileError`)."""
+def _scan_workbook(data: bytes, path: Path, limits: Limits) -> list[str]:
+    """Check a workbook against ``limits`` (its zip directory, then its sheets as they are
+    streamed) before pandas builds its first sheet, and say what reading that sheet leaves out."""
+    import openpyxl  # deferred: only for workbooks
+
+    check_workbook(data, str(path), limits)
+    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        sheets, first = [], None
+        for ws in wb.worksheets:
+            rows = bounded_rows(ws.iter_rows(values_only=True), str(path), limits, ws.title)
+            if first is None:
+                first = (ws.title, rows, getattr(ws, "_worksheet_path", None))
+            if rows:
+                sheets.append(ws.title)
+    finally:
+        wb.close()
+    if first is None:
+        return []
+    problems, warnings = workbook_notes(data, path.name, sheets, *first)
+    return [str(p) for p in [*warnings, *problems]]
 
 
 # ------------------------------------------------------------------------------ analysing
 def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False,
                  progress: Progress | None = None, bootstrap: int | None = None,
                  seed: int | None = None, missing: str | None = None, codebook: Any = None,
-                 wave: str | None = None):
+                 wave: str | None = None, limits: Limits = DEFAULT_LIMITS):
     """Read and analyse a file (or a study folder); nothing is written.
 
     Parameters
@@ -161,6 +185,8 @@ def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False
         in the spec.
     wave : str, optional
         For a study folder (``coprod study``): analyse that wave only (default: every wave).
+    limits : Limits, optional
+        The largest table read (rows, columns, cells).
 
     Returns
     -------
@@ -175,18 +201,34 @@ def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False
         if bootstrap is not None or seed is not None or missing is not None:
             raise ModelSpecError("bootstrap, seed and missing are set in the spec, not as options, in spec mode")
         spec_obj = spec if isinstance(spec, AnalysisSpec) else load_spec(spec)
-        table, notes = _read_table(path)
+        table, notes = _read_table(path, limits)
+        _check_model_sizes(spec_obj, table)
         result = analyze(table, spec_obj, progress=progress, meta=meta)
         return replace(result, warnings=tuple(notes) + result.warnings) if notes else result
 
     bank = as_bank(bank)
-    rd, meta = read_input(path, bank=bank, codebook=codebook, wave=wave)
+    rd, meta = read_input(path, bank=bank, codebook=codebook, wave=wave, limits=limits)
     given = {k: v for k, v in (("bootstrap", bootstrap), ("seed", seed), ("missing", missing)) if v is not None}
     return analyze_instrument(rd, bank=bank, keep_flagged=keep_flagged, progress=progress, meta=meta, **given)
 
 
+def _check_model_sizes(spec: AnalysisSpec, table: pd.DataFrame) -> None:
+    """Refuse a spec's models that are too large to estimate (or for the rows there are) before
+    the analysis allocates them; invariance fits the CFA in every group at once."""
+    groups = 1
+    if spec.group and spec.group in table.columns and spec.invariance:
+        groups = max(1, int(table[spec.group].nunique()))
+    meanstructure = spec.missing == "fiml"
+    columns = [str(c) for c in table.columns]
+    for what, model, ngroups in (("cfa", spec.cfa, groups), ("sem", spec.sem, 1)):
+        if model:
+            check_model_size(model, columns, n_rows=len(table), ngroups=ngroups,
+                             meanstructure=meanstructure or ngroups > 1, what=what)
+
+
 # ------------------------------------------------------------------------------ a study as input
-def read_input(path: Path, *, bank, codebook: Any = None, wave: str | None = None):
+def read_input(path: Path, *, bank, codebook: Any = None, wave: str | None = None,
+               limits: Limits = DEFAULT_LIMITS):
     """The responses of ``path`` and its provenance for ``meta``: a response file (read with
     :func:`read_responses`) or a study folder (``coprod study``: its active imports, of ``wave``
     or of every wave), returned as ``(ResponseData, meta)``."""
@@ -202,8 +244,8 @@ def read_input(path: Path, *, bank, codebook: Any = None, wave: str | None = Non
         raise UnreadableFileError(f"{path}: a folder, neither a response file nor a study (no study.json)")
     if wave is not None:
         raise CoprodError(f"{path}: --wave is for a study folder (coprod study init), not a response file")
-    return read_responses(path, bank=bank, codebook=codebook), {"input_file": path.name,
-                                                                "input_sha256": sha256_of(path)}
+    return read_responses(path, bank=bank, codebook=codebook, limits=limits), {
+        "input_file": path.name, "input_sha256": sha256_of(path)}
 
 
 # ------------------------------------------------------------------------------ writing
@@ -221,7 +263,7 @@ def write_outputs(out: Path, texts: dict[str, str]) -> tuple[Path, ...]:
 def analyze_file(path: Path, *, out: Path, spec=None, report: bool = True, lang: str = "en",
                  bank=None, keep_flagged: bool = False, progress: Progress | None = None,
                  bootstrap: int | None = None, seed: int | None = None, missing: str | None = None,
-                 codebook: Any = None, wave: str | None = None) -> RunOutput:
+                 codebook: Any = None, wave: str | None = None, limits: Limits = DEFAULT_LIMITS) -> RunOutput:
     """Analyse a file and write ``out/results.json`` and (``report``) ``out/report.html``.
 
     Both are rendered before either is written (see :func:`run_analysis` for the options); the
@@ -229,7 +271,8 @@ def analyze_file(path: Path, *, out: Path, spec=None, report: bool = True, lang:
     """
     bank = None if spec is not None else as_bank(bank)
     result = run_analysis(path, spec=spec, bank=bank, keep_flagged=keep_flagged, progress=progress,
-                          bootstrap=bootstrap, seed=seed, missing=missing, codebook=codebook, wave=wave)
+                          bootstrap=bootstrap, seed=seed, missing=missing, codebook=codebook, wave=wave,
+                          limits=limits)
     texts = {"results.json": results_json(result)}
     if report:
         texts["report.html"] = study_report.render_study_report(result, bank=bank, lang=lang)
@@ -255,8 +298,11 @@ def report_file(results: Path, *, out: Path, lang: str = "en", bank=None,
     results = _existing(results)
     try:
         result = AnalysisResult.from_dict(json.loads(results.read_text(encoding="utf-8")))
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise UnreadableFileError(f"{results}: not the results.json of coprod analyze ({exc})") from None
+    except RecursionError:
+        raise UnreadableFileError(f"{results}: not the results.json of coprod analyze (nested too "
+                                  "deeply)") from None
     warnings: list[str] = []
     if result.meta.get("mode") == "instrument":
         bank = as_bank(bank)
@@ -273,7 +319,7 @@ def report_file(results: Path, *, out: Path, lang: str = "en", bank=None,
 
 def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str = "en",
                  bank=None, keep_flagged: bool = False, progress: Progress | None = None,
-                 wave: str | None = None) -> CompareOutput:
+                 wave: str | None = None, limits: Limits = DEFAULT_LIMITS) -> CompareOutput:
     """Read a response file (or a study folder, of one ``wave`` or all), compare the groups ``by``
     a column and write the reports to ``out``.
 
@@ -282,7 +328,7 @@ def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str
     """
     path = _existing(path)
     bank = as_bank(bank)
-    data, meta = read_input(path, bank=bank, wave=wave)
+    data, meta = read_input(path, bank=bank, wave=wave, limits=limits)
     table = data.analysis_table(keep_flagged=keep_flagged)
     result = compare_groups(table, by, bank=bank, progress=progress)
     meta = {**meta, "keep_flagged": keep_flagged}

@@ -67,6 +67,23 @@ def _fmt(v: Any) -> str:
         return str(int(v))
     return str(v)
 
+def to_floats(values: pd.Series) -> np.ndarray:
+    """``pd.to_numeric(values, errors="coerce")`` as floats, NaN where not a number. pandas'
+    parser raises ``OverflowError`` on an integer of a few hundred digits even when coercing, so
+    such a column is read cell by cell."""
+    try:
+        return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    except (OverflowError, TypeError, ValueError):
+        return np.array([_float_or_nan(v) for v in values], dtype=float)
+
+
+def _float_or_nan(v: Any) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError, OverflowError):
+        return np.nan
+
+
 def _as_number(s: str) -> float | None:
     try:
         x = float(s.replace(",", ".")) if s.count(",") == 1 and "." not in s else float(s)

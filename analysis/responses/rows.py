@@ -9,7 +9,7 @@ import pandas as pd
 from coprod.instrument.model import Bank
 from coprod.instrument.platforms.base import Field, Platform, RawTable
 
-from .decode import decode
+from .decode import decode, to_floats
 from .problems import Collector, show
 
 __all__ = ["drop_rows", "TOTAL_WORDS"]
@@ -45,7 +45,7 @@ def _last_row_is_totals(frame: pd.DataFrame, fields: list[tuple[int, Field]], id
     for j, f in fields:
         if f.codebook.kind != "scale":
             continue
-        x = pd.to_numeric(pd.Series([frame.iat[r, j]]), errors="coerce").iloc[0]
+        x = to_floats(pd.Series([frame.iat[r, j]]))[0]
         if pd.isna(x):
             continue
         n_num += 1

@@ -20,7 +20,7 @@ from coprod.instrument.model import SECTORS, Bank
 from coprod.instrument.platforms.base import Field, Headers, Platform, RawTable
 
 from .canonical import DURATION, ID, ResponseData, Schema, schema_for
-from .decode import Decoded, decode, norm_label, text_codebook
+from .decode import Decoded, decode, norm_label, text_codebook, to_floats
 from .groups import merge_spellings
 from .problems import Collector, ResponseProblem, problem, show
 from .rows import drop_rows
@@ -190,7 +190,7 @@ def _duration(plat: Platform, frame: pd.DataFrame, special: dict[str, int]) -> n
     def seconds(s: pd.Series | None) -> np.ndarray | None:
         if s is None:
             return None
-        x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        x = to_floats(s)
         return np.where(x >= 0, x, np.nan) if np.isfinite(x).any() else None
 
     def between(a: pd.Series | None, b: pd.Series | None) -> np.ndarray | None:

@@ -17,10 +17,17 @@ __all__ = ["main", "build_parser"]
 COMMANDS = (demo, instrument, validate, simulate, study, analyze, compare, report, plan)
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one line (what is wrong and where to look), exit 2; not the usage text."""
+
+    def error(self, message: str):  # noqa: D102 - argparse's hook
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from coprod import __version__
 
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="coprod",
         description="Survey instrument and psychometrics for coproduction ambivalence "
                     "between municipalities and voluntary organisations.")
@@ -50,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except FileNotFoundError as exc:
         print(f"error: file not found: {exc.filename or exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # an output that cannot be written after all (disk full, permissions)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ._common import LANGS, add_common, codebook, nonneg_int, progress, report_outputs
+from ._common import (LANGS, add_common, add_limits, limits, nonneg_int, out_folder, progress,
+                      report_outputs)
 
 
 def add(sub) -> None:
@@ -13,7 +14,7 @@ def add(sub) -> None:
     a.add_argument("data", help="response file, or a study folder (coprod study init)")
     a.add_argument("--wave", default=None, help="a study's wave (default: every wave)")
     a.add_argument("--spec", default=None, help="analysis spec (YAML or JSON)")
-    a.add_argument("--out", required=True, help="output folder")
+    a.add_argument("--out", required=True, type=out_folder, help="output folder")
     a.add_argument("--lang", choices=LANGS, default="en", help="report language")
     a.add_argument("--keep-flagged", action="store_true",
                    help="keep respondents flagged by the data-quality checks")
@@ -27,6 +28,7 @@ def add(sub) -> None:
                    help="bootstrap draws for the indirect effects (default analysis only; default 500)")
     a.add_argument("--seed", type=int, default=None, metavar="S",
                    help="seed of every random step (default analysis only; default 2021)")
+    add_limits(a)
     add_common(a)
     a.set_defaults(func=run)
 
@@ -46,6 +48,6 @@ def run(args) -> int:
                        report=not args.no_report, lang=args.lang, bank=args.bank,
                        keep_flagged=args.keep_flagged, progress=progress(args, "bootstrap"),
                        bootstrap=args.bootstrap, seed=args.seed, missing=args.missing,
-                       codebook=codebook(args), wave=args.wave)
+                       codebook=args.codebook, wave=args.wave, limits=limits(args))
     report_outputs(args, out.warnings, out.files)
     return 0

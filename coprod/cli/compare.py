@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._common import COMPARE_BY, LANGS, add_common, progress, report_outputs
+from ._common import (COMPARE_BY, LANGS, add_common, add_limits, limits, out_folder, positive_int,
+                      progress, report_outputs)
 
 
 def add(sub) -> None:
@@ -12,12 +13,13 @@ def add(sub) -> None:
     cp.add_argument("data", help="response file, or a study folder (coprod study init)")
     cp.add_argument("--by", required=True, choices=COMPARE_BY, help="grouping column")
     cp.add_argument("--wave", default=None, help="a study's wave (default: every wave)")
-    cp.add_argument("--out", required=True, help="output folder")
-    cp.add_argument("--min-cell", type=int, default=5,
+    cp.add_argument("--out", required=True, type=out_folder, help="output folder")
+    cp.add_argument("--min-cell", type=positive_int, default=5,
                     help="suppress figures for groups with fewer respondents (default 5)")
     cp.add_argument("--lang", choices=LANGS, default="en", help="report language")
     cp.add_argument("--keep-flagged", action="store_true",
                     help="keep respondents flagged by the data-quality checks")
+    add_limits(cp)
     add_common(cp)
     cp.set_defaults(func=run)
 
@@ -27,6 +29,6 @@ def run(args) -> int:
 
     out = compare_file(Path(args.data), by=args.by, out=Path(args.out), min_cell=args.min_cell,
                        lang=args.lang, bank=args.bank, keep_flagged=args.keep_flagged,
-                       progress=progress(args, "groups"), wave=args.wave)
+                       progress=progress(args, "groups"), wave=args.wave, limits=limits(args))
     report_outputs(args, out.warnings, out.files)
     return 0

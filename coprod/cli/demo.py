@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ._common import LANGS, add_common, progress, say
+from ._common import LANGS, add_common, out_folder, positive_int, progress, say
 
 
 def add(sub) -> None:
@@ -12,8 +12,8 @@ def add(sub) -> None:
                        description="Simulate a study (both sectors, several municipalities and service "
                                    "areas), analyse it, and write the study report and the comparison "
                                    "by service area.")
-    d.add_argument("--out", default="demo-out", help="output folder (default: demo-out)")
-    d.add_argument("--n", type=int, default=1200, help="respondents to simulate (default 1200)")
+    d.add_argument("--out", default="demo-out", type=out_folder, help="output folder (default: demo-out)")
+    d.add_argument("--n", type=positive_int, default=1200, help="respondents to simulate (default 1200)")
     d.add_argument("--seed", type=int, default=2021, help="random seed (default 2021)")
     d.add_argument("--lang", choices=LANGS, default="en", help="report language")
     add_common(d)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ._common import FORMATS, LANGS, SECTORS, add_common, say
+from ._common import FORMATS, LANGS, SECTORS, add_common, out_file, say
 
 
 def add(sub) -> None:
@@ -21,7 +21,7 @@ def add(sub) -> None:
     b.add_argument("--seed", type=int, default=None, help="shuffle items within blocks with this seed")
     b.add_argument("--municipality", default=None, metavar="NAME",
                    help="a form for one municipality: the name is recorded as a hidden value, not asked")
-    b.add_argument("--out", required=True, help="output file")
+    b.add_argument("--out", required=True, type=out_file, help="output file")
     add_common(b)
     b.set_defaults(func=run_build)
     c = isub.add_parser("check", help="check the item bank and list item counts",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._common import LANGS, add_common, report_outputs
+from ._common import LANGS, add_common, out_file, positive_int, report_outputs
 
 
 def add(sub) -> None:
@@ -11,9 +11,9 @@ def add(sub) -> None:
                        description="Render the study report of an analysis results.json (another "
                                    "language or threshold) without analysing again.")
     r.add_argument("results", help="results.json written by coprod analyze")
-    r.add_argument("--out", required=True, help="report file to write (HTML)")
+    r.add_argument("--out", required=True, type=out_file, help="report file to write (HTML)")
     r.add_argument("--lang", choices=LANGS, default="en", help="report language")
-    r.add_argument("--min-cell", type=int, default=5,
+    r.add_argument("--min-cell", type=positive_int, default=5,
                    help="suppress figures for groups with fewer respondents (default 5)")
     add_common(r)
     r.set_defaults(func=run)

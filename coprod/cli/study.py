@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ._common import add_common, codebook, say
+from ._common import add_common, say
 
 PLATFORMS = ("auto", "canonical", "kobo", "limesurvey", "redcap", "qualtrics")
 
@@ -73,7 +73,7 @@ def run_add(args) -> int:
 
     with open_study(Path(args.study)) as st:
         res = add_export(st, Path(args.export), municipality=args.municipality, wave=args.wave,
-                         platform=args.platform, bank=args.bank, codebook=codebook(args),
+                         platform=args.platform, bank=args.bank, codebook=args.codebook,
                          keep_valid_rows=args.keep_valid_rows, supersedes=args.supersedes,
                          note=args.note)
     for w in res.warnings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ._common import add_common, codebook
+from ._common import add_common, add_limits, limits
 
 
 def add(sub) -> None:
@@ -20,6 +20,7 @@ def add(sub) -> None:
                         "with a warning)")
     v.add_argument("--groups", metavar="CSV", default=None,
                    help="municipality spellings mapped to one name (two columns: spelling,group)")
+    add_limits(v)
     add_common(v)
     v.set_defaults(func=run)
 
@@ -28,9 +29,12 @@ def run(args) -> int:
     from coprod.instrument.bank import load_bank  # deferred, as in every command: --help stays light
     from coprod.responses import validate_responses
 
+    from coprod.instrument.platforms.registry import load_codebook
+
     bank = load_bank(args.bank)
-    report = validate_responses(Path(args.file), bank=bank, codebook=codebook(args),
-                                strict_columns=args.strict, groups=args.groups)
+    cb = load_codebook(args.codebook, bank)  # a bad codebook is its own error, not the file's
+    report = validate_responses(Path(args.file), bank=bank, codebook=cb, strict_columns=args.strict,
+                                groups=args.groups, limits=limits(args))
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     else:

@@ -21,11 +21,13 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 
 from ..bank import as_bank
-from ..errors import UnreadableFileError
+from ..errors import CoprodError, UnreadableFileError
 from ..files import write_with
 from ..generator import OptionError, build_questionnaire
 from ..model import Bank
 from . import kobo, limesurvey, qualtrics, redcap, spss_stata, tabular
+from ._guard import cannot_read, reason_of, strip_controls
+from ._limits import DEFAULT_LIMITS, Limits, check_shape, check_text
 from .base import Platform, RawTable
 from .codebook import build_codebook
 from .schema import schema_for
@@ -137,54 +139,80 @@ def detect_platform(bank: Bank, columns: list[str], codebook: Mapping[str, Any] 
 
 # ------------------------------------------------------------------------------ reading
 def read_raw(path: Path, is_known: Callable[[str], bool],
-             dtype_hint: Callable[[list[str]], dict[str, str]] | None = None) -> RawTable:
+             dtype_hint: Callable[[list[str]], dict[str, str]] | None = None,
+             limits: Limits = DEFAULT_LIMITS) -> RawTable:
     """Read ``path`` whatever it is (CSV/TSV text, XLSX, SPSS, Stata).
 
     The container is sniffed from the bytes; ``is_known`` finds the header row, the platforms'
     :class:`~.base.HeaderRows` the rows some write under it. ``dtype_hint(header)`` may name
     columns to parse as ``category`` (choice and text questions: the CSV parser then builds the
-    distinct values itself, which saves a pass later).
+    distinct values itself, which saves a pass later). Tables beyond ``limits`` are refused
+    before they are built; control characters in text cells are removed (with a warning).
 
     Raises
     ------
     FileNotFoundError
         When there is no such file.
     UnreadableFileError
-        When the file cannot be read at all (empty, binary, unknown encoding, broken workbook).
+        When the file cannot be read at all (empty, binary, unknown encoding, broken workbook,
+        too large): whatever a reader raises becomes ``NAME: cannot be read (reason)``.
     """
     path = Path(path)
-    data = path.read_bytes()
     name = path.name
-    digest = hashlib.sha256(data).hexdigest()
-    kind = sniff_container(data, name)
-    hooks = [p.header_rows for p in TEMPLATES.values() if p.header_rows is not None]
-    if kind == "xlsx":
-        return tabular.read_xlsx(data, name, digest, is_known, hooks)
-    if kind == "sav":
-        return spss_stata.read_spss(path, digest)
-    if kind == "dta":
-        return spss_stata.read_stata(path, digest)
-    return tabular.read_text(data, name, digest, is_known, dtype_hint, hooks)
+    with cannot_read(name):  # the error boundary (issue 12, item 2)
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        kind = sniff_container(data, name)
+        hooks = [p.header_rows for p in TEMPLATES.values() if p.header_rows is not None]
+        if kind == "xlsx":
+            raw = tabular.read_xlsx(data, name, digest, is_known, hooks, limits=limits)
+        elif kind == "sav":
+            raw = spss_stata.read_spss(path, digest, limits)
+        elif kind == "dta":
+            raw = spss_stata.read_stata(path, digest, limits)
+        else:
+            check_text(data, name, limits)
+            raw = tabular.read_text(data, name, digest, is_known, dtype_hint, hooks)
+        check_shape(name, *raw.frame.shape, limits)
+        return strip_controls(raw)
 
 
-def load_codebook(codebook: Any) -> dict | None:
-    """The codebook JSON of a fielded form: a dict as it is, or read from a path."""
-    if codebook is None or isinstance(codebook, dict):
-        return codebook
-    p = Path(codebook)
-    try:
-        return json.loads(p.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError) as exc:
-        raise UnreadableFileError(f"{p.name}: cannot read the codebook ({exc})") from None
+def load_codebook(codebook: Any, bank: Bank | None = None) -> dict | None:
+    """The codebook JSON of a fielded form: a dict as it is, or read from a path; with ``bank``,
+    checked to be a codebook of it (every platform can be described from it)."""
+    if codebook is None:
+        return None
+    name = "the codebook" if isinstance(codebook, dict) else Path(codebook).name
+    cb = codebook
+    if not isinstance(codebook, dict):
+        p = Path(codebook)
+        try:
+            cb = json.loads(p.read_text(encoding="utf-8-sig"))
+        except (OSError, ValueError, RecursionError) as exc:
+            raise UnreadableFileError(f"{p.name}: cannot read the codebook ({exc})") from None
+    if bank is not None:
+        try:
+            if not isinstance(cb, dict):
+                raise TypeError(f"a JSON object was expected, not {type(cb).__name__}")
+            all_platforms(bank, cb)
+        except CoprodError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any part missing or of the wrong type
+            raise UnreadableFileError(f"{name}: not a codebook of instrument {bank.id} as "
+                                      f"'coprod instrument build --format codebook' writes it "
+                                      f"({reason_of(exc)})") from None
+    return cb
 
 
 def read_export(path: Path, bank: Bank, *, platform: str = "auto",
-                codebook: Mapping[str, Any] | None = None) -> tuple[RawTable, Platform]:
+                codebook: Mapping[str, Any] | None = None,
+                limits: Limits = DEFAULT_LIMITS) -> tuple[RawTable, Platform]:
     """Read a response file and tell which platform's export it is.
 
     ``platform`` is ``"auto"`` (detected from the header) or a name of :data:`PLATFORMS` (or
-    one of :data:`ALIASES`). Returns the raw table and the platform described for ``bank``, what
-    :func:`coprod.analysis.responses.from_raw` turns into the canonical table.
+    one of :data:`ALIASES`); ``limits`` bound the table read. Returns the raw table and the
+    platform described for ``bank``, what :func:`coprod.analysis.responses.from_raw` turns into
+    the canonical table.
 
     Raises
     ------
@@ -209,7 +237,7 @@ def read_export(path: Path, bank: Bank, *, platform: str = "auto",
         return {h: "category" for h, k in zip(header, plat.resolve(header).names)
                 if (f := plat.field_for(k)) is not None and f.codebook.kind in ("choice", "text")}
 
-    raw = read_raw(Path(path), is_known_anywhere(bank, codebook), hints)
+    raw = read_raw(Path(path), is_known_anywhere(bank, codebook), hints, limits)
     plat, n_fields = choose(raw.header, raw.header_texts)
     if n_fields == 0:
         raise _no_match(raw, bank)

@@ -13,38 +13,51 @@ import pandas as pd
 
 from ..errors import UnreadableFileError
 from ..model import Bank
+from ._guard import in_child
+from ._limits import DEFAULT_LIMITS, Limits, check_shape
 from .base import RawTable
 from .schema import VERSION, schema_for
 
-__all__ = ["read_spss", "read_stata", "write_sav", "write_dta"]
+__all__ = ["read_spss", "read_stata", "read_readstat", "write_sav", "write_dta"]
 
 
-def _from_readstat(path: Path, digest: str, kind: str) -> RawTable:
-    import pyreadstat  # deferred: only for SPSS/Stata files
-
-    try:
-        if kind == "sav":
-            df, meta = pyreadstat.read_sav(str(path), user_missing=True)
-        else:
-            df, meta = pyreadstat.read_dta(str(path))
-    except Exception as exc:  # pyreadstat raises its own ReadstatError/PyreadstatError
-        raise UnreadableFileError(f"{path.name}: cannot read the {'SPSS' if kind == 'sav' else 'Stata'} "
-                                  f"file ({exc})") from None
+def _from_readstat(path: Path, digest: str, kind: str, limits: Limits = DEFAULT_LIMITS) -> RawTable:
+    # in a child process: pyreadstat's C reader can crash on a damaged file (issue 12, item 3)
+    df, labels, encoding = in_child(read_readstat, path, kind, limits, kind == "sav", name=path.name)
     header = [str(c) for c in df.columns]
     df.columns = range(df.shape[1])
-    labels = {str(k): dict(v) for k, v in (meta.variable_value_labels or {}).items()}
     return RawTable(path.name, df, header, np.arange(1, len(df) + 1), kind, digest,
-                    encoding=getattr(meta, "file_encoding", None), value_labels=labels)
+                    encoding=encoding, value_labels=labels)
 
 
-def read_spss(path: Path, digest: str) -> RawTable:
+def read_readstat(path: Path, kind: str, limits: Limits = DEFAULT_LIMITS, user_missing: bool = False,
+                  name: str | None = None) -> tuple[pd.DataFrame, dict, str | None]:
+    """``(frame, value labels, encoding)`` of a ``.sav`` (``user_missing``: user-missing codes
+    kept as values) or ``.dta`` file; its size is checked against ``limits`` from the header
+    before the data are read (messages name the file ``name``, its file name by default). Runs
+    pyreadstat in this process: call it through :func:`._guard.in_child`."""
+    name = path.name if name is None else name
+    import pyreadstat  # deferred: only for SPSS/Stata files
+
+    reader = pyreadstat.read_sav if kind == "sav" else pyreadstat.read_dta
+    options = {"user_missing": True} if user_missing else {}
+    _, meta = reader(str(path), metadataonly=True, **options)
+    rows = meta.number_rows if meta.number_rows is not None and meta.number_rows >= 0 else 0
+    check_shape(name, rows, meta.number_columns or 0, limits)
+    df, meta = reader(str(path), **options)
+    check_shape(name, len(df), df.shape[1], limits)
+    labels = {str(k): dict(v) for k, v in (meta.variable_value_labels or {}).items()}
+    return df, labels, getattr(meta, "file_encoding", None)
+
+
+def read_spss(path: Path, digest: str, limits: Limits = DEFAULT_LIMITS) -> RawTable:
     """An SPSS ``.sav`` file; user-missing codes (don't know = 99) are kept as values."""
-    return _from_readstat(path, digest, "sav")
+    return _from_readstat(path, digest, "sav", limits)
 
 
-def read_stata(path: Path, digest: str) -> RawTable:
+def read_stata(path: Path, digest: str, limits: Limits = DEFAULT_LIMITS) -> RawTable:
     """A Stata ``.dta`` file."""
-    return _from_readstat(path, digest, "dta")
+    return _from_readstat(path, digest, "dta", limits)
 
 
 def _canonical_for_stats(table: pd.DataFrame, bank: Bank):

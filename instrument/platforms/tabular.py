@@ -23,6 +23,8 @@ import pandas as pd
 from ..errors import ResponseProblem, UnreadableFileError, problem
 from ..model import Bank
 from . import _export
+from ._limits import DEFAULT_LIMITS, Limits, bounded_rows, check_workbook
+from ._workbook import workbook_notes
 from .base import Field, HeaderRows, Platform, RawTable
 from .codes import choice_codebook, integer_codebook, scale_codebook, text_codebook
 from .schema import DURATION, ID, VERSION, schema_for
@@ -208,33 +210,40 @@ def _undo_mojibake(s: str) -> str | None:
 
 
 def read_xlsx(data: bytes, name: str, digest: str, is_known: Callable[[str], bool],
-              header_rows: Sequence[HeaderRows] = ()) -> RawTable:
-    """An Excel workbook: the first sheet whose header names known columns (else the first)."""
+              header_rows: Sequence[HeaderRows] = (), limits: Limits = DEFAULT_LIMITS) -> RawTable:
+    """An Excel workbook: the sheet whose header names most known columns (else the first).
+
+    The zip directory is checked against ``limits`` before anything is unpacked, and each sheet
+    while it is streamed; other sheets and formulas without a saved value are reported.
+    """
     import openpyxl  # deferred: only for workbooks
     from openpyxl.utils.exceptions import InvalidFileException
 
+    check_workbook(data, name, limits)
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, KeyError, OSError, ValueError) as exc:
         raise UnreadableFileError(f"{name}: not a readable Excel workbook ({exc})") from None
     try:
         chosen = None
+        sheets = []
         for ws in wb.worksheets:
-            rows = list(ws.iter_rows(values_only=True))
+            rows = bounded_rows(ws.iter_rows(values_only=True), name, limits, ws.title)
             if not rows:
                 continue
+            sheets.append(ws.title)
             h = find_header([list(r) for r in rows[:20]], is_known)
             score = sum(1 for c in rows[h] if c is not None and is_known(str(c).strip()))
             if chosen is None or score > chosen[0]:
-                chosen = (score, ws.title, rows, h)
+                chosen = (score, ws.title, rows, h, getattr(ws, "_worksheet_path", None))
         if chosen is None:
             raise UnreadableFileError(f"{name}: the workbook is empty")
     finally:
         wb.close()
-    _, sheet, rows, h = chosen
+    _, sheet, rows, h, member = chosen
+    problems, warnings = workbook_notes(data, name, sheets, sheet, rows, member)
     records = [list(r) for r in rows[:h + 4]]
     extra, hook = _header_rows(header_rows, records, h)
-    warnings = []
     if h > 0 and any(c is not None and str(c).strip() for r in rows[:h] for c in r):
         warnings.append(_title_warning(name, records, h))
     width = len(rows[h])
@@ -255,7 +264,8 @@ def read_xlsx(data: bytes, name: str, digest: str, is_known: Callable[[str], boo
                 frame[j] = conv
     rows_no = np.arange(start + 1, start + 1 + len(frame))
     return RawTable(name, frame, header, rows_no, "xlsx", digest, header_row=h + 1,
-                    warnings=warnings, header_texts=_texts(hook, records, h, extra, width))
+                    problems=problems, warnings=warnings,
+                    header_texts=_texts(hook, records, h, extra, width))
 
 
 # ------------------------------------------------------------------ the canonical table
