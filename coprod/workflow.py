@@ -167,7 +167,7 @@ def _scan_workbook(data: bytes, path: Path, limits: Limits) -> list[str]:
 def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False,
                  progress: Progress | None = None, bootstrap: int | None = None,
                  seed: int | None = None, missing: str | None = None, codebook: Any = None,
-                 wave: str | None = None, limits: Limits = DEFAULT_LIMITS):
+                 wave: str | None = None, limits: Limits = DEFAULT_LIMITS, groups: Any = None):
     """Read and analyse a file (or a study folder); nothing is written.
 
     Parameters
@@ -187,6 +187,8 @@ def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False
         For a study folder (``coprod study``): analyse that wave only (default: every wave).
     limits : Limits, optional
         The largest table read (rows, columns, cells).
+    groups : dict or path, optional
+        Municipality spellings mapped to one name (see :func:`coprod.responses.read_responses`).
 
     Returns
     -------
@@ -207,7 +209,7 @@ def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False
         return replace(result, warnings=tuple(notes) + result.warnings) if notes else result
 
     bank = as_bank(bank)
-    rd, meta = read_input(path, bank=bank, codebook=codebook, wave=wave, limits=limits)
+    rd, meta = read_input(path, bank=bank, codebook=codebook, wave=wave, limits=limits, groups=groups)
     given = {k: v for k, v in (("bootstrap", bootstrap), ("seed", seed), ("missing", missing)) if v is not None}
     return analyze_instrument(rd, bank=bank, keep_flagged=keep_flagged, progress=progress, meta=meta, **given)
 
@@ -228,14 +230,15 @@ def _check_model_sizes(spec: AnalysisSpec, table: pd.DataFrame) -> None:
 
 # ------------------------------------------------------------------------------ a study as input
 def read_input(path: Path, *, bank, codebook: Any = None, wave: str | None = None,
-               limits: Limits = DEFAULT_LIMITS):
+               limits: Limits = DEFAULT_LIMITS, groups: Any = None):
     """The responses of ``path`` and its provenance for ``meta``: a response file (read with
-    :func:`read_responses`) or a study folder (``coprod study``: its active imports, of ``wave``
-    or of every wave), returned as ``(ResponseData, meta)``."""
+    :func:`read_responses`; ``groups`` maps municipality spellings, ``--groups FILE.csv``) or a
+    study folder (``coprod study``: its active imports, of ``wave`` or of every wave), returned
+    as ``(ResponseData, meta)``."""
     if is_study(path):
-        if codebook is not None:
-            raise CoprodError(f"{path}: --codebook is for a response file; a study's exports were "
-                              "read with theirs by coprod study add")
+        if codebook is not None or groups is not None:
+            raise CoprodError(f"{path}: --codebook and --groups are for a response file; a study's "
+                              "exports were read with theirs by coprod study add")
         with open_study(path) as st:
             rd = st.responses(wave=wave, bank=bank)
         return rd, {"input_file": path.name, "input_sha256": rd.source["sha256"], "input_kind": "study",
@@ -244,7 +247,7 @@ def read_input(path: Path, *, bank, codebook: Any = None, wave: str | None = Non
         raise UnreadableFileError(f"{path}: a folder, neither a response file nor a study (no study.json)")
     if wave is not None:
         raise CoprodError(f"{path}: --wave is for a study folder (coprod study init), not a response file")
-    return read_responses(path, bank=bank, codebook=codebook, limits=limits), {
+    return read_responses(path, bank=bank, codebook=codebook, limits=limits, groups=groups), {
         "input_file": path.name, "input_sha256": sha256_of(path)}
 
 
@@ -263,7 +266,8 @@ def write_outputs(out: Path, texts: dict[str, str]) -> tuple[Path, ...]:
 def analyze_file(path: Path, *, out: Path, spec=None, report: bool = True, lang: str = "en",
                  bank=None, keep_flagged: bool = False, progress: Progress | None = None,
                  bootstrap: int | None = None, seed: int | None = None, missing: str | None = None,
-                 codebook: Any = None, wave: str | None = None, limits: Limits = DEFAULT_LIMITS) -> RunOutput:
+                 codebook: Any = None, wave: str | None = None, limits: Limits = DEFAULT_LIMITS,
+                 groups: Any = None) -> RunOutput:
     """Analyse a file and write ``out/results.json`` and (``report``) ``out/report.html``.
 
     Both are rendered before either is written (see :func:`run_analysis` for the options); the
@@ -272,7 +276,7 @@ def analyze_file(path: Path, *, out: Path, spec=None, report: bool = True, lang:
     bank = None if spec is not None else as_bank(bank)
     result = run_analysis(path, spec=spec, bank=bank, keep_flagged=keep_flagged, progress=progress,
                           bootstrap=bootstrap, seed=seed, missing=missing, codebook=codebook, wave=wave,
-                          limits=limits)
+                          limits=limits, groups=groups)
     texts = {"results.json": results_json(result)}
     if report:
         texts["report.html"] = study_report.render_study_report(result, bank=bank, lang=lang)
@@ -319,7 +323,7 @@ def report_file(results: Path, *, out: Path, lang: str = "en", bank=None,
 
 def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str = "en",
                  bank=None, keep_flagged: bool = False, progress: Progress | None = None,
-                 wave: str | None = None, limits: Limits = DEFAULT_LIMITS) -> CompareOutput:
+                 wave: str | None = None, limits: Limits = DEFAULT_LIMITS, groups: Any = None) -> CompareOutput:
     """Read a response file (or a study folder, of one ``wave`` or all), compare the groups ``by``
     a column and write the reports to ``out``.
 
@@ -328,7 +332,7 @@ def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str
     """
     path = _existing(path)
     bank = as_bank(bank)
-    data, meta = read_input(path, bank=bank, wave=wave, limits=limits)
+    data, meta = read_input(path, bank=bank, wave=wave, limits=limits, groups=groups)
     table = data.analysis_table(keep_flagged=keep_flagged)
     result = compare_groups(table, by, bank=bank, progress=progress)
     meta = {**meta, "keep_flagged": keep_flagged}

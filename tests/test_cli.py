@@ -116,7 +116,7 @@ def test_analyze_bootstrap_option_rejects_negative_and_spec_mode(tmp_path):
     for opt in ("--bank", "--codebook"):
         proc = run("analyze", str(data), "--spec", str(spec), "--out", str(tmp_path / "out"), opt, "x")
         assert proc.returncode == 2
-        assert proc.stderr.startswith("error: --bank and --codebook are for the default analysis")
+        assert proc.stderr.startswith("error: --bank, --codebook and --groups are for the default analysis")
         assert not (tmp_path / "out").exists()
 
 
@@ -226,3 +226,25 @@ def test_report_warns_when_the_bank_is_another_version(tmp_path, capsys):
     (tmp_path / "old.json").write_text(json.dumps(res), encoding="utf-8")
     assert main(["report", str(tmp_path / "old.json"), "--out", str(tmp_path / "r.html"), "-q"]) == 0
     assert "computed with instrument version 0.9+old" in capsys.readouterr().err
+
+
+def test_groups_file_merges_spellings_in_compare(tmp_path):
+    """``compare --groups FILE.csv`` maps spellings normalising cannot merge (issue 15, item 5)."""
+    from coprod.analysis.responses import simulate
+    from coprod.cli import main
+    from coprod.instrument.bank import load_bank
+    from coprod.responses import write_simulated
+
+    bank = load_bank()
+    sim = simulate(60, seed=8, bank=bank)
+    sim["municipality"] = ["Aarhus"] * 30 + ["Århus"] * 10 + ["Odense"] * 20
+    data = write_simulated(sim, tmp_path / "kobo.csv", "kobo", bank=bank)
+    groups = tmp_path / "groups.csv"
+    groups.write_text("spelling,group\nÅrhus,Aarhus\n", encoding="utf-8")
+    assert main(["compare", str(data), "--by", "municipality", "--groups", str(groups),
+                 "--out", str(tmp_path / "cmp"), "-q"]) == 0
+    res = json.loads((tmp_path / "cmp" / "results.json").read_text(encoding="utf-8"))
+    assert sorted(res["groups"]) == ["Aarhus", "Odense"] and res["groups"]["Aarhus"]["n"] <= 40
+    # a spec analysis reads the table as it is: --groups is refused there
+    assert main(["analyze", str(data), "--spec", str(groups), "--groups", str(groups),
+                 "--out", str(tmp_path / "a"), "-q"]) == 2

@@ -24,6 +24,8 @@ def add(sub) -> None:
                         "(default) or full-information ML (slower)")
     a.add_argument("--codebook", metavar="JSON", default=None,
                    help="codebook of the form that was fielded (needed for --sector or --seed forms)")
+    a.add_argument("--groups", metavar="CSV", default=None,
+                   help="municipality spellings mapped to one name (two columns: spelling,group)")
     a.add_argument("--bootstrap", type=nonneg_int, default=None, metavar="N",
                    help="bootstrap draws for the indirect effects (default analysis only; default 500)")
     a.add_argument("--seed", type=int, default=None, metavar="S",
@@ -38,8 +40,8 @@ def run(args) -> int:
         print("error: --bootstrap, --seed and --missing are for the default analysis; with --spec "
               "set them in the spec", file=sys.stderr)
         return 2
-    if args.spec and (args.bank is not None or args.codebook is not None):
-        print("error: --bank and --codebook are for the default analysis of the instrument; a spec "
+    if args.spec and (args.bank is not None or args.codebook is not None or args.groups is not None):
+        print("error: --bank, --codebook and --groups are for the default analysis of the instrument; a spec "
               "analysis reads the table as it is", file=sys.stderr)
         return 2
     from coprod.workflow import analyze_file  # deferred, as in every command: --help stays light
@@ -48,6 +50,6 @@ def run(args) -> int:
                        report=not args.no_report, lang=args.lang, bank=args.bank,
                        keep_flagged=args.keep_flagged, progress=progress(args, "bootstrap"),
                        bootstrap=args.bootstrap, seed=args.seed, missing=args.missing,
-                       codebook=args.codebook, wave=args.wave, limits=limits(args))
+                       codebook=args.codebook, wave=args.wave, limits=limits(args), groups=args.groups)
     report_outputs(args, out.warnings, out.files)
     return 0

@@ -17,6 +17,8 @@ def add(sub) -> None:
     cp.add_argument("--min-cell", type=positive_int, default=5,
                     help="suppress figures for groups with fewer respondents (default 5)")
     cp.add_argument("--lang", choices=LANGS, default="en", help="report language")
+    cp.add_argument("--groups", metavar="CSV", default=None,
+                    help="municipality spellings mapped to one name (two columns: spelling,group)")
     cp.add_argument("--keep-flagged", action="store_true",
                     help="keep respondents flagged by the data-quality checks")
     add_limits(cp)
@@ -29,6 +31,7 @@ def run(args) -> int:
 
     out = compare_file(Path(args.data), by=args.by, out=Path(args.out), min_cell=args.min_cell,
                        lang=args.lang, bank=args.bank, keep_flagged=args.keep_flagged,
-                       progress=progress(args, "groups"), wave=args.wave, limits=limits(args))
+                       progress=progress(args, "groups"), wave=args.wave, limits=limits(args),
+                       groups=args.groups)
     report_outputs(args, out.warnings, out.files)
     return 0
