@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from coprod.analysis._threads import one_blas_thread
 from coprod.analysis._extraction import EstimationError, _extract_with_psi, _psych_sign_sort, _rotate, bound_note
 from coprod.analysis._itemdata import (_check_choice, _correlation, _is_singular, _normalise_missing,
                                        _usable_items)
@@ -124,6 +125,7 @@ def _fit_stats(R: np.ndarray, model: np.ndarray, nf: int, n_obs: float) -> dict:
             "null_df": p * (p - 1) / 2}
 
 
+@one_blas_thread
 def efa(responses: pd.DataFrame, *, items: Sequence[str] | None = None, n_factors: int,
         method: str = "ml", rotation: str | None = "oblimin", missing: str = "listwise") -> EfaResult:
     """Exploratory factor analysis as ``psych::fa``.

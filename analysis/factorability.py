@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from coprod.analysis._threads import one_blas_thread
 from coprod.analysis._extraction import _fa_values
 from coprod.analysis._itemdata import _correlation, _is_singular, _normalise_missing, _smc, _usable_items
 from coprod.analysis._result import jsonable
@@ -162,6 +163,7 @@ class ParallelResult:
                              "retain": np.arange(1, k + 1) <= self.n_factors})
 
 
+@one_blas_thread
 def parallel_analysis(responses: pd.DataFrame, *, items: Sequence[str] | None = None, n_iter: int = 20,
                       seed: int | None = None, quantile: float | None = 0.95,
                       missing: str = "listwise") -> ParallelResult:

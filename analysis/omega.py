@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from coprod.analysis._threads import one_blas_thread
 from coprod.analysis._extraction import _extract, _psych_sign_sort, _rotate
 from coprod.analysis._itemdata import _check_choice, _constant_items, _norm_missing, _select_items
 from coprod.analysis._result import jsonable
@@ -76,6 +77,7 @@ def _schmid_leiman(R: np.ndarray, nf: int, rotation: str) -> tuple[np.ndarray, n
     return np.column_stack([g, sm]), h2, u2, notes
 
 
+@one_blas_thread
 def omega_hierarchical(responses: pd.DataFrame, *, items: Sequence[str] | None = None, n_groups: int = 3,
                        missing: str = "listwise", rotation: str = "oblimin") -> OmegaResult:
     """Omega hierarchical and omega total from a Schmid–Leiman solution, as ``psych::omega``.

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
+from coprod.analysis._threads import one_blas_thread
 from coprod.analysis._result import jsonable
 from coprod.analysis.errors import ModelSpecError
 from coprod.analysis.ordinal._bvn import _bvn_density, _diff2, _guv, bivariate_normal_cdf
@@ -347,6 +348,7 @@ class PolychoricResult:
         })
 
 
+@one_blas_thread
 def polychoric(responses: pd.DataFrame, *, items: Sequence[str] | None = None,
                zero_add_2x2: float = ZERO_ADD_2X2) -> PolychoricResult:
     """Polychoric correlation matrix by lavaan's two-step maximum likelihood.

@@ -6,11 +6,12 @@ steps still run: one bad model never loses the rest of the analysis.
 """
 from __future__ import annotations
 
-import functools
 import time
 from typing import Any, Callable
 
 import numpy as np
+
+from .._threads import one_blas_thread
 
 __all__ = ["Steps", "STEP_ERRORS", "Progress", "one_blas_thread"]
 
@@ -56,25 +57,3 @@ class Steps:
         """A results.json section: ``fn()``, or ``None`` (null in results.json) when the step
         failed or found nothing to report."""
         return self.run(name, fn) or None
-
-
-def one_blas_thread(fn: Callable) -> Callable:
-    """Run ``fn`` with BLAS limited to one thread (threadpoolctl; a no-op without it).
-
-    Every matrix of the analysis is small (p ≤ ~70 items): multi-threaded BLAS only adds
-    synchronisation, and on a machine whose cores are busy it makes small decompositions many
-    times slower. One thread also makes the last bits of the results independent of the
-    number of cores. The bootstrap's worker processes limit themselves the same way.
-    """
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            # lazy: threadpoolctl is optional, and scipy.linalg is loaded first so that its own
-            # BLAS is limited too
-            import scipy.linalg  # noqa: F401
-            from threadpoolctl import threadpool_limits
-        except ImportError:
-            return fn(*args, **kwargs)
-        with threadpool_limits(limits=1, user_api="blas"):
-            return fn(*args, **kwargs)
-    return wrapper

@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from coprod.analysis._threads import one_blas_thread
 from coprod.analysis.errors import ModelSpecError
 from coprod.analysis.sem.bootstrap import percentile_table, run_bootstrap
 from coprod.analysis.sem.dwls import fit_wlsmv
@@ -28,6 +29,7 @@ __all__ = ["fit_sem", "summarize"]
 _LOG2PI = math.log(2.0 * math.pi)
 
 
+@one_blas_thread
 def fit_sem(data: pd.DataFrame, model: str, *, group: str | None = None,
             group_equal: Sequence[str] = (), group_partial: Sequence[str] = (),
             missing: str = "listwise", estimator: str | None = None, meanstructure: bool | None = None,

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from coprod.analysis._threads import one_blas_thread
 from coprod.analysis.errors import ModelSpecError
 from coprod.analysis.sem.api import summarize
 from coprod.analysis.sem.engine import Engine
@@ -137,6 +138,7 @@ def _candidates(engine: Engine, level: str) -> list[str]:
     return out
 
 
+@one_blas_thread
 def measurement_invariance(data: pd.DataFrame, model: str, group: str, *,
                            levels: Sequence[str] = ("configural", "metric", "scalar"),
                            missing: str = "listwise", partial: bool = True, chen: bool = True,

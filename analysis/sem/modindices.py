@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from coprod.analysis._threads import one_blas_thread
 from coprod.analysis._result import jsonable
 from coprod.analysis.sem.api import summarize
 from coprod.analysis.sem.engine import Engine
@@ -65,6 +66,7 @@ class ModIndicesResult:
         return jsonable({"modindices": self.table, "warnings": list(self.warnings), "meta": self.meta})
 
 
+@one_blas_thread
 def modification_indices(data: pd.DataFrame, model: str, *, group: str | None = None,
                          group_equal: Sequence[str] = (), group_partial: Sequence[str] = (),
                          missing: str = "listwise", minimum: float = 0.0,
@@ -131,6 +133,7 @@ def modification_indices(data: pd.DataFrame, model: str, *, group: str | None = 
     return ModIndicesResult(table.reset_index(drop=True), tuple(res.warnings), meta)
 
 
+@one_blas_thread
 def score_tests(data: pd.DataFrame, model: str, group: str, *, group_equal: Sequence[str],
                 group_partial: Sequence[str] = (), missing: str = "listwise") -> ModIndicesResult:
     """Univariate score tests of the cross-group equality constraints (lavaan's ``lavTestScore``).
