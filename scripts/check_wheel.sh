@@ -67,7 +67,7 @@ python -c "import coprod, coprod.analysis.sem, coprod.reports.env; assert coprod
 coprod --help >/dev/null
 coprod --version
 coprod instrument check --quiet
-for fmt in xlsform limesurvey redcap qualtrics html codebook; do
+for fmt in xlsform limesurvey redcap qualtrics qualtrics-qsf html codebook; do
   for lang in en da; do
     coprod instrument build --format "$fmt" --lang "$lang" --out "build/$fmt-$lang" --quiet 2>>build-warnings.txt
     coprod instrument build --format "$fmt" --lang "$lang" --sector voluntary --seed 3 --out "build/$fmt-$lang-vol" --quiet 2>>build-warnings.txt

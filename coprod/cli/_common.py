@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-FORMATS = ("xlsform", "limesurvey", "redcap", "qualtrics", "html", "codebook")
+FORMATS = ("xlsform", "limesurvey", "redcap", "qualtrics", "qualtrics-qsf", "html", "codebook")
 SIM_FORMATS = ("csv", "xlsx", "sav", "dta", "kobo", "limesurvey", "redcap", "qualtrics")
 LANGS = ("en", "da")
 SECTORS = ("municipal", "voluntary")

@@ -35,12 +35,13 @@ __all__ = ["ExportResult", "FORMATS", "LANGUAGES", "SECTORS", "SUFFIXES", "expor
            "OptionError"]
 
 #: allowed export formats (in the order they are listed in messages)
-FORMATS: tuple[str, ...] = ("xlsform", "limesurvey", "redcap", "qualtrics", "html", "codebook")
+FORMATS: tuple[str, ...] = ("xlsform", "limesurvey", "redcap", "qualtrics", "qualtrics-qsf", "html", "codebook")
 # LANGUAGES (en, da) and SECTORS (municipal, voluntary) are re-exported for the CLI's choices;
 # a bank may declare more languages (bank.languages is what export() checks).
 #: the files each format writes, by suffix
 SUFFIXES: Mapping[str, tuple[str, ...]] = {
     "xlsform": (".xlsx",), "limesurvey": (".txt",), "redcap": (".csv",), "qualtrics": (".txt",),
+    "qualtrics-qsf": (".qsf",),
     "html": (".html",), "codebook": (".json", ".csv"),
 }
 #: the module that writes each format (imported on first use: ``import coprod.instrument`` stays
@@ -48,6 +49,7 @@ SUFFIXES: Mapping[str, tuple[str, ...]] = {
 MODULES: Mapping[str, str] = {
     "xlsform": "coprod.instrument.platforms.kobo", "limesurvey": "coprod.instrument.platforms.limesurvey",
     "redcap": "coprod.instrument.platforms.redcap", "qualtrics": "coprod.instrument.platforms.qualtrics",
+    "qualtrics-qsf": "coprod.instrument.platforms.qualtrics_qsf",
     "html": "coprod.instrument.formats.html", "codebook": "coprod.instrument.platforms.codebook",
 }
 
@@ -89,7 +91,7 @@ def export(bank: "Bank | Questionnaire", fmt: str, *, lang: str = "en", sector: 
         q = bank
     else:
         q = build_questionnaire(bank, sector=sector, lang=lang, seed=seed, municipality=municipality)
-    return getattr(import_module(MODULES[fmt]), f"to_{fmt}")(q)
+    return getattr(import_module(MODULES[fmt]), "to_" + fmt.replace("-", "_"))(q)
 
 
 

@@ -66,7 +66,7 @@ from ..formats import html as html_export
 from ..generator import ContextField, Questionnaire, Row
 from ..model import SECTORS, Scale
 from . import kobo as xlsform
-from . import limesurvey, qualtrics, redcap
+from . import limesurvey, qualtrics, qualtrics_qsf, redcap
 
 __all__ = ["to_codebook", "build_codebook", "PLATFORMS", "CODEBOOK_VERSION"]
 
@@ -214,6 +214,7 @@ def build_codebook(q: Questionnaire) -> dict:
         "platform_limitations": {
             "xlsform": list(xlsform.limitations(q)), "redcap": list(redcap.limitations(q)),
             "limesurvey": list(limesurvey.limitations(q)), "qualtrics": list(qualtrics.limitations(q)),
+            "qualtrics-qsf": list(qualtrics_qsf.limitations(q)),
             "html": list(html_export.limitations(q)),
         },
         "warnings": list(q.warnings),

@@ -131,7 +131,7 @@ def test_scales_and_codes(bank):
     assert con["SEL"]["items"] == {"municipal": [i.id for i in bank.items_for("municipal", "SEL")]}
     assert con["INS"]["blocks"]["voluntary"]["limesurvey"] == "INSv"
     lim = cb["platform_limitations"]
-    assert set(lim) == {"xlsform", "redcap", "limesurvey", "qualtrics", "html"}
+    assert set(lim) == {"xlsform", "redcap", "limesurvey", "qualtrics", "qualtrics-qsf", "html"}
     assert any("Survey Flow" in m for m in lim["qualtrics"])
     assert any("translations" in m for m in lim["qualtrics"])
 

@@ -40,7 +40,7 @@ def test_limesurvey_starts_with_bom(bank):
 
 
 @pytest.mark.parametrize("kw,message", [
-    ({"fmt": "spss"}, "allowed: xlsform, limesurvey, redcap, qualtrics, html, codebook"),
+    ({"fmt": "spss"}, "allowed: xlsform, limesurvey, redcap, qualtrics, qualtrics-qsf, html, codebook"),
     ({"fmt": "html", "lang": "sv"}, "allowed: en, da"),
     ({"fmt": "html", "sector": "private"}, "allowed: municipal, voluntary"),
 ])
