@@ -21,6 +21,7 @@ from coprod.reports.i18n import t
 from coprod.reports.suppression import SUPPRESSED, apply_suppression, suppress_small_cells
 
 from ._shared import ProvenanceEntry, TocEntry, check_bank, choice_label, construct_label, num, sector_label, short, text
+from .study_details import OrdinalView, ordinal_view
 from .study_models import FactorsView, InvarianceView, SemView, factors_view, invariance_views, sem_view
 
 __all__ = ["StudyView", "SampleView", "CountRow", "ReasonRow", "ItemFigure", "ItemGroup", "ReliabilityRow",
@@ -317,13 +318,19 @@ class MethodsView:
     bootstrap: Any
     estimator: Any
     missing: Any
+    ordinal_estimator: Any = None
+    ordinal_parameterization: Any = None
 
 
 def methods_view(sections: Sections, meta: dict) -> MethodsView:
+    """The estimators actually used: the models' own ``meta`` (and the WLSMV CFA's when ``ordered``)."""
     model = sections.sem or sections.cfa
     model_meta = model.meta if model is not None else {}
+    w = opt(sections.ordinal.wlsmv_cfa) if sections.ordinal is not None else None
     return MethodsView(seed=meta.get("seed"), bootstrap=meta.get("bootstrap", (meta.get("spec") or {}).get("bootstrap")),
-                       estimator=model_meta.get("estimator"), missing=model_meta.get("missing"))
+                       estimator=model_meta.get("estimator"), missing=model_meta.get("missing"),
+                       ordinal_estimator=w.estimator if w is not None else None,
+                       ordinal_parameterization=w.parameterization if w is not None else None)
 
 
 def provenance(meta: dict, lang: str) -> tuple[ProvenanceEntry, ...]:
@@ -368,6 +375,7 @@ class StudyView:
     reliability: tuple[ReliabilityRow, ...]
     factors: FactorsView | None
     invariance: tuple[InvarianceView, ...]
+    ordinal: OrdinalView | None
     sem: SemView | None
     hypotheses: tuple[HypothesisRow, ...]
     ambivalence: AmbivalenceView | None
@@ -383,7 +391,7 @@ class StudyView:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-SECTION_ORDER = ("sample", "item_groups", "reliability", "factors", "invariance", "sem", "hypotheses",
+SECTION_ORDER = ("sample", "item_groups", "reliability", "factors", "invariance", "ordinal", "sem", "hypotheses",
                  "ambivalence", "strategies")
 
 
@@ -401,6 +409,7 @@ def study_view(result, *, bank, lang: str = "en", min_cell: int = 5) -> StudyVie
     parts = dict(sample=sample_view(s, result.data_summary, bank, lang, min_cell),
                  item_groups=item_groups(s, bank, lang), reliability=reliability_rows(s, bank, lang),
                  factors=factors_view(s, bank, lang), invariance=invariance_views(s, bank, lang),
+                 ordinal=ordinal_view(s, bank, lang),
                  sem=sem_view(s, bank, lang), hypotheses=hypothesis_rows(s, bank, lang),
                  ambivalence=ambivalence_view(s, bank, lang), strategies=strategy_panels(s, bank, lang, min_cell))
     toc_ids = [("items" if k == "item_groups" else k) for k in SECTION_ORDER if parts[k]] + ["warnings", "methods"]

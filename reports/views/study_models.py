@@ -15,6 +15,8 @@ from coprod.reports.env import signif_stars
 from coprod.reports.i18n import t
 
 from ._shared import choice_label, construct_label, num, sector_label
+from .study_details import (HintRow, LoadingRow, MatrixView, OmegaRow, PartialRow, efa_pattern, efa_phi, hint_rows,
+                            loading_rows, omega_rows, partial_rows)
 
 __all__ = ["FitRow", "EfaView", "CrRow", "HtmtView", "FactorsView", "InvarianceStep", "InvarianceView",
            "SemPathRow", "DefinedRow", "R2Row", "SemByGroupView", "SemView",
@@ -79,6 +81,11 @@ class FactorsView:
     by_sector: tuple[FitRow, ...]
     cr: tuple[CrRow, ...]
     htmt: HtmtView | None
+    loadings: tuple[LoadingRow, ...] = ()
+    pattern: MatrixView | None = None
+    phi: MatrixView | None = None
+    hints: tuple[HintRow, ...] = ()
+    omega: tuple[OmegaRow, ...] = ()
 
 
 def _efa_view(efa: EfaSection) -> EfaView:
@@ -116,7 +123,9 @@ def factors_view(sections: Sections, bank, lang: str) -> FactorsView | None:
                       for sector, res in (sections.cfa_by_sector or {}).items() if res is not None)
     return FactorsView(efa=_efa_view(efa) if efa is not None else None,
                        cfa=fit_row(t("study_pooled", lang), cfa.fit, cfa.n_used) if cfa is not None else None,
-                       by_sector=by_sector, cr=_cr_rows(cfa, bank, lang), htmt=_htmt_view(sections.validity))
+                       by_sector=by_sector, cr=_cr_rows(cfa, bank, lang), htmt=_htmt_view(sections.validity),
+                       loadings=loading_rows(cfa, bank, lang), pattern=efa_pattern(efa, lang), phi=efa_phi(efa, lang),
+                       hints=hint_rows(cfa, lang), omega=omega_rows(sections, bank, lang))
 
 
 # ---------------------------------------------------------------------------------- invariance
@@ -149,6 +158,7 @@ class InvarianceView:
     means_ok: bool
     rule: Any
     groups: str
+    partial: tuple[PartialRow, ...] = ()
 
 
 def _steps(inv: InvarianceSection, lang: str) -> tuple[InvarianceStep, ...]:
@@ -172,7 +182,9 @@ def _invariance_view(group: str, inv: InvarianceSection, bank, lang: str) -> Inv
                        for g in inv.groups)
     return InvarianceView(group=gname, steps=_steps(inv, lang), decision=decision,
                           plain=t(DECISION_KEYS.get(decision, "study_inv_none"), lang, group=named),
-                          means_ok=decision in ("scalar", "partial_scalar"), rule=inv.rule, groups=groups)
+                          means_ok=decision in ("scalar", "partial_scalar"), rule=inv.rule, groups=groups,
+                          partial=partial_rows(inv, lambda level: t(LEVEL_KEYS.get(level, "study_inv_" + level), lang),
+                                               lang))
 
 
 def invariance_views(sections: Sections, bank, lang: str) -> tuple[InvarianceView, ...]:
