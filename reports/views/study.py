@@ -15,13 +15,14 @@ import pandas as pd
 
 from coprod.analysis.run.records import (DataSummary, Hypothesis, IndirectHypothesis, ItemAnalysis, MeanHypothesis,
                                          Sections, StrategyStat, opt)
+from coprod.analysis.run.admissibility import Problem, model_problems
 from coprod.reports import figures as F
 from coprod.reports.env import fmt_num
 from coprod.reports.i18n import t
 from coprod.reports.suppression import SUPPRESSED, apply_suppression, suppress_small_cells
 
 from ._shared import ProvenanceEntry, TocEntry, check_bank, choice_label, construct_label, num, sector_label, short, text
-from .study_details import OrdinalView, ordinal_view
+from .study_details import OrdinalView, ordinal_view, reason_texts
 from .study_models import FactorsView, InvarianceView, SemView, factors_view, invariance_views, sem_view
 
 __all__ = ["StudyView", "SampleView", "CountRow", "ReasonRow", "ItemFigure", "ItemGroup", "ReliabilityRow",
@@ -210,6 +211,7 @@ class HypothesisRow(NamedTuple):
     verdict: str
     verdict_text: str
     cls: str
+    reason: str | None = None  # why "not tested", in the report's language
 
 
 def _statement(h: Hypothesis, bank, lang: str):
@@ -223,7 +225,16 @@ def _statement(h: Hypothesis, bank, lang: str):
         return h.statement
 
 
-def _hypothesis_row(h: Hypothesis, bank, lang: str) -> HypothesisRow:
+def _reason(h: Hypothesis, problems: tuple[Problem, ...], lang: str) -> str | None:
+    """Why ``h`` was not tested: the model's problems, a missing path, or too few answers."""
+    if (h.verdict or "not tested") != "not tested":
+        return None
+    if isinstance(h, MeanHypothesis):
+        return t("reason_few_answers", lang)
+    return reason_texts(problems or (Problem("no_path"),), lang)
+
+
+def _hypothesis_row(h: Hypothesis, bank, lang: str, problems: tuple[Problem, ...] = ()) -> HypothesisRow:
     lo = hi = g = None
     p = None
     if isinstance(h, MeanHypothesis):
@@ -237,11 +248,15 @@ def _hypothesis_row(h: Hypothesis, bank, lang: str) -> HypothesisRow:
             p = opt(h.p)
     verdict = h.verdict or "not tested"
     return HypothesisRow(h.id, _statement(h, bank, lang), h.test, estimate, kind, p, lo, hi, g, verdict,
-                         t(VERDICT_KEYS.get(verdict, "study_not_tested"), lang), verdict.replace(" ", "-"))
+                         t(VERDICT_KEYS.get(verdict, "study_not_tested"), lang), verdict.replace(" ", "-"),
+                         _reason(h, problems, lang))
 
 
 def hypothesis_rows(sections: Sections, bank, lang: str) -> tuple[HypothesisRow, ...]:
-    return tuple(_hypothesis_row(h, bank, lang) for h in sections.hypotheses or ())
+    """The hypotheses; a "not tested" one says why (the reasons re-derived from the SEM section, so
+    they read in the report's language)."""
+    problems = model_problems(sections.sem)
+    return tuple(_hypothesis_row(h, bank, lang, problems) for h in sections.hypotheses or ())
 
 
 # ---------------------------------------------------------------------- ambivalence, strategies

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, NamedTuple
 
+from coprod.analysis.run.admissibility import Problem
 from coprod.analysis.run.records import (CfaSection, EfaSection, InvarianceSection, Omega, OrdinalSection, Sections,
                                          opt)
 from coprod.reports.i18n import t
@@ -17,7 +18,7 @@ from ._shared import construct_label, num, sector_label
 
 __all__ = ["LoadingRow", "MatrixView", "HintRow", "OmegaRow", "PartialRow", "OrdinalFit", "ThresholdRow",
            "OrdinalAlphaRow", "OrdinalView", "loading_rows", "efa_pattern", "efa_phi", "hint_rows", "omega_rows",
-           "partial_rows", "ordinal_view", "N_HINTS"]
+           "partial_rows", "ordinal_view", "reason_texts", "N_HINTS"]
 
 #: how many residual correlations the report lists (the largest in absolute value)
 N_HINTS = 10
@@ -221,3 +222,8 @@ def ordinal_view(sections: Sections, bank, lang: str) -> OrdinalView | None:
                        fit=_ordinal_fit(w), estimator=w.estimator if w is not None else None,
                        parameterization=w.parameterization if w is not None else None,
                        n_empty_pairs=len(o.empty_cell_pairs or ()))
+
+
+def reason_texts(problems: tuple[Problem, ...], lang: str) -> str:
+    """The reasons a model cannot carry a verdict, in ``lang`` (the codes of ``admissibility.REASONS``)."""
+    return "; ".join(t(f"reason_{p.code}", lang, **p.detail) for p in problems)

@@ -10,13 +10,14 @@ from typing import Any, NamedTuple
 
 from coprod.analysis.run.records import (CfaSection, Defined, EfaSection, Estimate, Fit, InvarianceSection, SemSection,
                                          Sections, Validity, opt)
+from coprod.analysis.run.admissibility import model_problems
 from coprod.reports import figures as F
 from coprod.reports.env import signif_stars
 from coprod.reports.i18n import t
 
 from ._shared import choice_label, construct_label, num, sector_label
 from .study_details import (HintRow, LoadingRow, MatrixView, OmegaRow, PartialRow, efa_pattern, efa_phi, hint_rows,
-                            loading_rows, omega_rows, partial_rows)
+                            loading_rows, omega_rows, partial_rows, reason_texts)
 
 __all__ = ["FitRow", "EfaView", "CrRow", "HtmtView", "FactorsView", "InvarianceStep", "InvarianceView",
            "SemPathRow", "DefinedRow", "R2Row", "SemByGroupView", "SemView",
@@ -232,6 +233,7 @@ class SemByGroupView:
     formats: tuple
     equal: str
     fit: FitRow | None
+    problems: str = ""  # why the paths are not shown (an inadmissible model), in the report's language
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +298,10 @@ def _sem_by_group(mg: SemSection | None, bank, lang: str) -> SemByGroupView | No
     est = [e for e in mg.estimates if e.op == "~"]
     if len(groups) < 2 or not est:
         return None
+    problems = model_problems(mg)
+    if problems:  # no estimates from an improper or unidentified model
+        return SemByGroupView(header=(), rows=(), formats=(), equal="", fit=None,
+                              problems=reason_texts(problems, lang))
     cell = {(e.lhs, e.rhs, int(e.group)): e for e in est}
     rows = []
     for lhs, rhs in dict.fromkeys((e.lhs, e.rhs) for e in est):

@@ -265,3 +265,29 @@ def test_ordinal_section(tmp_path):
     assert "estimated with WLSMV (delta parameterization)" in html
     da = render_study_report(res, bank=None, lang="da")
     assert "Ordinal analyse" in da and "Tærskler" in da
+
+
+def test_not_tested_says_why_in_both_languages(result):
+    from coprod.analysis.run.records import PathHypothesis
+
+    s = result.sections
+    npar = s.sem.fit.npar
+    sem = replace(s.sem, n_used=npar)
+    hyps = tuple(replace(h, verdict="not tested", reason="x") if isinstance(h, PathHypothesis) else h
+                 for h in s.hypotheses)
+    bad = replace(result, sections=replace(s, sem=sem, sem_by_sector=replace(s.sem_by_sector, converged=False),
+                                           hypotheses=hyps))
+    en, da = (render_study_report(bad, bank=load_bank(), lang=lang) for lang in ("en", "da"))
+    assert _parse(en).rows["H1"][-1].startswith("not tested")
+    assert f"the model rests on {npar} respondents, not more than its {npar} parameters" in en
+    assert f"modellen bygger på {npar} respondenter, ikke flere end dens {npar} parametre" in da
+    assert "Stierne pr. sektor vises ikke: modellen konvergerede ikke" in da
+    assert 'id="tab-sem-groups"' not in da
+
+
+def test_every_reason_has_its_words():
+    from coprod.analysis.run.admissibility import REASONS
+    from coprod.reports.i18n import CATALOGUE
+
+    for code, en in REASONS.items():
+        assert CATALOGUE[f"reason_{code}"]["en"] == en
