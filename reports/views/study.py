@@ -18,11 +18,12 @@ from coprod.analysis.run.records import (DataSummary, Hypothesis, IndirectHypoth
 from coprod.analysis.run.admissibility import Problem, model_problems
 from coprod.reports import figures as F
 from coprod.reports.env import fmt_num
-from coprod.reports.i18n import t
+from coprod.reports.i18n import CATALOGUE, t
 from coprod.reports.suppression import SUPPRESSED, apply_suppression, suppress_small_cells
 
 from ._shared import ProvenanceEntry, TocEntry, check_bank, choice_label, construct_label, num, sector_label, short, text
 from .study_details import OrdinalView, ordinal_view, reason_texts
+from .study_words import test_label
 from .study_models import FactorsView, InvarianceView, SemView, factors_view, invariance_views, sem_view
 
 __all__ = ["StudyView", "SampleView", "CountRow", "ReasonRow", "ItemFigure", "ItemGroup", "ReliabilityRow",
@@ -70,16 +71,25 @@ def _count_rows(counts: dict, min_cell: int, label) -> tuple[CountRow, ...]:
                  for k, v in s.items())
 
 
+def _exclusion(reason: str, lang: str) -> str:
+    """An exclusion reason (a data-quality flag) in words."""
+    key = f"study_excl_{reason}"
+    return t(key, lang) if key in CATALOGUE else reason.replace("_", " ")
+
+
 def sample_view(sections: Sections, ds: DataSummary | None, bank, lang: str, min_cell: int) -> SampleView | None:
     """Who was analysed: from the instrument's ``sample`` section, else spec mode's data summary."""
     s = sections.sample
     if s is None:
         if ds is None:
             return None
+        missing = opt(ds.missing)
+        if f"study_missing_{missing}" in CATALOGUE:
+            missing = t(f"study_missing_{missing}", lang)
         return SampleView(n_file=ds.n_rows_file, n_analysed=ds.n_used, n_dropped=opt(ds.n_dropped),
-                          missing=opt(ds.missing), reasons=(), by_sector=(), by_area=(), n_municipalities=None,
+                          missing=missing, reasons=(), by_sector=(), by_area=(), n_municipalities=None,
                           n_flagged=None, keep_flagged=None, dont_know=None)
-    reasons = tuple(ReasonRow(k.replace("_", " "), v) for k, v in s.excluded_by_reason.items() if k != "flagged")
+    reasons = tuple(ReasonRow(_exclusion(k, lang), v) for k, v in s.excluded_by_reason.items() if k != "flagged")
     return SampleView(
         n_file=s.n_file, n_analysed=s.n_analysed, n_dropped=s.n_file - s.n_analysed, missing=None, reasons=reasons,
         by_sector=_count_rows(s.by_sector, min_cell, lambda k: sector_label(bank, k, lang)),
@@ -247,7 +257,7 @@ def _hypothesis_row(h: Hypothesis, bank, lang: str, problems: tuple[Problem, ...
         else:
             p = opt(h.p)
     verdict = h.verdict or "not tested"
-    return HypothesisRow(h.id, _statement(h, bank, lang), h.test, estimate, kind, p, lo, hi, g, verdict,
+    return HypothesisRow(h.id, _statement(h, bank, lang), test_label(h.test, bank, lang), estimate, kind, p, lo, hi, g, verdict,
                          t(VERDICT_KEYS.get(verdict, "study_not_tested"), lang), verdict.replace(" ", "-"),
                          _reason(h, problems, lang))
 

@@ -13,9 +13,10 @@ from coprod.analysis.run.records import (CfaSection, Defined, EfaSection, Estima
 from coprod.analysis.run.admissibility import model_problems
 from coprod.reports import figures as F
 from coprod.reports.env import signif_stars
-from coprod.reports.i18n import t
+from coprod.reports.i18n import CATALOGUE, t
 
 from ._shared import choice_label, construct_label, num, sector_label
+from .study_words import rule_label
 from .study_details import (HintRow, LoadingRow, MatrixView, OmegaRow, PartialRow, efa_pattern, efa_phi, hint_rows,
                             loading_rows, omega_rows, partial_rows, reason_texts)
 
@@ -181,9 +182,10 @@ def _invariance_view(group: str, inv: InvarianceSection, bank, lang: str) -> Inv
     named = t("study_group_" + group, lang) if group in ("sector", "service_area") else gname
     groups = ", ".join(sector_label(bank, g, lang) if group == "sector" else choice_label(bank, group, g, lang)
                        for g in inv.groups)
-    return InvarianceView(group=gname, steps=_steps(inv, lang), decision=decision,
+    return InvarianceView(group=named, steps=_steps(inv, lang), decision=decision,
                           plain=t(DECISION_KEYS.get(decision, "study_inv_none"), lang, group=named),
-                          means_ok=decision in ("scalar", "partial_scalar"), rule=inv.rule, groups=groups,
+                          means_ok=decision in ("scalar", "partial_scalar"), rule=rule_label(inv.rule, lang),
+                          groups=groups,
                           partial=partial_rows(inv, lambda level: t(LEVEL_KEYS.get(level, "study_inv_" + level), lang),
                                                lang))
 
@@ -290,6 +292,12 @@ def sem_view(sections: Sections, bank, lang: str) -> SemView | None:
                    by_group=_sem_by_group(sections.sem_by_sector, bank, lang))
 
 
+def _equal(what: str, lang: str) -> str:
+    """A kind of parameter held equal across groups (lavaan's ``group.equal`` names) in words."""
+    key = f"study_equal_{what}"
+    return t(key, lang) if key in CATALOGUE else what
+
+
 def _sem_by_group(mg: SemSection | None, bank, lang: str) -> SemByGroupView | None:
     """Standardized paths side by side per group of the multi-group model (instrument: by sector)."""
     if mg is None:
@@ -313,5 +321,5 @@ def _sem_by_group(mg: SemSection | None, bank, lang: str) -> SemByGroupView | No
     names = [sector_label(bank, g, lang) for g in groups]
     header = (t("study_path", lang), *(x for n in names for x in (f"{n}: \u03b2", f"{n}: p")))
     return SemByGroupView(header=header, rows=tuple(rows), formats=("text", *([2, "pval"] * len(groups))),
-                          equal=", ".join(opt(mg.group_equal) or ()) or "–",
+                          equal=", ".join(_equal(x, lang) for x in opt(mg.group_equal) or ()) or "–",
                           fit=fit_row(t("study_sem_model", lang), mg.fit, mg.n_used))
