@@ -19,6 +19,9 @@ def add(sub) -> None:
     b.add_argument("--sector", choices=SECTORS, default=None,
                    help="one sector's form (default: the combined form routed by a sector question)")
     b.add_argument("--seed", type=int, default=None, help="shuffle items within blocks with this seed")
+    b.add_argument("--show-codes", action="store_true",
+                   help="html: print the variable codes (the fieldwork copy; hidden by default, as they "
+                        "name the constructs and the attention check to respondents)")
     b.add_argument("--out", required=True, help="output file")
     add_common(b)
     b.set_defaults(func=run_build)
@@ -33,7 +36,8 @@ def run_build(args) -> int:
     from coprod.instrument.exports import export, write_export
 
     bank = load_bank(args.bank)
-    result = export(bank, args.format, lang=args.lang, sector=args.sector, seed=args.seed)
+    result = export(bank, args.format, lang=args.lang, sector=args.sector, seed=args.seed,
+                    show_codes=args.show_codes)
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
     for p in write_export(result, Path(args.out)):

@@ -53,7 +53,7 @@ MODULES: Mapping[str, str] = {
 
 
 def export(bank: "Bank | Questionnaire", fmt: str, *, lang: str = "en", sector: str | None = None,
-           seed: int | None = None) -> ExportResult:
+           seed: int | None = None, show_codes: bool = False) -> ExportResult:
     """Build the questionnaire and export it in one format.
 
     Parameters
@@ -65,6 +65,9 @@ def export(bank: "Bank | Questionnaire", fmt: str, *, lang: str = "en", sector: 
         One of :data:`FORMATS`.
     lang, sector, seed
         See :func:`instrument.generator.build_questionnaire`.
+    show_codes : bool
+        ``html`` only: print the variable codes (the fieldwork copy; hidden from respondents by
+        default, as they name the constructs and the attention check).
 
     Returns
     -------
@@ -89,7 +92,10 @@ def export(bank: "Bank | Questionnaire", fmt: str, *, lang: str = "en", sector: 
         q = bank
     else:
         q = build_questionnaire(bank, sector=sector, lang=lang, seed=seed)
-    return getattr(import_module(MODULES[fmt]), f"to_{fmt}")(q)
+    if show_codes and fmt != "html":
+        raise OptionError(f"show_codes is for the html format, not {fmt!r}")
+    writer = getattr(import_module(MODULES[fmt]), f"to_{fmt}")
+    return writer(q, show_codes=True) if show_codes else writer(q)
 
 
 
