@@ -24,6 +24,7 @@ from coprod.reports.suppression import SUPPRESSED, apply_suppression, suppress_s
 from ._shared import ProvenanceEntry, TocEntry, check_bank, choice_label, construct_label, num, sector_label, short, text
 from .study_details import OrdinalView, ordinal_view, reason_texts
 from .study_words import test_label
+from .study_n import LossRow, row_losses
 from .study_models import FactorsView, InvarianceView, SemView, factors_view, invariance_views, sem_view
 
 __all__ = ["StudyView", "SampleView", "CountRow", "ReasonRow", "ItemFigure", "ItemGroup", "ReliabilityRow",
@@ -410,6 +411,7 @@ class StudyView:
     not_supported: tuple[str, ...]
     provenance: tuple[ProvenanceEntry, ...]
     methods: MethodsView
+    losses: tuple[LossRow, ...] = ()  # steps that left out more than 20% of their rows
 
     def context(self) -> dict[str, Any]:
         """The template variables: one per field (shallow; the section views stay typed)."""
@@ -446,5 +448,7 @@ def study_view(result, *, bank, lang: str = "en", min_cell: int = 5) -> StudyVie
                      toc=tuple(TocEntry(k, t(f"study_sec_{k}", lang)) for k in toc_ids), min_cell=min_cell,
                      warnings=tuple(result.warnings), errors=tuple(result.errors),
                      not_supported=tuple(getattr(result, "not_supported", ()) or ()),
-                     provenance=provenance(meta, lang), methods=methods_view(s, meta), **parts)
+                     provenance=provenance(meta, lang), methods=methods_view(s, meta),
+                     losses=row_losses(s, s.sample.n_analysed if s.sample else (ds.n_used if ds else None), bank, lang),
+                     **parts)
 

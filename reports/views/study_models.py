@@ -74,6 +74,7 @@ class HtmtView:
 
     header: tuple[str, ...]
     rows: tuple[tuple, ...]  # a square matrix: as many columns as constructs
+    n: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +114,7 @@ def _htmt_view(validity: Validity | None) -> HtmtView | None:
     names = list(ht)
     return HtmtView(header=("", *names),
                     rows=tuple((a, *(ht[a].get(b) if i > j else "" for j, b in enumerate(names)))
-                               for i, a in enumerate(names)))
+                               for i, a in enumerate(names)), n=validity.htmt.n)
 
 
 def factors_view(sections: Sections, bank, lang: str) -> FactorsView | None:

@@ -40,7 +40,7 @@ ALLOW = frozenset("Hu Bentler Chen Cronbach McDonald Fornell Larcker Schmid Leim
 
 
 class _Visible(HTMLParser):
-    """The text a reader sees (and hears: title, aria-label, alt), without style and provenance."""
+    """The text a reader sees (and hears: title, aria-label, alt), without style, commands and provenance."""
 
     def __init__(self):
         super().__init__()
@@ -49,7 +49,8 @@ class _Visible(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if self._skip or tag in ("style", "script") or "provenance" in (a.get("class") or ""):
+        # commands (<code>) are typed as they are; provenance is machine data
+        if self._skip or tag in ("style", "script", "code") or "provenance" in (a.get("class") or ""):
             self._skip.append(tag)
             return
         self.chunks += [a[k] for k in ("title", "aria-label", "alt") if a.get(k)]

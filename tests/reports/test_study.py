@@ -291,3 +291,17 @@ def test_every_reason_has_its_words():
 
     for code, en in REASONS.items():
         assert CATALOGUE[f"reason_{code}"]["en"] == en
+
+
+def test_steps_that_lost_rows_are_in_a_box_at_the_top(result, html_en):
+    """Item 1 of issue 11: a step that left out more than 20% of its rows is named with its numbers."""
+    d = json.loads(json.dumps(result.to_dict()))
+    sem = d["sem"]
+    total = sem["n_used"] + sem["n_dropped"]
+    box = html_en.index("Some steps rest on far fewer respondents")
+    assert box < html_en.index('id="sample"')
+    line = f"Structural model: {sem['n_used']:,} of {total:,} respondents used"
+    assert (line in html_en) == (1 - sem["n_used"] / total > 0.20)
+    full = replace(result, sections=replace(result.sections, sem=replace(result.sections.sem, n_dropped=0)))
+    assert "Structural model: " not in render_study_report(full, bank=load_bank(), lang="en").split('id="sample"')[0]
+    assert f"(n = {sem['n_used']:,})" in html_en.split('id="sem"')[1]
