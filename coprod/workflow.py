@@ -42,7 +42,9 @@ from coprod.instrument.platforms.sniff import decode_text
 from coprod.instrument.platforms.spss_stata import read_readstat
 # modules, not names: tests replace a renderer on its module to check that a failing page writes nothing
 from coprod.reports import compare as compare_report
+from coprod.reports import browser
 from coprod.reports import study as study_report
+from coprod.reports.tables import TABLE_FORMATS, study_tables, tables_csv, tables_xlsx
 from coprod.responses import read_responses, write_simulated
 from coprod.store import is_study, open_study
 
@@ -285,9 +287,13 @@ def analyze_file(path: Path, *, out: Path, spec=None, report: bool = True, lang:
 
 
 def report_file(results: Path, *, out: Path, lang: str = "en", bank=None,
-                min_cell: int = 5) -> RunOutput:
+                min_cell: int = 5, tables: str | None = None, pdf: bool = False) -> RunOutput:
     """Render the study report of a results.json written by :func:`analyze_file` again (another
     language, another threshold) without analysing anything; writes ``out`` atomically.
+
+    ``tables="xlsx"`` also writes every table of the report to ``<out>.xlsx`` (a sheet per table),
+    ``"csv"`` to ``<out>-tables/<table>.csv``; ``pdf`` prints the report to ``<out>.pdf`` with
+    headless Chromium (an error, before anything is written, when Chromium is not installed).
 
     The wording comes from ``bank`` (the shipped bank by default) for an instrument analysis, none
     for a spec analysis. A warning is returned when the bank is not the version the results were
@@ -316,9 +322,43 @@ def report_file(results: Path, *, out: Path, lang: str = "en", bank=None,
                             f"wording is from version {bank.version}")
     else:
         bank = None
-    html = study_report.render_study_report(result, bank=bank, lang=lang, min_cell=min_cell)
-    files = write_outputs(Path(out).parent, {Path(out).name: html})
+    if pdf and not browser.chromium_available():
+        raise ReportExportError("--pdf needs headless Chromium, which is not installed (Debian: apt-get install "
+                                "chromium); nothing was written. The HTML report prints to PDF from any browser.")
+    out = Path(out)
+    view = study_report.build_context(result, bank=bank, lang=lang, min_cell=min_cell)
+    texts: dict[Path, str | bytes] = {out: study_report.render_view(view, lang=lang)}
+    if tables is not None:
+        texts.update(_table_files(study_tables(view), tables, out))
+    files = tuple(write_files(texts))
+    if pdf:
+        files += (_print_pdf(out),)
     return RunOutput(files=files, warnings=tuple(warnings), result=result)
+
+
+class ReportExportError(CoprodError, ValueError):
+    """An export of the report that cannot be made here (no Chromium for --pdf, an unknown format)."""
+
+
+def _table_files(tables, fmt: str, out: Path) -> dict[Path, str | bytes]:
+    if fmt == "xlsx":
+        return {out.with_suffix(".xlsx"): tables_xlsx(tables)}
+    if fmt == "csv":
+        folder = out.with_name(out.stem + "-tables")
+        return {folder / name: text for name, text in tables_csv(tables).items()}
+    raise ReportExportError(f"--tables must be one of {', '.join(TABLE_FORMATS)}, not {fmt!r}")
+
+
+def _print_pdf(html: Path) -> Path:
+    """``html`` printed to ``html.pdf`` (via a temporary file, so a failed print leaves no PDF)."""
+    target = html.with_suffix(".pdf")
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        browser.render_pdf(html, tmp)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
 
 
 def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str = "en",

@@ -29,6 +29,7 @@ __all__ = [
     "BrowserError",
     "BrowserReport",
     "chromium_available",
+    "render_pdf",
     "chromium_path",
     "external_references",
     "render_png",
@@ -222,6 +223,26 @@ def render_png(html_path: str | os.PathLike, png_path: str | os.PathLike, *, wid
     BrowserError
         Chromium missing, crashed or too slow.
     """
+    return _render(html_path, png_path, width=width, height=height, full_page=full_page,
+                   javascript=javascript, media=media, timeout=timeout, pdf=False)
+
+
+def render_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *,
+               timeout: float = 60.0) -> BrowserReport:
+    """Print ``html_path`` to a PDF at ``pdf_path`` with headless Chromium (the page's print CSS,
+    A4, backgrounds; long tables opened).
+
+    Raises
+    ------
+    BrowserError
+        Chromium missing, crashed or too slow.
+    """
+    return _render(html_path, pdf_path, width=1200, height=900, full_page=False, javascript=True,
+                   media="print", timeout=timeout, pdf=True)
+
+
+def _render(html_path, out_path, *, width: int, height: int, full_page: bool, javascript: bool, media: str,
+            timeout: float, pdf: bool) -> BrowserReport:
     exe = chromium_path()
     if exe is None:
         raise BrowserError("no Chromium found (install Debian's 'chromium' package)")
@@ -230,7 +251,7 @@ def render_png(html_path: str | os.PathLike, png_path: str | os.PathLike, *, wid
     html = Path(html_path).resolve()
     if not html.is_file():
         raise FileNotFoundError(html)
-    png = Path(png_path)
+    png = Path(out_path)
     page_url = html.as_uri()
     deadline = time.monotonic() + timeout
     profile = tempfile.mkdtemp(prefix="coprod-chromium-")
@@ -267,11 +288,14 @@ def render_png(html_path: str | os.PathLike, png_path: str | os.PathLike, *, wid
         cdp.drain(0.3)
         size = cdp.call("Page.getLayoutMetrics", session=session)["cssContentSize"]
         page_w, page_h = int(size["width"]), int(size["height"])
-        shot: dict = {"format": "png"}
-        if full_page:
-            shot.update(captureBeyondViewport=True,
-                        clip={"x": 0, "y": 0, "width": max(width, page_w), "height": page_h, "scale": 1})
-        data = cdp.call("Page.captureScreenshot", shot, session)["data"]
+        if pdf:
+            data = cdp.call("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True}, session)["data"]
+        else:
+            shot: dict = {"format": "png"}
+            if full_page:
+                shot.update(captureBeyondViewport=True,
+                            clip={"x": 0, "y": 0, "width": max(width, page_w), "height": page_h, "scale": 1})
+            data = cdp.call("Page.captureScreenshot", shot, session)["data"]
         png.parent.mkdir(parents=True, exist_ok=True)
         png.write_bytes(b64decode(data))
         errors, requests = _summarise(cdp.events, page_url)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from coprod.instrument.errors import CoprodError
 
+from ._i18n_study import STUDY_DETAILS
+
 __all__ = ["LANGS", "CATALOGUE", "TranslationError", "missing_translations", "t"]
 
 LANGS: tuple[str, ...] = ("en", "da")
@@ -208,8 +210,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
                            "da": "Hvad det viser: hvordan tallene blev dannet, så de kan genskabes."},
     "study_methods_items": {"en": "Reverse-keyed items were reverse-scored before any statistic; \"don't know\" counts as missing.",
                             "da": "Omvendte spørgsmål blev vendt før alle beregninger; \"ved ikke\" tæller som manglende."},
-    "study_methods_models": {"en": "Factor and structural models: estimator {estimator}, missing data {missing}.",
-                             "da": "Faktor- og strukturmodeller: estimator {estimator}, manglende data {missing}."},
+    "study_methods_models": {"en": "Factor and structural models: estimator {estimator}; missing answers: {missing}.",
+                             "da": "Faktor- og strukturmodeller: estimator {estimator}; manglende svar: {missing}."},
     "study_methods_boot": {"en": "Indirect effects: {n} bootstrap draws, random seed {seed}.",
                            "da": "Indirekte effekter: {n} bootstrap-træk, tilfældighedsfrø {seed}."},
     "study_methods_privacy": {"en": "Groups with fewer than {min_cell} respondents are suppressed.",
@@ -291,6 +293,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "cmp_warnings": {"en": "Warnings", "da": "Advarsler"},
     "cmp_no_free_text": {"en": "Only aggregated figures are shown; no individual answers or free-text responses.",
                          "da": "Kun samlede tal vises; ingen enkeltsvar eller fritekstsvar."},
+    **STUDY_DETAILS,
 }
 
 

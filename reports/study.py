@@ -15,7 +15,7 @@ from __future__ import annotations
 from coprod.reports.env import ReportError, render
 from coprod.reports.views.study import StudyView, study_view
 
-__all__ = ["render_study_report", "build_context", "ReportError"]
+__all__ = ["render_study_report", "render_view", "build_context", "ReportError"]
 
 
 def build_context(result, *, bank, lang: str = "en", min_cell: int = 5) -> StudyView:
@@ -46,5 +46,9 @@ def render_study_report(result, *, bank, lang: str = "en", min_cell: int = 5) ->
     --------
     >>> html = render_study_report(result, bank=bank, lang="da")  # doctest: +SKIP
     """
-    view = study_view(result, bank=bank, lang=lang, min_cell=min_cell)
+    return render_view(study_view(result, bank=bank, lang=lang, min_cell=min_cell), lang=lang)
+
+
+def render_view(view: StudyView, *, lang: str) -> str:
+    """The study report of a view-model already built (:func:`build_context`)."""
     return render("study/report.html.j2", lang=lang, **view.context())

@@ -12,6 +12,10 @@ The hypotheses, their statements (EN and DA), tests and groups are bank data
 - ``welch``: Welch's t test with Hedges' g of a construct score or a context column between two
   groups of respondents; supported when the first minus the second is positive with p < .05.
 
+A verdict on the structural model needs an admissible model (converged, df ≥ 0, more rows than
+parameters, no negative variance or R² above 1: :mod:`.admissibility`); otherwise its hypotheses
+are "not tested" with the ``reason`` in plain words (``reason`` is ``None`` when tested).
+
 Statements in results.json are the English ones; the Danish ones are on the bank.
 """
 from __future__ import annotations
@@ -24,6 +28,7 @@ from scipy import stats
 
 from coprod.instrument.model import Bank, Group, Hypothesis
 
+from .admissibility import Problem, model_problems, reason_text
 from .records import Defined, Estimate, IndirectHypothesis, MeanHypothesis, PathHypothesis, SemSection, opt
 from .records import Hypothesis as HypothesisRow
 
@@ -60,6 +65,12 @@ def _verdict(t: dict) -> str:
     return "supported" if t["p"] < 0.05 and t["diff"] > 0 else "not supported"
 
 
+def _not_tested(h: Hypothesis, problems: tuple[Problem, ...]) -> IndirectHypothesis:
+    """A ``defined`` hypothesis of an inadmissible model: no estimate, no interval."""
+    return IndirectHypothesis(id=h.id, statement=h.statement["en"], test="95% CI", estimate=None, ci=None,
+                              verdict="not tested", reason=reason_text(problems))
+
+
 def group_mask(df: pd.DataFrame, group: Group, groups: dict[str, Group]) -> pd.Series:
     """The rows of ``df`` in ``group`` (a complement includes the rows without an answer)."""
     if group.complement_of is not None:
@@ -89,14 +100,16 @@ def evaluate_hypotheses(bank: Bank, sem: SemSection | None, scores: pd.DataFrame
     """
     est = {(e.lhs, e.op, e.rhs): e for e in (sem.estimates if sem else ())}
     defined = {d.name: d for d in (sem.defined if sem else ())}
+    problems = model_problems(sem)
     out: list[HypothesisRow] = []
     for h in bank.hypotheses:
         if h.test == "sem_path" and h.is_pattern:
-            out.extend(_path(h, lhs, est, outcome=lhs) for lhs, op, rhs in est if op == "~" and rhs == h.rhs)
+            out.extend(_path(h, lhs, est, problems, outcome=lhs) for lhs, op, rhs in est
+                       if op == "~" and rhs == h.rhs)
         elif h.test == "sem_path":
-            out.append(_path(h, h.lhs, est))
+            out.append(_path(h, h.lhs, est, problems))
         elif h.test == "defined" and h.parameter in defined:
-            out.append(_defined(h, defined[h.parameter]))
+            out.append(_not_tested(h, problems) if problems else _defined(h, defined[h.parameter]))
         elif h.test == "welch":
             row = _welch(h, bank, scores, df)
             if row is not None:
@@ -104,18 +117,19 @@ def evaluate_hypotheses(bank: Bank, sem: SemSection | None, scores: pd.DataFrame
     return tuple(out)
 
 
-def _path(h: Hypothesis, lhs: str, est: dict[tuple[str, str, str], Estimate], *,
+def _path(h: Hypothesis, lhs: str, est: dict[tuple[str, str, str], Estimate], problems: tuple[Problem, ...], *,
           outcome: str | None = None) -> PathHypothesis:
     hid, text = h.id, h.statement["en"]
     if outcome is not None:
         hid, text = hid.replace("{outcome}", outcome), text.replace("{outcome}", outcome)
     test = f"SEM path {lhs} ~ {h.rhs}"
     e = est.get((lhs, "~", h.rhs))
-    if e is None:
-        return PathHypothesis(id=hid, statement=text, test=test, verdict="not tested")
+    if problems or e is None:
+        return PathHypothesis(id=hid, statement=text, test=test, verdict="not tested",
+                              reason=reason_text(problems or (Problem("no_path"),)))
     ok = e.pvalue is not None and e.pvalue < 0.05 and e.est > 0
     return PathHypothesis(id=hid, statement=text, test=test, estimate=e.std_all, p=e.pvalue,
-                          verdict="supported" if ok else "not supported")
+                          verdict="supported" if ok else "not supported", reason=None)
 
 
 def _defined(h: Hypothesis, d: Defined) -> IndirectHypothesis:
@@ -125,7 +139,7 @@ def _defined(h: Hypothesis, d: Defined) -> IndirectHypothesis:
         lo, hi, kind = d.ci_lower, d.ci_upper, "delta-method 95% CI"
     ok = lo is not None and (lo > 0 or hi < 0)
     return IndirectHypothesis(id=h.id, statement=h.statement["en"], test=kind, estimate=d.est, ci=(lo, hi),
-                              verdict="supported" if ok else "not supported")
+                              verdict="supported" if ok else "not supported", reason=None)
 
 
 def _welch(h: Hypothesis, bank: Bank, scores: pd.DataFrame, df: pd.DataFrame) -> MeanHypothesis | None:
@@ -145,4 +159,5 @@ def _welch(h: Hypothesis, bank: Bank, scores: pd.DataFrame, df: pd.DataFrame) ->
     t = welch_test(values[group_mask(df, first, bank.groups)], values[group_mask(df, second, bank.groups)])
     note = f", {h.note['en']}" if h.note else ""
     return MeanHypothesis(id=h.id, statement=h.statement["en"], test=f"Welch t test ({first.id} − {second.id}){note}",
-                          **t, verdict=_verdict(t))
+                          **t, verdict=_verdict(t),
+                          reason=Problem("few_answers").text() if t.get("p") is None else None)

@@ -21,6 +21,9 @@ def add(sub) -> None:
     b.add_argument("--seed", type=int, default=None, help="shuffle items within blocks with this seed")
     b.add_argument("--municipality", default=None, metavar="NAME",
                    help="a form for one municipality: the name is recorded as a hidden value, not asked")
+    b.add_argument("--show-codes", action="store_true",
+                   help="html: print the variable codes (the fieldwork copy; hidden by default, as they "
+                        "name the constructs and the attention check to respondents)")
     b.add_argument("--out", required=True, type=out_file, help="output file")
     add_common(b)
     b.set_defaults(func=run_build)
@@ -36,7 +39,7 @@ def run_build(args) -> int:
 
     bank = load_bank(args.bank)
     result = export(bank, args.format, lang=args.lang, sector=args.sector, seed=args.seed,
-                    municipality=args.municipality)
+                    municipality=args.municipality, show_codes=args.show_codes)
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
     for p in write_export(result, Path(args.out)):

@@ -15,6 +15,11 @@ def add(sub) -> None:
     r.add_argument("--lang", choices=LANGS, default="en", help="report language")
     r.add_argument("--min-cell", type=positive_int, default=5,
                    help="suppress figures for groups with fewer respondents (default 5)")
+    r.add_argument("--tables", choices=("xlsx", "csv"), default=None,
+                   help="also write every table of the report: OUT.xlsx (a sheet per table) or "
+                        "OUT-tables/*.csv")
+    r.add_argument("--pdf", action="store_true",
+                   help="also print the report to OUT.pdf with headless Chromium (where installed)")
     add_common(r)
     r.set_defaults(func=run)
 
@@ -23,6 +28,6 @@ def run(args) -> int:
     from coprod.workflow import report_file  # deferred, as in every command: --help stays light
 
     out = report_file(Path(args.results), out=Path(args.out), lang=args.lang, bank=args.bank,
-                      min_cell=args.min_cell)
+                      min_cell=args.min_cell, tables=args.tables, pdf=args.pdf)
     report_outputs(args, out.warnings, out.files)
     return 0

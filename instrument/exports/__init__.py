@@ -55,7 +55,7 @@ MODULES: Mapping[str, str] = {
 
 
 def export(bank: "Bank | Questionnaire", fmt: str, *, lang: str = "en", sector: str | None = None,
-           seed: int | None = None, municipality: str | None = None) -> ExportResult:
+           seed: int | None = None, municipality: str | None = None, show_codes: bool = False) -> ExportResult:
     """Build the questionnaire and export it in one format.
 
     Parameters
@@ -67,6 +67,9 @@ def export(bank: "Bank | Questionnaire", fmt: str, *, lang: str = "en", sector: 
         One of :data:`FORMATS`.
     lang, sector, seed, municipality
         See :func:`instrument.generator.build_questionnaire`.
+    show_codes : bool
+        ``html`` only: print the variable codes (the fieldwork copy; hidden from respondents by
+        default, as they name the constructs and the attention check).
 
     Returns
     -------
@@ -91,7 +94,10 @@ def export(bank: "Bank | Questionnaire", fmt: str, *, lang: str = "en", sector: 
         q = bank
     else:
         q = build_questionnaire(bank, sector=sector, lang=lang, seed=seed, municipality=municipality)
-    return getattr(import_module(MODULES[fmt]), "to_" + fmt.replace("-", "_"))(q)
+    if show_codes and fmt != "html":
+        raise OptionError(f"show_codes is for the html format, not {fmt!r}")
+    writer = getattr(import_module(MODULES[fmt]), "to_" + fmt.replace("-", "_"))
+    return writer(q, show_codes=True) if show_codes else writer(q)
 
 
 

@@ -4,8 +4,10 @@ Rendered with jinja2 (autoescape, ``StrictUndefined``) from
 ``instrument/templates/questionnaire.html.j2``; the template receives the typed view objects
 below, never raw dicts. Print CSS puts each block on its own page and draws tick boxes. The
 combined form has one section per sector, each opened by an "answer this section only if ..."
-instruction; every rated row carries its XLSForm field name (``INS_C1_m``) in small print for
-data entry, and ``data-item``/``data-sector`` attributes.
+instruction. Variable codes are left out by default, because an item's code names its construct
+(and the attention check) to the respondent; the fieldwork copy (``show_codes=True``) prints each
+question's XLSForm field name (``INS_C1_m``) in small print for data entry, and gives every rated
+row ``data-item``/``data-var`` attributes.
 """
 from __future__ import annotations
 
@@ -83,6 +85,7 @@ class PageView:
     sections: tuple[SectionView, ...]
     statement: str
     tick_row: str
+    show_codes: bool = False
 
 
 def limitations(q: Questionnaire) -> tuple[str, ...]:
@@ -117,7 +120,7 @@ def _question(q: Questionnaire, f: ContextField, lang: str) -> Question:
                     hint=f.hint.get(lang, ""), note=note, options=options)
 
 
-def _page(q: Questionnaire) -> PageView:
+def _page(q: Questionnaire, show_codes: bool = False) -> PageView:
     lang = q.lang
     sections = []
     sq = q.sector_field
@@ -150,7 +153,8 @@ def _page(q: Questionnaire) -> PageView:
         consent_stop=q.ui("consent_stop", lang, answer=no[0].label[lang]) if no else "",
         context_heading=q.ui("context_heading", lang),
         context=tuple(_question(q, f, lang) for f in q.context if f.fixed is None and f.preset is None),
-        sections=tuple(sections), statement=q.ui("statement", lang), tick_row=q.ui("tick_row", lang))
+        sections=tuple(sections), statement=q.ui("statement", lang), tick_row=q.ui("tick_row", lang),
+        show_codes=show_codes)
 
 
 def _environment():
@@ -161,7 +165,10 @@ def _environment():
                        keep_trailing_newline=True)
 
 
-def to_html(q: Questionnaire) -> ExportResult:
-    """The questionnaire as one printable HTML page in ``q.lang``."""
-    text = _environment().get_template("questionnaire.html.j2").render(page=_page(q))
+def to_html(q: Questionnaire, *, show_codes: bool = False) -> ExportResult:
+    """The questionnaire as one printable HTML page in ``q.lang``.
+
+    ``show_codes`` prints the variable codes (the fieldwork copy); the respondents' copy has none.
+    """
+    text = _environment().get_template("questionnaire.html.j2").render(page=_page(q, show_codes))
     return ExportResult(files={".html": text.encode("utf-8")}, warnings=q.warnings)

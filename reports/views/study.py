@@ -15,12 +15,16 @@ import pandas as pd
 
 from coprod.analysis.run.records import (DataSummary, Hypothesis, IndirectHypothesis, ItemAnalysis, MeanHypothesis,
                                          Sections, StrategyStat, opt)
+from coprod.analysis.run.admissibility import Problem, model_problems
 from coprod.reports import figures as F
 from coprod.reports.env import fmt_num
-from coprod.reports.i18n import t
+from coprod.reports.i18n import CATALOGUE, t
 from coprod.reports.suppression import SUPPRESSED, apply_suppression, suppress_small_cells
 
 from ._shared import ProvenanceEntry, TocEntry, check_bank, choice_label, construct_label, num, sector_label, short, text
+from .study_details import OrdinalView, ordinal_view, reason_texts
+from .study_words import test_label
+from .study_n import LossRow, row_losses
 from .study_models import FactorsView, InvarianceView, SemView, factors_view, invariance_views, sem_view
 
 __all__ = ["StudyView", "SampleView", "CountRow", "ReasonRow", "ItemFigure", "ItemGroup", "ReliabilityRow",
@@ -68,16 +72,25 @@ def _count_rows(counts: dict, min_cell: int, label) -> tuple[CountRow, ...]:
                  for k, v in s.items())
 
 
+def _exclusion(reason: str, lang: str) -> str:
+    """An exclusion reason (a data-quality flag) in words."""
+    key = f"study_excl_{reason}"
+    return t(key, lang) if key in CATALOGUE else reason.replace("_", " ")
+
+
 def sample_view(sections: Sections, ds: DataSummary | None, bank, lang: str, min_cell: int) -> SampleView | None:
     """Who was analysed: from the instrument's ``sample`` section, else spec mode's data summary."""
     s = sections.sample
     if s is None:
         if ds is None:
             return None
+        missing = opt(ds.missing)
+        if f"study_missing_{missing}" in CATALOGUE:
+            missing = t(f"study_missing_{missing}", lang)
         return SampleView(n_file=ds.n_rows_file, n_analysed=ds.n_used, n_dropped=opt(ds.n_dropped),
-                          missing=opt(ds.missing), reasons=(), by_sector=(), by_area=(), n_municipalities=None,
+                          missing=missing, reasons=(), by_sector=(), by_area=(), n_municipalities=None,
                           n_flagged=None, keep_flagged=None, dont_know=None)
-    reasons = tuple(ReasonRow(k.replace("_", " "), v) for k, v in s.excluded_by_reason.items() if k != "flagged")
+    reasons = tuple(ReasonRow(_exclusion(k, lang), v) for k, v in s.excluded_by_reason.items() if k != "flagged")
     return SampleView(
         n_file=s.n_file, n_analysed=s.n_analysed, n_dropped=s.n_file - s.n_analysed, missing=None, reasons=reasons,
         by_sector=_count_rows(s.by_sector, min_cell, lambda k: sector_label(bank, k, lang)),
@@ -209,6 +222,7 @@ class HypothesisRow(NamedTuple):
     verdict: str
     verdict_text: str
     cls: str
+    reason: str | None = None  # why "not tested", in the report's language
 
 
 def _statement(h: Hypothesis, bank, lang: str):
@@ -222,7 +236,16 @@ def _statement(h: Hypothesis, bank, lang: str):
         return h.statement
 
 
-def _hypothesis_row(h: Hypothesis, bank, lang: str) -> HypothesisRow:
+def _reason(h: Hypothesis, problems: tuple[Problem, ...], lang: str) -> str | None:
+    """Why ``h`` was not tested: the model's problems, a missing path, or too few answers."""
+    if (h.verdict or "not tested") != "not tested":
+        return None
+    if isinstance(h, MeanHypothesis):
+        return t("reason_few_answers", lang)
+    return reason_texts(problems or (Problem("no_path"),), lang)
+
+
+def _hypothesis_row(h: Hypothesis, bank, lang: str, problems: tuple[Problem, ...] = ()) -> HypothesisRow:
     lo = hi = g = None
     p = None
     if isinstance(h, MeanHypothesis):
@@ -235,12 +258,16 @@ def _hypothesis_row(h: Hypothesis, bank, lang: str) -> HypothesisRow:
         else:
             p = opt(h.p)
     verdict = h.verdict or "not tested"
-    return HypothesisRow(h.id, _statement(h, bank, lang), h.test, estimate, kind, p, lo, hi, g, verdict,
-                         t(VERDICT_KEYS.get(verdict, "study_not_tested"), lang), verdict.replace(" ", "-"))
+    return HypothesisRow(h.id, _statement(h, bank, lang), test_label(h.test, bank, lang), estimate, kind, p, lo, hi, g, verdict,
+                         t(VERDICT_KEYS.get(verdict, "study_not_tested"), lang), verdict.replace(" ", "-"),
+                         _reason(h, problems, lang))
 
 
 def hypothesis_rows(sections: Sections, bank, lang: str) -> tuple[HypothesisRow, ...]:
-    return tuple(_hypothesis_row(h, bank, lang) for h in sections.hypotheses or ())
+    """The hypotheses; a "not tested" one says why (the reasons re-derived from the SEM section, so
+    they read in the report's language)."""
+    problems = model_problems(sections.sem)
+    return tuple(_hypothesis_row(h, bank, lang, problems) for h in sections.hypotheses or ())
 
 
 # ---------------------------------------------------------------------- ambivalence, strategies
@@ -317,13 +344,19 @@ class MethodsView:
     bootstrap: Any
     estimator: Any
     missing: Any
+    ordinal_estimator: Any = None
+    ordinal_parameterization: Any = None
 
 
 def methods_view(sections: Sections, meta: dict) -> MethodsView:
+    """The estimators actually used: the models' own ``meta`` (and the WLSMV CFA's when ``ordered``)."""
     model = sections.sem or sections.cfa
     model_meta = model.meta if model is not None else {}
+    w = opt(sections.ordinal.wlsmv_cfa) if sections.ordinal is not None else None
     return MethodsView(seed=meta.get("seed"), bootstrap=meta.get("bootstrap", (meta.get("spec") or {}).get("bootstrap")),
-                       estimator=model_meta.get("estimator"), missing=model_meta.get("missing"))
+                       estimator=model_meta.get("estimator"), missing=model_meta.get("missing"),
+                       ordinal_estimator=w.estimator if w is not None else None,
+                       ordinal_parameterization=w.parameterization if w is not None else None)
 
 
 def provenance(meta: dict, lang: str) -> tuple[ProvenanceEntry, ...]:
@@ -368,6 +401,7 @@ class StudyView:
     reliability: tuple[ReliabilityRow, ...]
     factors: FactorsView | None
     invariance: tuple[InvarianceView, ...]
+    ordinal: OrdinalView | None
     sem: SemView | None
     hypotheses: tuple[HypothesisRow, ...]
     ambivalence: AmbivalenceView | None
@@ -377,13 +411,14 @@ class StudyView:
     not_supported: tuple[str, ...]
     provenance: tuple[ProvenanceEntry, ...]
     methods: MethodsView
+    losses: tuple[LossRow, ...] = ()  # steps that left out more than 20% of their rows
 
     def context(self) -> dict[str, Any]:
         """The template variables: one per field (shallow; the section views stay typed)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-SECTION_ORDER = ("sample", "item_groups", "reliability", "factors", "invariance", "sem", "hypotheses",
+SECTION_ORDER = ("sample", "item_groups", "reliability", "factors", "invariance", "ordinal", "sem", "hypotheses",
                  "ambivalence", "strategies")
 
 
@@ -401,6 +436,7 @@ def study_view(result, *, bank, lang: str = "en", min_cell: int = 5) -> StudyVie
     parts = dict(sample=sample_view(s, result.data_summary, bank, lang, min_cell),
                  item_groups=item_groups(s, bank, lang), reliability=reliability_rows(s, bank, lang),
                  factors=factors_view(s, bank, lang), invariance=invariance_views(s, bank, lang),
+                 ordinal=ordinal_view(s, bank, lang),
                  sem=sem_view(s, bank, lang), hypotheses=hypothesis_rows(s, bank, lang),
                  ambivalence=ambivalence_view(s, bank, lang), strategies=strategy_panels(s, bank, lang, min_cell))
     toc_ids = [("items" if k == "item_groups" else k) for k in SECTION_ORDER if parts[k]] + ["warnings", "methods"]
@@ -412,5 +448,7 @@ def study_view(result, *, bank, lang: str = "en", min_cell: int = 5) -> StudyVie
                      toc=tuple(TocEntry(k, t(f"study_sec_{k}", lang)) for k in toc_ids), min_cell=min_cell,
                      warnings=tuple(result.warnings), errors=tuple(result.errors),
                      not_supported=tuple(getattr(result, "not_supported", ()) or ()),
-                     provenance=provenance(meta, lang), methods=methods_view(s, meta), **parts)
+                     provenance=provenance(meta, lang), methods=methods_view(s, meta),
+                     losses=row_losses(s, s.sample.n_analysed if s.sample else (ds.n_used if ds else None), bank, lang),
+                     **parts)
 

@@ -10,11 +10,15 @@ from typing import Any, NamedTuple
 
 from coprod.analysis.run.records import (CfaSection, Defined, EfaSection, Estimate, Fit, InvarianceSection, SemSection,
                                          Sections, Validity, opt)
+from coprod.analysis.run.admissibility import model_problems
 from coprod.reports import figures as F
 from coprod.reports.env import signif_stars
-from coprod.reports.i18n import t
+from coprod.reports.i18n import CATALOGUE, t
 
 from ._shared import choice_label, construct_label, num, sector_label
+from .study_words import rule_label
+from .study_details import (HintRow, LoadingRow, MatrixView, OmegaRow, PartialRow, efa_pattern, efa_phi, hint_rows,
+                            loading_rows, omega_rows, partial_rows, reason_texts)
 
 __all__ = ["FitRow", "EfaView", "CrRow", "HtmtView", "FactorsView", "InvarianceStep", "InvarianceView",
            "SemPathRow", "DefinedRow", "R2Row", "SemByGroupView", "SemView",
@@ -70,6 +74,7 @@ class HtmtView:
 
     header: tuple[str, ...]
     rows: tuple[tuple, ...]  # a square matrix: as many columns as constructs
+    n: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +84,11 @@ class FactorsView:
     by_sector: tuple[FitRow, ...]
     cr: tuple[CrRow, ...]
     htmt: HtmtView | None
+    loadings: tuple[LoadingRow, ...] = ()
+    pattern: MatrixView | None = None
+    phi: MatrixView | None = None
+    hints: tuple[HintRow, ...] = ()
+    omega: tuple[OmegaRow, ...] = ()
 
 
 def _efa_view(efa: EfaSection) -> EfaView:
@@ -104,7 +114,7 @@ def _htmt_view(validity: Validity | None) -> HtmtView | None:
     names = list(ht)
     return HtmtView(header=("", *names),
                     rows=tuple((a, *(ht[a].get(b) if i > j else "" for j, b in enumerate(names)))
-                               for i, a in enumerate(names)))
+                               for i, a in enumerate(names)), n=validity.htmt.n)
 
 
 def factors_view(sections: Sections, bank, lang: str) -> FactorsView | None:
@@ -116,7 +126,9 @@ def factors_view(sections: Sections, bank, lang: str) -> FactorsView | None:
                       for sector, res in (sections.cfa_by_sector or {}).items() if res is not None)
     return FactorsView(efa=_efa_view(efa) if efa is not None else None,
                        cfa=fit_row(t("study_pooled", lang), cfa.fit, cfa.n_used) if cfa is not None else None,
-                       by_sector=by_sector, cr=_cr_rows(cfa, bank, lang), htmt=_htmt_view(sections.validity))
+                       by_sector=by_sector, cr=_cr_rows(cfa, bank, lang), htmt=_htmt_view(sections.validity),
+                       loadings=loading_rows(cfa, bank, lang), pattern=efa_pattern(efa, lang), phi=efa_phi(efa, lang),
+                       hints=hint_rows(cfa, lang), omega=omega_rows(sections, bank, lang))
 
 
 # ---------------------------------------------------------------------------------- invariance
@@ -149,6 +161,7 @@ class InvarianceView:
     means_ok: bool
     rule: Any
     groups: str
+    partial: tuple[PartialRow, ...] = ()
 
 
 def _steps(inv: InvarianceSection, lang: str) -> tuple[InvarianceStep, ...]:
@@ -170,9 +183,12 @@ def _invariance_view(group: str, inv: InvarianceSection, bank, lang: str) -> Inv
     named = t("study_group_" + group, lang) if group in ("sector", "service_area") else gname
     groups = ", ".join(sector_label(bank, g, lang) if group == "sector" else choice_label(bank, group, g, lang)
                        for g in inv.groups)
-    return InvarianceView(group=gname, steps=_steps(inv, lang), decision=decision,
+    return InvarianceView(group=named, steps=_steps(inv, lang), decision=decision,
                           plain=t(DECISION_KEYS.get(decision, "study_inv_none"), lang, group=named),
-                          means_ok=decision in ("scalar", "partial_scalar"), rule=inv.rule, groups=groups)
+                          means_ok=decision in ("scalar", "partial_scalar"), rule=rule_label(inv.rule, lang),
+                          groups=groups,
+                          partial=partial_rows(inv, lambda level: t(LEVEL_KEYS.get(level, "study_inv_" + level), lang),
+                                               lang))
 
 
 def invariance_views(sections: Sections, bank, lang: str) -> tuple[InvarianceView, ...]:
@@ -220,6 +236,7 @@ class SemByGroupView:
     formats: tuple
     equal: str
     fit: FitRow | None
+    problems: str = ""  # why the paths are not shown (an inadmissible model), in the report's language
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +293,12 @@ def sem_view(sections: Sections, bank, lang: str) -> SemView | None:
                    by_group=_sem_by_group(sections.sem_by_sector, bank, lang))
 
 
+def _equal(what: str, lang: str) -> str:
+    """A kind of parameter held equal across groups (lavaan's ``group.equal`` names) in words."""
+    key = f"study_equal_{what}"
+    return t(key, lang) if key in CATALOGUE else what
+
+
 def _sem_by_group(mg: SemSection | None, bank, lang: str) -> SemByGroupView | None:
     """Standardized paths side by side per group of the multi-group model (instrument: by sector)."""
     if mg is None:
@@ -284,6 +307,10 @@ def _sem_by_group(mg: SemSection | None, bank, lang: str) -> SemByGroupView | No
     est = [e for e in mg.estimates if e.op == "~"]
     if len(groups) < 2 or not est:
         return None
+    problems = model_problems(mg)
+    if problems:  # no estimates from an improper or unidentified model
+        return SemByGroupView(header=(), rows=(), formats=(), equal="", fit=None,
+                              problems=reason_texts(problems, lang))
     cell = {(e.lhs, e.rhs, int(e.group)): e for e in est}
     rows = []
     for lhs, rhs in dict.fromkeys((e.lhs, e.rhs) for e in est):
@@ -295,5 +322,5 @@ def _sem_by_group(mg: SemSection | None, bank, lang: str) -> SemByGroupView | No
     names = [sector_label(bank, g, lang) for g in groups]
     header = (t("study_path", lang), *(x for n in names for x in (f"{n}: \u03b2", f"{n}: p")))
     return SemByGroupView(header=header, rows=tuple(rows), formats=("text", *([2, "pval"] * len(groups))),
-                          equal=", ".join(opt(mg.group_equal) or ()) or "–",
+                          equal=", ".join(_equal(x, lang) for x in opt(mg.group_equal) or ()) or "–",
                           fit=fit_row(t("study_sem_model", lang), mg.fit, mg.n_used))

@@ -60,7 +60,8 @@ def read(data: bytes) -> Reader:
 
 @pytest.fixture(scope="module")
 def pages(bank):
-    return {(s, lang): export(bank, "html", sector=s, lang=lang).files[".html"] for s, lang in FORMS}
+    # the fieldwork copy: its rows carry the item codes the checks below read
+    return {(s, lang): export(bank, "html", sector=s, lang=lang, show_codes=True).files[".html"] for s, lang in FORMS}
 
 
 @pytest.mark.parametrize("sector,lang", FORMS)
@@ -113,3 +114,16 @@ def test_text_is_escaped(mini_copy):
     (mini_copy / "items.yaml").write_text(yaml.safe_dump(items, allow_unicode=True), encoding="utf-8")
     html = export(load_bank(mini_copy), "html").files[".html"].decode()
     assert "Rules &lt;b&gt;&amp;&lt;/b&gt; the volunteers" in html
+
+
+@pytest.mark.parametrize("sector,lang", FORMS)
+def test_respondents_copy_hides_the_codes(bank, pages, sector, lang):
+    """Codes name the constructs and the attention check: the default copy has none (issue 11, item 8)."""
+    html = export(bank, "html", sector=sector, lang=lang).files[".html"].decode()
+    fieldwork = pages[(sector, lang)].decode()
+    q = build_questionnaire(bank, sector=sector, lang=lang)
+    codes = {r.id for b in q.blocks for m in b.matrices for r in m.rows}
+    assert codes and not [c for c in codes if c in html]
+    assert 'class="var"' not in html and 'class="var"' in fieldwork
+    assert all(c in fieldwork for c in codes)
+    assert html.count('class="box"') == fieldwork.count('class="box"')  # the same questions and boxes

@@ -79,6 +79,7 @@ class PathHypothesis(Record):
     estimate: float | None = ABSENT  # absent when the model lacks the path ("not tested")
     p: float | None = ABSENT
     verdict: str
+    reason: str | None = ABSENT  # why "not tested", in plain English; None when tested
 
 
 @record
@@ -91,6 +92,7 @@ class IndirectHypothesis(Record):
     estimate: float | None
     ci: tuple[float | None, ...] | None
     verdict: str
+    reason: str | None = ABSENT
 
 
 @record
@@ -110,6 +112,7 @@ class MeanHypothesis(Record):
     p: float | None
     g: float | None
     verdict: str
+    reason: str | None = ABSENT
 
 
 #: any of the three kinds (results.json tells them apart by their keys)

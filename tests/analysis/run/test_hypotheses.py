@@ -124,8 +124,10 @@ def demo():
 
 
 def _same(new, ref):
+    """The same rows as the reference, which predates ``reason`` (why "not tested", issue 11)."""
     assert [h["id"] for h in new] == [h["id"] for h in ref]
     for x, y in zip(new, ref):
+        assert (x.pop("reason") is None) == (x["verdict"] != "not tested"), x["id"]
         assert list(x) == list(y), x["id"]
         for k in x:
             if isinstance(x[k], float) and math.isnan(x[k]):
@@ -137,8 +139,8 @@ def _same(new, ref):
 def test_demo_verdicts_are_todays(demo):
     bank, res, scores, df = demo
     new = _evaluate(bank, res.sections.sem, scores, df)
-    _same(new, _hypotheses({"sem": res.sections.sem.to_dict()}, scores, df))
     assert new == [h.to_dict() for h in res.sections.hypotheses]
+    _same(new, _hypotheses({"sem": res.sections.sem.to_dict()}, scores, df))
     assert [h["id"] for h in new] == ["H1", "H2", "H3a", "H3b", "H4-DEM", "H4-WEL", "ind_INS_COM_AMB",
                                       "ind_VIN_REP_AMB", "R1", "R2", "R3", "R4", "R5"]
     assert {h["verdict"] for h in new} == {"supported"}
@@ -183,3 +185,43 @@ def test_what_is_tested_and_said_follows_the_bank(demo, tmp_path):
     assert [(h["id"], h["statement"]) for h in rows] == [
         ("H1", "Reworded H1"), ("R3", "Voluntary respondents report more power asymmetry")]
     assert rows[1]["diff"] == 0 and rows[1]["verdict"] == "not supported"
+
+
+# ------------------------------------------------- verdicts only from admissible models (issue 11, item 3)
+def _inadmissible(sem: dict, how: str) -> dict:
+    if how == "few_rows":
+        return {**sem, "n_used": sem["fit"]["npar"]}
+    if how == "negative_variance":
+        return {**sem, "estimates": [{**e, "est": -0.05} if (e["op"], e["lhs"], e["rhs"]) == ("~~", "COM", "COM")
+                                     else e for e in sem["estimates"]]}
+    if how == "r2":
+        return {**sem, "r2": {**sem["r2"], "AMB": float("nan")}}
+    if how == "not_converged":
+        return {**sem, "converged": False}
+    return {**sem, "fit": {**sem["fit"], "df": -3}}
+
+
+@pytest.mark.parametrize("how, reason", [
+    ("few_rows", "the model rests on {n} respondents, not more than its {n} parameters"),
+    ("negative_variance", "the solution is improper: negative variance of COM"),
+    ("r2", "the solution is improper: R² above 1 (shown as NA) for AMB"),
+    ("not_converged", "the model did not converge"),
+    ("negative_df", "the model is not identified (negative degrees of freedom: -3)"),
+])
+def test_an_inadmissible_model_tests_no_path(demo, how, reason):
+    bank, res, scores, df = demo
+    sem = res.sections.sem.to_dict()
+    rows = {h["id"]: h for h in _evaluate(bank, _inadmissible(sem, how), scores, df)}
+    want = reason.format(n=sem["fit"]["npar"])
+    for hid in ("H1", "H2", "H3a", "ind_INS_COM_AMB"):
+        assert rows[hid]["verdict"] == "not tested" and rows[hid]["reason"] == want, hid
+        assert rows[hid]["estimate"] is None if hid.startswith("ind") else "estimate" not in rows[hid]
+    assert rows["R2"]["verdict"] == "supported" and rows["R2"]["reason"] is None  # mean tests need no SEM
+
+
+def test_a_missing_path_and_a_missing_model_say_why(demo):
+    bank, res, scores, df = demo
+    sem = res.sections.sem.to_dict()
+    no_path = {**sem, "estimates": [e for e in sem["estimates"] if (e["lhs"], e["op"], e["rhs"]) != ("COM", "~", "INS")]}
+    assert _evaluate(bank, no_path, scores, df)[0]["reason"] == "the model has no such path"
+    assert _evaluate(bank, None, scores, df)[0]["reason"] == "the structural model could not be estimated"
