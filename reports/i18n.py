@@ -324,6 +324,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
                                 "da": "Kvartilerne er Harrell–Davis-estimater, vægtede gennemsnit af alle de øvrige gruppers tal, så ingen af dem er én gruppes tal."},
     "cmp_benchmark_too_few": {"en": "Fewer than {k} other groups have figures to compare with: no distribution is shown.",
                               "da": "Færre end {k} andre grupper har tal at sammenligne med: ingen fordeling vises."},
+    "cmp_reason_aligned": {"en": "Latent means of the {k} groups with at least {n} respondents are compared by alignment optimization instead (see Latent means by alignment).",
+                           "da": "De latente gennemsnit for de {k} grupper med mindst {n} besvarelser sammenlignes i stedet ved alignment-optimering (se Latente gennemsnit ved alignment)."},
     "cmp_benchmark_plural_municipality": {"en": "municipalities", "da": "kommuner"},
     "cmp_benchmark_singular_municipality": {"en": "municipality", "da": "kommune"},
     "cmp_benchmark_plural_other": {"en": "groups", "da": "grupper"},

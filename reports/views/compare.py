@@ -96,6 +96,14 @@ def _reason_text(pub: Published, lang: str) -> str:
     return t("cmp_reason_not_invariant", lang, level=level)
 
 
+def _aligned_sentence(pub: Published, lang: str) -> str:
+    """What alignment adds when exact invariance does not license comparing every group."""
+    al = pub.alignment
+    if al is None or al.withheld or not al.factors or pub.means_comparable:
+        return ""
+    return " " + t("cmp_reason_aligned", lang, k=len(al.groups), n=pub.min_group)
+
+
 def page_common(pub: Published, *, version: str, lang: str) -> PageCommon:
     by_label = t(f"cmp_by_{pub.by}", lang) if pub.by in BY_KEYS else pub.by
     prov = {"coprod": version, t("cmp_grouping", lang): by_label, "min. n": pub.min_cell,
@@ -103,7 +111,7 @@ def page_common(pub: Published, *, version: str, lang: str) -> PageCommon:
     if pub.meta.get("input_file"):
         prov["input"] = pub.meta["input_file"]
     return PageCommon(by=pub.by, by_label=by_label, comparable=pub.means_comparable,
-                      reason=_reason_text(pub, lang), technical=pub.reason, min_cell=pub.min_cell,
+                      reason=_reason_text(pub, lang) + _aligned_sentence(pub, lang), technical=pub.reason, min_cell=pub.min_cell,
                       provenance=tuple(ProvenanceEntry(k, v) for k, v in prov.items() if v not in ("", None)),
                       meta=t("cmp_no_free_text", lang))
 

@@ -92,6 +92,8 @@ def test_aligned_numbers_on_the_index_equal_results_json(written):
             "groups reach the analytic minimum; it is trusted when under 25% of the aligned loadings and "
             "intercepts are approximately non-invariant.")
     assert rule in index
+    assert ("Latent means of the 6 groups with at least 50 respondents are compared by alignment optimization "
+            "instead (see Latent means by alignment).") in index
 
 
 def test_group_pages_aligned_or_descriptive_only(written):
