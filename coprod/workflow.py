@@ -363,7 +363,8 @@ def _print_pdf(html: Path) -> Path:
 
 def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str = "en",
                  bank=None, keep_flagged: bool = False, progress: Progress | None = None,
-                 wave: str | None = None, limits: Limits = DEFAULT_LIMITS, groups: Any = None) -> CompareOutput:
+                 wave: str | None = None, limits: Limits = DEFAULT_LIMITS, groups: Any = None,
+                 min_analytic: int = 50, benchmark: bool = False) -> CompareOutput:
     """Read a response file (or a study folder, of one ``wave`` or all), compare the groups ``by``
     a column and write the reports to ``out``.
 
@@ -374,9 +375,10 @@ def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str
     bank = as_bank(bank)
     data, meta = read_input(path, bank=bank, wave=wave, limits=limits, groups=groups)
     table = data.analysis_table(keep_flagged=keep_flagged)
-    result = compare_groups(table, by, bank=bank, progress=progress)
+    result = compare_groups(table, by, bank=bank, progress=progress, min_group_for_model=min_analytic)
     meta = {**meta, "keep_flagged": keep_flagged}
-    files = write_comparison(result, Path(out), bank=bank, min_cell=min_cell, lang=lang, meta=meta)
+    files = write_comparison(result, Path(out), bank=bank, min_cell=min_cell, lang=lang, meta=meta,
+                             benchmark=benchmark)
     hidden = compare_report.hidden_groups(result, min_cell)
     warnings = [w for w in result.warnings if not any(h in w for h in hidden)]
     if hidden:
@@ -385,20 +387,22 @@ def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str
 
 
 def write_comparison(result, out_dir: Path, *, bank, min_cell: int = 5, lang: str = "en",
-                     meta: dict | None = None) -> list[Path]:
+                     meta: dict | None = None, benchmark: bool = False) -> list[Path]:
     """Render the comparison of ``result`` (``index.html``, the group pages, ``results.json``) and
     write it into ``out_dir``: everything is rendered first, then written at once, each file
     atomically; stale ``group-*.html`` pages of an earlier run there are removed.
 
     ``bank`` (a ``Bank``, a bank folder, or ``None`` for the shipped bank) is the one the groups
     were compared with: its wording names the groups and constructs."""
-    files = compare_report.build_comparison(result, bank=as_bank(bank), min_cell=min_cell, lang=lang, meta=meta)
+    files = compare_report.build_comparison(result, bank=as_bank(bank), min_cell=min_cell, lang=lang, meta=meta,
+                                            benchmark=benchmark)
     out_dir = Path(out_dir)
     write_files({out_dir / name: text for name, text in files.items()})
-    for old in out_dir.glob("group-*.html"):
+    for old in [*out_dir.glob("group-*.html"), *out_dir.glob("benchmark-*.html")]:
         if old.name not in files:
             old.unlink(missing_ok=True)
-    order = ["index.html"] + sorted(n for n in files if n.startswith("group-")) + ["results.json"]
+    order = (["index.html"] + sorted(n for n in files if n.startswith("group-"))
+             + sorted(n for n in files if n.startswith("benchmark-")) + ["results.json"])
     return [out_dir / n for n in order if n in files]
 
 

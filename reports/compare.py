@@ -7,6 +7,8 @@ these files, in memory (``coprod.workflow.compare_file`` reads the response file
   comparable -- construct means with 95% CIs, effect sizes and strategy profiles),
 * ``group-<slug>.html`` -- one page per group (ASCII slug, ``Høje-Taastrup`` ->
   ``group-hoeje-taastrup.html``; collisions get ``-2``, ``-3`` ...),
+* ``benchmark-<slug>.html`` (``benchmark=True``) -- one page per group shown, to send to it: its
+  figures against the others' quartiles, naming no other group,
 * ``results.json`` -- the published figures; ``groups`` maps each group's value to its results,
   each with ``n`` and ``suppressed``.
 
@@ -31,12 +33,15 @@ details that name group sizes (per-group chi-square, meta) are not published.
 
 Means
 -----
-Construct means, their CIs and effect sizes are compared between groups only when
-``ComparisonResult.means_comparable`` (scalar invariance for every group). Otherwise the pages say
-so, explain why in plain language, and show no dot/CI plot, no effect sizes and no means heatmap:
-the index heatmap then shows the valid number of answers per group and construct instead.
-Strategy profiles are means too: on the index they are compared only when means are comparable; a
-group page always shows its own profile, labelled as a descriptive profile of that group when
+Observed scale means with 95% CIs are shown for every group shown, labelled as observed. They
+are compared (dot/CI plots, effect sizes, means heatmap) only when
+``ComparisonResult.means_comparable`` (scalar invariance for every group); otherwise the pages say
+so and why in plain language, and the index heatmap shows the valid number of answers per group
+and construct instead. A group under the analytic minimum (``--min-analytic``, default 50) has
+descriptive figures only and says so. With 5 or more groups at the minimum, latent means are
+compared by alignment (:mod:`coprod.analysis.alignment`) with its share of approximately
+non-invariant parameters and the 25% rule; when a group hidden for privacy took part, no aligned
+figure is shown. Strategy profiles: a group page always shows its own, labelled descriptive when
 means are not comparable. Structural paths are estimated within each group and shown on its page
 when its model exists.
 
@@ -52,6 +57,7 @@ import unicodedata
 from coprod import __version__
 
 from .env import render
+from .views.benchmark import benchmark_page
 from .views.compare import construct_infos, display_order, group_page, index_page, page_common
 from .views.published import masks, publish
 
@@ -95,7 +101,8 @@ def published_results(result, *, bank=None, min_cell: int = 5, meta: dict | None
     return publish(result, bank=bank, min_cell=min_cell, meta=meta).to_dict()
 
 
-def build_comparison(result, *, bank, min_cell: int = 5, lang: str = "en", meta: dict | None = None) -> dict[str, str]:
+def build_comparison(result, *, bank, min_cell: int = 5, lang: str = "en", meta: dict | None = None,
+                     benchmark: bool = False) -> dict[str, str]:
     """All files of the comparison, in memory: file name -> text.
 
     Parameters
@@ -110,6 +117,9 @@ def build_comparison(result, *, bank, min_cell: int = 5, lang: str = "en", meta:
     lang : {"en", "da"}
     meta : dict, optional
         Added to the ``meta`` of ``results.json`` (input file, hash...).
+    benchmark : bool
+        Also ``benchmark-<slug>.html`` for every group shown: its figures against the others'
+        quartiles, naming no other group (:mod:`coprod.reports.views.benchmark`).
 
     Examples
     --------
@@ -129,6 +139,11 @@ def build_comparison(result, *, bank, min_cell: int = 5, lang: str = "en", meta:
     for g in labels:
         page = group_page(g, pub, common, bank=bank, infos=infos, lang=lang)
         files[f"group-{slugs[g]}.html"] = render("compare_group.html.j2", lang=lang, **page.context())
+    if benchmark:
+        for g in labels:
+            if not pub.groups[g].suppressed:
+                page = benchmark_page(g, pub, common, bank=bank, infos=infos, lang=lang)
+                files[f"benchmark-{slugs[g]}.html"] = render("compare_benchmark.html.j2", lang=lang, **page.context())
     files["results.json"] = json.dumps(pub.to_dict(), ensure_ascii=False, indent=1, allow_nan=False)
     return files
 

@@ -161,11 +161,7 @@ def renamed_bank(tmp_path):
     return bank
 
 
-def test_analyze_and_compare_show_the_wording_of_the_bank_given(tmp_path, renamed_bank, monkeypatch):
-    import functools
-
-    import coprod.analysis.compare as acompare
-
+def test_analyze_and_compare_show_the_wording_of_the_bank_given(tmp_path, renamed_bank):
     data = tmp_path / "sim.csv"
     assert main(["simulate", "--n", "300", "--seed", "4", "--out", str(data), "--bank", str(renamed_bank), "-q"]) == 0
     out = tmp_path / "study"
@@ -173,11 +169,9 @@ def test_analyze_and_compare_show_the_wording_of_the_bank_given(tmp_path, rename
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Partner allure XYZ" in html and "Partner compellingness" not in html
     # the comparison's models are switched off to keep this fast; the group labels are the bank's
-    monkeypatch.setattr(acompare, "compare_groups",
-                        functools.partial(acompare.compare_groups, min_group_for_model=10**9))
     cmp = tmp_path / "cmp"
     assert main(["compare", str(data), "--by", "service_area", "--out", str(cmp), "--bank", str(renamed_bank),
-                 "-q"]) == 0
+                 "--min-analytic", "1000000000", "-q"]) == 0
     index = (cmp / "index.html").read_text(encoding="utf-8")
     assert "Care of the aged XYZ" in index and "Elderly care" not in index
 

@@ -22,21 +22,24 @@ from scipy import stats
 from coprod.instrument.model import Bank
 
 from .._result import jsonable
+from ..alignment import TRUST_SHARE, align_factor
 from ..models import measurement_model, scale_items, structural_model
 from ..responses import score
 from ..sem import fit_sem
 from .instrument_sections import reverse_keyed
-from .records import ComparisonInvariance, InvarianceSection, GroupPaths, GroupStats, MeanCi, NoPaths, Overall, PathEstimate, PathFit
+from .records import AlignedFactor, ComparisonAlignment, ComparisonInvariance, InvarianceSection, GroupPaths, GroupStats, MeanCi, NoPaths, Overall, PathEstimate, PathFit
 from .records._base import ABSENT, _convert, opt
 from .results import provenance
 from .sections import invariance_section
 from .steps import Steps
 
-__all__ = ["compare_groups", "ComparisonResult", "GROUPINGS", "MIN_GROUP_FOR_MODEL"]
+__all__ = ["compare_groups", "ComparisonResult", "GROUPINGS", "MIN_GROUP_FOR_MODEL", "MIN_GROUPS_FOR_ALIGNMENT"]
 
 GROUPINGS = ("service_area", "municipality", "sector", "role")
 #: respondents a group needs before it enters the invariance test or gets its own SEM
 MIN_GROUP_FOR_MODEL = 50
+#: groups at the analytic minimum needed before latent means are compared by alignment
+MIN_GROUPS_FOR_ALIGNMENT = 5
 #: a comparison step that fails for its data is reported, not raised (anything else is a bug)
 _COMPARE_ERRORS = (ValueError,)
 
@@ -57,8 +60,11 @@ class ComparisonResult:
     overall: Overall
     warnings: tuple[str, ...] = ()
     meta: dict = field(default_factory=dict)
+    alignment: ComparisonAlignment | None = None  # 5 or more groups at the analytic minimum
 
     def __post_init__(self) -> None:
+        if isinstance(self.alignment, Mapping):
+            object.__setattr__(self, "alignment", _convert(self.alignment, ComparisonAlignment, "alignment"))
         object.__setattr__(self, "groups", _convert(self.groups, Mapping[str, GroupStats], "groups"))
         object.__setattr__(self, "invariance", _convert(self.invariance, ComparisonInvariance, "invariance"))
         object.__setattr__(self, "overall", _convert(self.overall, Overall, "overall"))
@@ -67,7 +73,8 @@ class ComparisonResult:
         return jsonable({"by": self.by, "groups": {g: d.to_dict() for g, d in self.groups.items()},
                          "invariance": self.invariance.to_dict(), "means_comparable": self.means_comparable,
                          "reason": self.reason, "overall": self.overall.to_dict(), "warnings": list(self.warnings),
-                         "meta": self.meta})
+                         "meta": self.meta,
+                         **({"alignment": self.alignment.to_dict()} if self.alignment is not None else {})})
 
     def to_frame(self) -> pd.DataFrame:
         """One row per group and construct: n, mean, CI."""
@@ -170,13 +177,42 @@ def compare_groups(table: pd.DataFrame, by: str, *, bank: Bank, progress: Callab
             n=int(rows.sum()), means={c: _mean_ci(s[c]) for c in constructs},
             by_sector={str(k2): int(v) for k2, v in df.loc[rows, "sector"].value_counts().items()},
             effect_vs_rest=({c: _hedges_g(s[c], scores.loc[~rows, c]) for c in constructs} if comparable
-                            else ABSENT), sem=sem)
+                            else ABSENT), sem=sem, analytic=g in big)
         if progress:
             progress(k, len(labels))
     overall = Overall(n=len(df), means={c: _mean_ci(scores[c]) for c in constructs})
+    alignment = _alignment(df, by, big, bank) if len(big) >= MIN_GROUPS_FOR_ALIGNMENT else None
     return ComparisonResult(by=by, groups=groups, invariance=inv, means_comparable=comparable, reason=reason,
-                            overall=overall, warnings=warnings,
+                            overall=overall, warnings=warnings, alignment=alignment,
                             meta=provenance({}, source={"instrument_version": bank.version}))
+
+
+def _alignment(df: pd.DataFrame, by: str, big: list, bank: Bank) -> ComparisonAlignment:
+    """Each latent construct's core items aligned (FIXED, FIML configural fits) across ``big``.
+
+    The means and variances are re-expressed over the aligned groups (mean of means 0, mean
+    variance 1): the latent scale is arbitrary, and this one reads as SD units from the average
+    group rather than from whichever group happened to be the reference.
+    """
+    factors, errors = {}, {}
+    for c in bank.latent_order:
+        items = list(scale_items(bank, c, None))
+        if len(items) < 3:
+            continue
+        try:
+            r = align_factor(df, items, group=by, groups=big, method="fixed")
+        except _COMPARE_ERRORS as exc:
+            errors[c] = str(exc)
+            continue
+        m, v = pd.Series(r.mean, index=r.groups), pd.Series(r.variance, index=r.groups)
+        scale = math.sqrt(float(v.mean()))
+        factors[c] = AlignedFactor(
+            items=tuple(items), method=r.method, mean=((m - m.mean()) / scale).to_dict(),
+            variance=(v / v.mean()).to_dict(), noninvariant_share=r.noninvariant_share,
+            r2_loadings=r.r2["loadings"], r2_intercepts=r.r2["intercepts"], trusted=r.trusted,
+            converged=r.converged)
+    return ComparisonAlignment(groups=tuple(str(g) for g in big), min_groups=MIN_GROUPS_FOR_ALIGNMENT,
+                               trust_share=TRUST_SHARE, factors=factors or ABSENT, errors=errors or ABSENT)
 
 
 def _invariance(df: pd.DataFrame, by: str, labels: list, bank: Bank, steps: Steps,

@@ -17,11 +17,12 @@ from coprod.reports.i18n import t
 from coprod.reports.suppression import SUPPRESSED
 
 from ._shared import ProvenanceEntry, TocEntry
-from .published import MeanCell, Published, PublishedGroup
+from .published import MeanCell, Published, PublishedAlignment, PublishedGroup
 
 __all__ = ["ConstructInfo", "PageCommon", "IndexCell", "GroupRow", "DotFigure", "IndexPage", "MeansRow",
-           "SectorRow", "PathRow", "GroupPage", "construct_infos", "page_common", "index_page", "group_page",
-           "display_label", "display_order"]
+           "SectorRow", "PathRow", "GroupPage", "AlignedCell", "AlignedRow", "AlignedSummary", "AlignmentView",
+           "AlignedGroupRow", "construct_infos", "page_common", "index_page", "group_page", "display_label",
+           "display_order", "alignment_rule"]
 
 BY_KEYS = ("service_area", "municipality", "sector", "role")
 
@@ -97,6 +98,14 @@ def _reason_text(pub: Published, lang: str) -> str:
     return t("cmp_reason_not_invariant", lang, level=level)
 
 
+def _aligned_sentence(pub: Published, lang: str) -> str:
+    """What alignment adds when exact invariance does not license comparing every group."""
+    al = pub.alignment
+    if al is None or al.withheld or not al.factors or pub.means_comparable:
+        return ""
+    return " " + t("cmp_reason_aligned", lang, k=len(al.groups), n=pub.min_group)
+
+
 def page_common(pub: Published, *, version: str, lang: str) -> PageCommon:
     by_label = t(f"cmp_by_{pub.by}", lang) if pub.by in BY_KEYS else pub.by
     prov = {"coprod": version, t("cmp_grouping", lang): by_label, "min. n": pub.min_cell,
@@ -104,7 +113,7 @@ def page_common(pub: Published, *, version: str, lang: str) -> PageCommon:
     if pub.meta.get("input_file"):
         prov["input"] = pub.meta["input_file"]
     return PageCommon(by=pub.by, by_label=by_label, comparable=pub.means_comparable,
-                      reason=_reason_text(pub, lang), technical=pub.reason, min_cell=pub.min_cell,
+                      reason=_reason_text(pub, lang) + _aligned_sentence(pub, lang), technical=pub.reason, min_cell=pub.min_cell,
                       provenance=tuple(ProvenanceEntry(k, v) for k, v in prov.items() if v not in ("", None)),
                       meta=t("cmp_no_free_text", lang))
 
@@ -149,9 +158,72 @@ class IndexPage:
     warnings: tuple[str, ...]
     toc: tuple[TocEntry, ...]
     common: PageCommon
+    alignment: AlignmentView | None = None
 
     def context(self) -> dict[str, Any]:
         return _context(self)
+
+
+# --------------------------------------------------------------------------- alignment
+class AlignedCell(NamedTuple):
+    construct: str
+    mean: Any
+    variance: Any
+
+
+@dataclass(frozen=True, slots=True)
+class AlignedRow:
+    label: str
+    cells: tuple[AlignedCell, ...]
+
+
+class AlignedSummary(NamedTuple):
+    """One construct's alignment: share of approximately non-invariant parameters, trusted or not."""
+
+    id: str
+    name: str
+    share: Any
+    r2_intercepts: Any
+    trusted: bool
+    verdict: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlignmentView:
+    """Latent means by alignment on the index: one row per aligned group, one column per construct."""
+
+    columns: tuple[ConstructInfo, ...]
+    rows: tuple[AlignedRow, ...]
+    summary: tuple[AlignedSummary, ...]
+    rule: str
+    withheld: bool
+
+
+def alignment_rule(al: PublishedAlignment, lang: str) -> str:
+    """The rule of the alignment section, in plain words."""
+    return t("cmp_aligned_rule", lang, groups=al.min_groups, share=round(100 * al.trust_share))
+
+
+def _verdict(trusted: bool, lang: str) -> str:
+    return t("cmp_aligned_trusted" if trusted else "cmp_aligned_not_trusted", lang)
+
+
+def _summaries(al: PublishedAlignment, infos: dict, lang: str) -> tuple[AlignedSummary, ...]:
+    return tuple(AlignedSummary(c, infos[c].name if c in infos else c, f.noninvariant_share, f.r2_intercepts,
+                                bool(f.trusted), _verdict(bool(f.trusted), lang))
+                 for c, f in al.factors.items())
+
+
+def _alignment_view(pub: Published, infos: dict, labels: list[str], shown: dict, lang: str) -> AlignmentView | None:
+    al = pub.alignment
+    if al is None:
+        return None
+    cols = tuple(infos[c] if c in infos else ConstructInfo(c, c, None, None, False) for c in al.factors)
+    rows = tuple(AlignedRow(shown[g], tuple(AlignedCell(c.id, al.factors[c.id].mean.get(g),
+                                                        al.factors[c.id].variance.get(g)) for c in cols))
+                 for g in labels if g in al.groups and not al.withheld)
+    return AlignmentView(columns=cols, rows=rows, summary=_summaries(al, infos, lang),
+                         rule=alignment_rule(al, lang), withheld=al.withheld)
 
 
 def _cell(pg: PublishedGroup, c: str) -> MeanCell:
@@ -226,14 +298,17 @@ def index_page(pub: Published, common: PageCommon, *, bank, infos: dict, slugs: 
     comparable = pub.means_comparable and labels  # no groups: no figures at all
     dots = tuple(_dot_figure(c, i, pub, labels, shown, lang) for c, i in infos.items()) if comparable else ()
     toc = [TocEntry("groups", t("cmp_overview", lang)), TocEntry("overview", t("cmp_heatmap", lang)),
-           TocEntry("means", t("cmp_means", lang))]
+           TocEntry("means", t("cmp_observed_means", lang))]
+    alignment = _alignment_view(pub, infos, labels, shown, lang)
+    if alignment is not None:
+        toc.append(TocEntry("aligned", t("cmp_aligned", lang)))
     if pub.means_comparable:
         toc.append(TocEntry("effects", t("cmp_effects", lang)))
     return IndexPage(title=t("cmp_title", lang, by=common.by_label),
                      groups=tuple(_group_row(g, pub, infos, f"group-{slugs[g]}.html", shown[g]) for g in labels),
                      columns=tuple(infos.values()), heats=heats, heat_caption=heat_caption, dots=dots,
                      overall_n=pub.overall.n, hide_total=pub.hide_total, warnings=pub.warnings, toc=tuple(toc),
-                     common=common)
+                     common=common, alignment=alignment)
 
 
 # --------------------------------------------------------------------------- a group's page
@@ -246,6 +321,17 @@ class MeansRow(NamedTuple):
     lower: Any
     upper: Any
     g: Any
+
+
+class AlignedGroupRow(NamedTuple):
+    """One construct's aligned latent mean and variance in one group, with its alignment's verdict."""
+
+    id: str
+    name: str
+    mean: Any
+    variance: Any
+    share: Any
+    verdict: str
 
 
 class SectorRow(NamedTuple):
@@ -276,6 +362,11 @@ class GroupPage:
     fit: str | None
     sem_note: str | None
     common: PageCommon
+    analytic_note: str | None = None  # under the analytic minimum: descriptive figures only
+    aligned: tuple[AlignedGroupRow, ...] = ()
+    aligned_rule: str | None = None
+    aligned_withheld: bool = False
+    aligned_note: str | None = None  # why this group has no aligned means
 
     def context(self) -> dict[str, Any]:
         return _context(self)
@@ -356,8 +447,21 @@ def group_page(g: str, pub: Published, common: PageCommon, *, bank, infos: dict,
         return GroupPage(title=title, group=display_label(bank, pub.by, g, lang), suppressed=True, n=pg.n,
                          common=common, **empty)
     parts = dict(empty, sector_rows=tuple(SectorRow(k, SUPPRESSED if v is None else v) for k, v in pg.by_sector.items()))
+    parts["means_rows"], dots = _means_part(g, pg, infos, lang)
     if pub.means_comparable:
-        parts["means_rows"], parts["dots"] = _means_part(g, pg, infos, lang)
+        parts["dots"] = dots
+    if pg.analytic is False:
+        parts["analytic_note"] = t("cmp_descriptive_only", lang, n=pub.min_group)
+    al = pub.alignment
+    if al is not None:
+        parts["aligned_rule"], parts["aligned_withheld"] = alignment_rule(al, lang), al.withheld
+        if g not in al.groups:
+            parts["aligned_note"] = t("cmp_aligned_not_in", lang, n=pub.min_group)
+        elif not al.withheld:
+            parts["aligned"] = tuple(
+                AlignedGroupRow(c, infos[c].name if c in infos else c, f.mean.get(g), f.variance.get(g),
+                                f.noninvariant_share, _verdict(bool(f.trusted), lang))
+                for c, f in al.factors.items())
     parts["bars"], parts["bars_caption"] = _strategy_bars(g, pg, infos, lang)
     parts.update(_paths_part(g, pg, pub.min_group, lang))
     return GroupPage(title=title, group=display_label(bank, pub.by, g, lang), suppressed=False, n=pg.n,

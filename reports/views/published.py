@@ -14,12 +14,14 @@ from typing import Any
 import pandas as pd
 
 from coprod.analysis._result import jsonable
-from coprod.analysis.run.records import ComparisonInvariance, GroupPaths, GroupStats, MeanCi, NoPaths, opt
+from coprod.analysis.run.records import (AlignedFactor, ComparisonAlignment, ComparisonInvariance, GroupPaths,
+                                         GroupStats, MeanCi, NoPaths, opt)
 from coprod.reports.suppression import suppress_columns, suppress_small_cells, total_is_small
 
 from ._shared import check_bank
 
-__all__ = ["MeanCell", "GroupSem", "PublishedGroup", "PublishedOverall", "Published", "publish", "masks"]
+__all__ = ["MeanCell", "GroupSem", "PublishedGroup", "PublishedOverall", "PublishedAlignment", "Published",
+           "publish", "masks"]
 
 _MEAN_KEYS = ("n", "mean", "sd", "lower", "upper")
 
@@ -28,8 +30,8 @@ _MEAN_KEYS = ("n", "mean", "sd", "lower", "upper")
 class MeanCell:
     """One construct's mean in one group (or overall), as published.
 
-    ``full``: mean, SD and CI are published (means comparable, or a strategy); otherwise only the
-    valid ``n``. ``suppressed``: nothing is published.
+    ``full``: mean, SD and CI are published (the observed mean of every group shown); otherwise only
+    the valid ``n``. ``suppressed``: nothing is published.
     """
 
     suppressed: bool = False
@@ -80,13 +82,15 @@ class PublishedGroup:
     by_sector: dict[str, int | None] | None = None
     effect_vs_rest: dict[str, Any] | None = None  # only when means are comparable
     sem: GroupSem | None = None
+    analytic: bool | None = None  # at the analytic minimum (None: the result does not say)
 
     def to_dict(self) -> dict:
         if self.suppressed:
             return {"n": None, "suppressed": True}
-        out: dict[str, Any] = {"n": self.n, "suppressed": False,
-                               "means": {c: m.to_dict() for c, m in self.means.items()},
-                               "by_sector": self.by_sector}
+        out: dict[str, Any] = {"n": self.n, "suppressed": False}
+        if self.analytic is not None:
+            out["analytic"] = self.analytic
+        out.update({"means": {c: m.to_dict() for c, m in self.means.items()}, "by_sector": self.by_sector})
         if self.effect_vs_rest is not None:
             out["effect_vs_rest"] = self.effect_vs_rest
         out["sem"] = self.sem.to_dict()
@@ -103,6 +107,29 @@ class PublishedOverall:
         if self.suppressed:
             return {"n": None, "suppressed": True}
         return {"n": self.n, "suppressed": False, "means": {c: m.to_dict() for c, m in self.means.items()}}
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedAlignment:
+    """Latent means by alignment, or (``withheld``) none because a suppressed group was aligned.
+
+    A group hidden for privacy that took part in the alignment would be placed by it relative to
+    the groups shown, so then no aligned figure of any group is published.
+    """
+
+    groups: tuple[str, ...]
+    min_groups: int
+    trust_share: float
+    factors: dict[str, AlignedFactor]
+    errors: dict[str, str]
+    withheld: bool = False
+
+    def to_dict(self) -> dict:
+        if self.withheld:
+            return {"withheld": True, "min_groups": self.min_groups, "trust_share": self.trust_share}
+        return {"withheld": False, "groups": list(self.groups), "min_groups": self.min_groups,
+                "trust_share": self.trust_share, "factors": {c: f.to_dict() for c, f in self.factors.items()},
+                "errors": dict(self.errors)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,14 +151,18 @@ class Published:
     constructs: tuple[str, ...]  # constructs someone answered, in the result's order
     hidden: frozenset[str]
     hide_total: bool
+    alignment: PublishedAlignment | None = None  # 5 or more groups at the analytic minimum
 
     def to_dict(self) -> dict:
         """The content of the comparison's ``results.json`` (JSON-safe)."""
-        return jsonable({
+        out = {
             "by": self.by, "min_cell": self.min_cell, "means_comparable": self.means_comparable,
             "reason": self.reason, "invariance": self.invariance,
             "groups": {g: d.to_dict() for g, d in self.groups.items()}, "overall": self.overall.to_dict(),
-            "warnings": list(self.warnings), "meta": self.meta})
+            "warnings": list(self.warnings), "meta": self.meta}
+        if self.alignment is not None:
+            out["alignment"] = self.alignment.to_dict()
+        return jsonable(out)
 
 
 # --------------------------------------------------------------------------- privacy
@@ -217,14 +248,6 @@ def _public_invariance(inv: ComparisonInvariance, hidden: set[str]) -> dict:
 
 
 # --------------------------------------------------------------------------- publishing
-def _is_strategy(c: str, result, bank) -> bool:
-    kinds = (result.meta or {}).get("construct_kinds")
-    if kinds and c in kinds:
-        return kinds[c] == "strategy"
-    con = bank.constructs.get(c) if bank is not None else None
-    return con is not None and con.kind == "strategy"
-
-
 def _group_sem(sem: GroupPaths | NoPaths) -> GroupSem:
     if isinstance(sem, NoPaths):
         return GroupSem(error=sem.error)
@@ -232,10 +255,10 @@ def _group_sem(sem: GroupPaths | NoPaths) -> GroupSem:
     return GroupSem(n=d["n"], converged=d["converged"], paths=d["paths"], fit=d["fit"])
 
 
-def _published_group(g: str, d: GroupStats, cells: pd.DataFrame, strategy: set, comparable: bool,
+def _published_group(g: str, d: GroupStats, cells: pd.DataFrame, comparable: bool,
                      min_cell: int) -> PublishedGroup:
-    means = {c: (MeanCell(suppressed=True) if bool(cells.at[g, c])
-                 else MeanCell.of(m, full=comparable or c in strategy))
+    # observed means with CIs for every group shown; whether they may be compared is the pages' note
+    means = {c: (MeanCell(suppressed=True) if bool(cells.at[g, c]) else MeanCell.of(m, full=True))
              for c, m in d.means.items()}
     sectors = pd.Series(d.by_sector, dtype="int64")
     by_sector = {}
@@ -246,14 +269,26 @@ def _published_group(g: str, d: GroupStats, cells: pd.DataFrame, strategy: set, 
     if comparable and opt(d.effect_vs_rest):
         effects = {c: (None if bool(cells.at[g, c]) else _clean(v)) for c, v in d.effect_vs_rest.items()}
     return PublishedGroup(suppressed=False, n=int(d.n), means=means, by_sector=by_sector,
-                          effect_vs_rest=effects, sem=_group_sem(d.sem))
+                          effect_vs_rest=effects, sem=_group_sem(d.sem), analytic=opt(d.analytic))
+
+
+def _published_alignment(al: ComparisonAlignment | None, hidden: frozenset[str],
+                         cells: pd.DataFrame) -> PublishedAlignment | None:
+    if al is None:
+        return None
+    withheld = any(g in hidden for g in al.groups)
+    # a construct whose cell is hidden in an aligned group is not published for any group
+    factors = {c: f for c, f in (opt(al.factors) or {}).items()
+               if not any(c in cells.columns and g in cells.index and bool(cells.at[g, c]) for g in al.groups)}
+    return PublishedAlignment(groups=tuple(al.groups), min_groups=al.min_groups, trust_share=al.trust_share,
+                              factors={} if withheld else factors,
+                              errors={} if withheld else dict(opt(al.errors) or {}), withheld=withheld)
 
 
 def publish(result, *, bank, min_cell: int = 5, meta: dict | None = None) -> Published:
     """The figures of ``result`` that may be published at ``min_cell``.
 
-    ``bank`` tells strategies (whose means are published even when latent means are not
-    comparable) from latent constructs where the result's ``meta`` does not.
+    ``bank`` is the bank the groups were compared with (checked to be one).
 
     Examples
     --------
@@ -265,9 +300,8 @@ def publish(result, *, bank, min_cell: int = 5, meta: dict | None = None) -> Pub
     row, cells, hide_total = masks(result, min_cell)
     comparable = bool(result.means_comparable)
     hidden = frozenset(g for g in result.groups if bool(row.get(g, False)))
-    strategy = {c for c in _constructs(result) if _is_strategy(c, result, bank)}
     groups = {g: (PublishedGroup(suppressed=True) if g in hidden
-                  else _published_group(g, d, cells, strategy, comparable, min_cell))
+                  else _published_group(g, d, cells, comparable, min_cell))
               for g, d in result.groups.items()}
     if hide_total:
         overall = PublishedOverall(suppressed=True)
@@ -280,4 +314,5 @@ def publish(result, *, bank, min_cell: int = 5, meta: dict | None = None) -> Pub
         n_tested=len(result.invariance.groups_tested), invariance=_public_invariance(result.invariance, hidden), groups=groups, overall=overall,
         warnings=tuple(w for w in result.warnings if not any(h in w for h in hidden)),
         meta=jsonable({**(result.meta or {}), **(meta or {})}), constructs=_answered(result),
-        hidden=hidden, hide_total=hide_total)
+        hidden=hidden, hide_total=hide_total,
+        alignment=_published_alignment(getattr(result, "alignment", None), hidden, cells))

@@ -2,12 +2,11 @@
 
 One simulated study (800 respondents) is compared by municipality once per module, with a
 3-respondent municipality, a hostile municipality name and ``Høje-Taastrup``. The SEM and the
-invariance test are switched off there (``min_group_for_model`` huge) to keep the module fast; the
+invariance test are switched off there (``min_analytic`` huge) to keep the module fast; the
 comparable case and the structural paths are checked on a hand-built ``ComparisonResult``.
 """
 from __future__ import annotations
 
-import functools
 import json
 import re
 from dataclasses import replace
@@ -15,7 +14,6 @@ from html.parser import HTMLParser
 
 import pytest
 
-import coprod.analysis.compare as acompare
 from coprod.analysis.compare import ComparisonResult
 from coprod.analysis.responses import simulate
 from coprod.instrument.bank import load_bank
@@ -43,10 +41,7 @@ def study(tmp_path_factory):
     csv = tmp / "responses.csv"
     df.to_csv(csv, index=False)
     out = tmp / "out"
-    fast = functools.partial(acompare.compare_groups, min_group_for_model=10**9)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(acompare, "compare_groups", fast)
-        run = compare_file(csv, by="municipality", out=out, min_cell=5, keep_flagged=True)
+    run = compare_file(csv, by="municipality", out=out, min_cell=5, keep_flagged=True, min_analytic=10**9)
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     true_counts = df["municipality"].value_counts()
     return {"df": df, "out": out, "run": run, "results": results, "counts": true_counts}
@@ -182,18 +177,26 @@ def test_not_comparable_pages_say_so(study):
     assert res["means_comparable"] is False
     index = _html(out / "index.html")
     assert "Means are not compared between groups" in index
-    assert 'id="means-table"' not in index and "dotci" not in index
+    assert "dotci" not in index and 'id="effects-table"' not in index
+    # observed means with CIs are shown for every group shown, labelled as observed
+    assert 'id="means-table"' in index and "<caption>Observed scale means (Mean, 95% CI)</caption>" in index
     shown = [g for g, d in res["groups"].items() if not d["suppressed"]][0]
     page = _html(_page_of(out, shown))
     assert "Means are not compared between groups" in page
-    assert 'id="ci-plot"' not in page and "dotci" not in page and 'id="means-table"' not in page
+    assert 'id="ci-plot"' not in page and "dotci" not in page and 'id="means-table"' in page
+    assert "<caption>Observed scale means</caption>" in page
     # the strategy profile is labelled descriptive
     if 'id="strategy-profile"' in page:
         assert "Descriptive profile of this group only" in page
-    # results.json keeps only the valid n of latent constructs, no means
+    # results.json: observed means with CIs, no effect sizes; every group here is under the minimum
     for d in res["groups"].values():
         if not d["suppressed"]:
-            assert "mean" not in d["means"]["COM"] and "effect_vs_rest" not in d
+            assert set(d["means"]["COM"]) == {"n", "mean", "sd", "lower", "upper"} and "effect_vs_rest" not in d
+            assert d["analytic"] is False
+    assert "alignment" not in res
+    note = ("This group has fewer than 1000000000 respondents: it is shown with descriptive figures only, and is "
+            "not part of the invariance test, the alignment or the structural model.")
+    assert note in page
 
 
 def _means(m, n):
@@ -228,12 +231,15 @@ def test_failed_invariance_from_result(tmp_path):
     index = _html(tmp_path / "index.html")
     assert "Means are not compared between groups" in index and "(highest level: metric)" not in index
     assert "equivalent only up to the level: metric" in index
-    assert "dotci" not in index and 'id="means-table"' not in index and 'id="effects-table"' not in index
+    assert "dotci" not in index and 'id="effects-table"' not in index
     page = _html(tmp_path / "group-aarhus.html")
     assert "Means are not compared between groups" in page and "dotci" not in page
-    assert "4.00" not in page  # no construct mean of the group
     res = json.loads(_html(tmp_path / "results.json"))
-    assert "mean" not in res["groups"]["Aarhus"]["means"]["INS"]
+    # the observed mean and CI are published and printed, labelled observed
+    assert res["groups"]["Aarhus"]["means"]["INS"] == {"n": 120, "mean": 4.0, "sd": 1.0, "lower": 3.8, "upper": 4.2}
+    row = [r for r in table_rows(page, "means-table") if r[0][2].startswith("INS")][0]
+    assert [c[2] for c in row[1:]] == ["120", "4.00", "[3.80, 4.20]"]
+    assert "effect_vs_rest" not in res["groups"]["Aarhus"]
 
 
 def test_numbers_in_html_equal_results_json(tmp_path):

@@ -10,7 +10,7 @@ import dataclasses
 from typing import Any, Iterator, Mapping
 
 from ._base import ABSENT, Record, RecordError, _convert, _emit, opt, record
-from .compare import (ComparisonInvariance, GroupPaths, GroupStats, MeanCi, NoPaths, Overall, PathEstimate,
+from .compare import (AlignedFactor, ComparisonAlignment, ComparisonInvariance, GroupPaths, GroupStats, MeanCi, NoPaths, Overall, PathEstimate,
                       PathFit)
 from .instrument import (DataSummary, Hypothesis, IndirectHypothesis, ItemAnalysis, MeanHypothesis, PathHypothesis,
                          Sample, Scores, ScoreStat, StrategyStat)
@@ -19,6 +19,7 @@ from .models import (BootEstimate, BootstrapInfo, CfaSection, Defined, Delta, Es
 from .scales import AlphaCi, Bartlett, EfaFit, EfaSection, EfaSolution, Htmt, Omega, Parallel, Reliability, Validity
 
 __all__ = ["Record", "RecordError", "ABSENT", "record", "opt", "Sections", "SECTION_TYPES",
+           "AlignedFactor", "ComparisonAlignment",
            "DataSummary", "Sample", "ItemAnalysis", "ScoreStat", "Scores", "StrategyStat", "Hypothesis",
            "PathHypothesis", "IndirectHypothesis", "MeanHypothesis",
            "Fit", "Estimate", "Defined", "BootEstimate", "BootstrapInfo", "Hint", "FornellLarcker", "SemSection",

@@ -8,7 +8,7 @@ from ._base import ABSENT, Record, record
 from .models import Delta, LevelFit, LevelStep, Lrt, PartialStep
 
 __all__ = ["MeanCi", "PathEstimate", "PathFit", "GroupPaths", "NoPaths", "GroupStats", "Overall",
-           "ComparisonInvariance"]
+           "ComparisonInvariance", "AlignedFactor", "ComparisonAlignment"]
 
 
 @record
@@ -64,6 +64,7 @@ class GroupStats(Record):
     by_sector: Mapping[str, int]
     effect_vs_rest: Mapping[str, float | None] = ABSENT  # only when means are comparable
     sem: GroupPaths | NoPaths
+    analytic: bool = ABSENT  # at least the analytic minimum: in the invariance test and alignment
 
 
 @record
@@ -95,3 +96,33 @@ class ComparisonInvariance(Record):
     highest_level: str = ABSENT
     group: str = ABSENT
     model: str = ABSENT
+
+
+@record
+class AlignedFactor(Record):
+    """One construct's aligned factor means and variances (:func:`coprod.analysis.alignment.align`).
+
+    ``mean``/``variance`` per group are standardised over the aligned groups (their mean of means
+    0, mean variance 1), so a mean is in SD units from the average group.
+    """
+
+    items: tuple[str, ...]
+    method: str
+    mean: Mapping[str, float]
+    variance: Mapping[str, float]
+    noninvariant_share: float
+    r2_loadings: float | None
+    r2_intercepts: float | None
+    trusted: bool
+    converged: bool
+
+
+@record
+class ComparisonAlignment(Record):
+    """Latent means by alignment across the groups that reach the analytic minimum (5 or more)."""
+
+    groups: tuple[str, ...]
+    min_groups: int
+    trust_share: float
+    factors: Mapping[str, AlignedFactor] = ABSENT
+    errors: Mapping[str, str] = ABSENT
