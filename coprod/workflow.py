@@ -364,7 +364,7 @@ def _print_pdf(html: Path) -> Path:
 def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str = "en",
                  bank=None, keep_flagged: bool = False, progress: Progress | None = None,
                  wave: str | None = None, limits: Limits = DEFAULT_LIMITS, groups: Any = None,
-                 min_analytic: int = 50, benchmark: bool = False) -> CompareOutput:
+                 min_analytic: int = 50, benchmark: bool = False, missing: str = "listwise") -> CompareOutput:
     """Read a response file (or a study folder, of one ``wave`` or all), compare the groups ``by``
     a column and write the reports to ``out``.
 
@@ -375,7 +375,8 @@ def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str
     bank = as_bank(bank)
     data, meta = read_input(path, bank=bank, wave=wave, limits=limits, groups=groups)
     table = data.analysis_table(keep_flagged=keep_flagged)
-    result = compare_groups(table, by, bank=bank, progress=progress, min_group_for_model=min_analytic)
+    result = compare_groups(table, by, bank=bank, progress=progress, min_group_for_model=min_analytic,
+                            missing=missing)
     meta = {**meta, "keep_flagged": keep_flagged}
     files = write_comparison(result, Path(out), bank=bank, min_cell=min_cell, lang=lang, meta=meta,
                              benchmark=benchmark)

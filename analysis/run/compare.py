@@ -108,13 +108,14 @@ def _hedges_g(a: pd.Series, b: pd.Series) -> float | None:
     return (1 - 3 / (4 * (len(a) + len(b)) - 9)) * (a.mean() - b.mean()) / sp
 
 
-def _paths(df: pd.DataFrame, model: str) -> GroupPaths | NoPaths:
-    res = fit_sem(df, model)
+def _paths(df: pd.DataFrame, model: str, missing: str = "listwise") -> GroupPaths | NoPaths:
+    res = fit_sem(df, model, missing=missing)
     npar = res.fit.get("npar") or 0
     if not res.converged or res.n_used <= npar:
-        # too few complete rows for this model: paths would be noise, so none are shown
+        # too few usable rows for this model: paths would be noise, so none are shown
+        used = "complete responses" if missing == "listwise" else "responses"
         return NoPaths(error=f"the structural model could not be estimated reliably for this group "
-                             f"({res.n_used} complete responses, {npar} parameters"
+                             f"({res.n_used} {used}, {npar} parameters"
                              f"{'' if res.converged else ', no convergence'})", n=res.n_used)
     out = {}
     for e in res.to_dict()["estimates"]:
@@ -127,7 +128,7 @@ def _paths(df: pd.DataFrame, model: str) -> GroupPaths | NoPaths:
 
 
 def compare_groups(table: pd.DataFrame, by: str, *, bank: Bank, progress: Callable[[int, int], None] | None = None,
-                   min_group_for_model: int = MIN_GROUP_FOR_MODEL) -> ComparisonResult:
+                   min_group_for_model: int = MIN_GROUP_FOR_MODEL, missing: str = "listwise") -> ComparisonResult:
     """Construct means with 95% CIs, strategy profiles and structural paths per group.
 
     Parameters
@@ -137,11 +138,17 @@ def compare_groups(table: pd.DataFrame, by: str, *, bank: Bank, progress: Callab
         are handled here.
     by : str
         Grouping column, one of ``GROUPINGS``.
+    min_group_for_model : int
+        Respondents a group needs for the invariance test, the alignment and its own paths.
+    missing : {"listwise", "fiml"}
+        Missing answers in each group's structural model (the invariance test is always FIML).
 
     Returns
     -------
     ComparisonResult
     """
+    if missing not in ("listwise", "fiml"):
+        raise ValueError(f"missing must be 'listwise' or 'fiml', not {missing!r}")
     if by not in GROUPINGS:
         raise ValueError(f"cannot compare by {by!r}; choose one of {', '.join(GROUPINGS)}")
     if by not in table.columns:
@@ -168,7 +175,7 @@ def compare_groups(table: pd.DataFrame, by: str, *, bank: Bank, progress: Callab
         sem: GroupPaths | NoPaths | None
         if g in big:
             name = f"sem[{g}]"
-            sem = steps.run(name, lambda rows=rows: _paths(df[rows], sem_model), catch=_COMPARE_ERRORS)
+            sem = steps.run(name, lambda rows=rows: _paths(df[rows], sem_model, missing), catch=_COMPARE_ERRORS)
             if sem is None:
                 sem = NoPaths(error=steps.failures[name])
         else:
@@ -184,7 +191,8 @@ def compare_groups(table: pd.DataFrame, by: str, *, bank: Bank, progress: Callab
     alignment = _alignment(df, by, big, bank) if len(big) >= MIN_GROUPS_FOR_ALIGNMENT else None
     return ComparisonResult(by=by, groups=groups, invariance=inv, means_comparable=comparable, reason=reason,
                             overall=overall, warnings=warnings, alignment=alignment,
-                            meta=provenance({}, source={"instrument_version": bank.version}))
+                            meta=provenance({} if missing == "listwise" else {"missing": missing},
+                                            source={"instrument_version": bank.version}))
 
 
 def _alignment(df: pd.DataFrame, by: str, big: list, bank: Bank) -> ComparisonAlignment:

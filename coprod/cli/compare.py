@@ -24,6 +24,9 @@ def add(sub) -> None:
                     help="also write benchmark-<group>.html: each group against the distribution of "
                          "the others (median and quartiles), naming no other group")
     cp.add_argument("--lang", choices=LANGS, default="en", help="report language")
+    cp.add_argument("--missing", choices=("listwise", "fiml"), default="listwise",
+                    help="missing answers in each group's structural model: listwise deletion (default) or "
+                         "full-information ML (slower); the invariance test is always FIML")
     cp.add_argument("--groups", metavar="CSV", default=None,
                     help="municipality spellings mapped to one name (two columns: spelling,group)")
     cp.add_argument("--keep-flagged", action="store_true",
@@ -49,6 +52,7 @@ def run(args) -> int:
     out = compare_file(Path(args.data), by=args.by, out=Path(args.out), min_cell=args.min_cell,
                        lang=args.lang, bank=args.bank, keep_flagged=args.keep_flagged,
                        progress=progress(args, "groups"), wave=args.wave, limits=limits(args),
-                       groups=args.groups, min_analytic=args.min_analytic, benchmark=args.benchmark)
+                       groups=args.groups, min_analytic=args.min_analytic, benchmark=args.benchmark,
+                       missing=args.missing)
     report_outputs(args, out.warnings, out.files)
     return 0

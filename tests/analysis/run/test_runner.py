@@ -86,9 +86,30 @@ def test_compare_reports_a_failed_invariance_test_as_a_warning(monkeypatch):
         raise ValueError("no convergence")
 
     monkeypatch.setattr(run_compare, "invariance_section", broken)
-    monkeypatch.setattr(run_compare, "_paths", lambda df, model: NoPaths(error="not fitted here", n=len(df)))
+    monkeypatch.setattr(run_compare, "_paths", lambda df, model, missing: NoPaths(error="not fitted here", n=len(df)))
     res = compare_groups(simulate(400, seed=5), "sector", bank=load_bank(), min_group_for_model=50)
     assert res.warnings == ("invariance by sector: no convergence",)
     assert res.invariance.decision == "not tested" and not res.means_comparable
     assert res.meta == {"instrument_version": load_bank().version}
     assert {g: d.sem.n for g, d in res.groups.items()} == {g: d.n for g, d in res.groups.items()}
+
+
+def test_compare_paths_by_fiml_use_every_respondent_with_an_answer():
+    """``compare --missing fiml`` (issue 11, item 1): a group's paths rest on every respondent with
+    an answer, not only the complete rows, and the result says which was used."""
+    rng = np.random.default_rng(9)
+    f = rng.normal(size=300)
+    g = 0.5 * f + rng.normal(scale=0.8, size=300)
+    df = pd.DataFrame({**{f"x{i}": f + rng.normal(scale=0.6, size=300) for i in range(3)},
+                       **{f"y{i}": g + rng.normal(scale=0.6, size=300) for i in range(3)}})
+    df = df.mask(rng.random(df.shape) < 0.1)
+    model = "F =~ x0 + x1 + x2\nG =~ y0 + y1 + y2\nG ~ F"
+    lw, fi = run_compare._paths(df, model, "listwise"), run_compare._paths(df, model, "fiml")
+    assert lw.n == int(df.notna().all(axis=1).sum()) < fi.n == 300
+    assert fi.paths["G ~ F"].std_all == pytest.approx(lw.paths["G ~ F"].std_all, abs=0.1)
+    kw = dict(bank=load_bank(), min_group_for_model=10**9)  # no models: only what is recorded
+    data = simulate(60, seed=9)
+    assert compare_groups(data, "sector", missing="fiml", **kw).meta["missing"] == "fiml"
+    assert "missing" not in compare_groups(data, "sector", **kw).meta
+    with pytest.raises(ValueError, match="missing must be 'listwise' or 'fiml', not 'pairwise'"):
+        compare_groups(data, "sector", missing="pairwise", **kw)
