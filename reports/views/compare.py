@@ -16,7 +16,7 @@ from coprod.reports.env import fmt_num
 from coprod.reports.i18n import t
 from coprod.reports.suppression import SUPPRESSED
 
-from ._shared import ProvenanceEntry, TocEntry
+from ._shared import ProvenanceEntry, TocEntry, sector_label
 from .published import MeanCell, Published, PublishedAlignment, PublishedGroup
 
 __all__ = ["ConstructInfo", "PageCommon", "IndexCell", "GroupRow", "DotFigure", "IndexPage", "MeansRow",
@@ -446,7 +446,8 @@ def group_page(g: str, pub: Published, common: PageCommon, *, bank, infos: dict,
     if pg.suppressed:
         return GroupPage(title=title, group=display_label(bank, pub.by, g, lang), suppressed=True, n=pg.n,
                          common=common, **empty)
-    parts = dict(empty, sector_rows=tuple(SectorRow(k, SUPPRESSED if v is None else v) for k, v in pg.by_sector.items()))
+    parts = dict(empty, sector_rows=tuple(SectorRow(sector_label(bank, k, lang), SUPPRESSED if v is None else v)
+                                          for k, v in pg.by_sector.items()))
     parts["means_rows"], dots = _means_part(g, pg, infos, lang)
     if pub.means_comparable:
         parts["dots"] = dots

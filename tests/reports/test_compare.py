@@ -364,3 +364,14 @@ def test_cell_suppression_counts_valid_answers(tmp_path):
     assert res["groups"]["Odense"]["means"]["COM"] == {"suppressed": True}
     assert "mean" in res["groups"]["Odense"]["means"]["INS"]
     assert "mean" in res["groups"]["Aarhus"]["means"]["COM"]
+
+
+def test_group_pages_name_sectors_by_their_labels(tmp_path):
+    """Labels, not codes (issue 11, item 6): the respondents-by-sector table names a sector by the
+    bank's label in the page's language, never by its code."""
+    bank = load_bank()
+    for lang in ("en", "da"):
+        write_comparison(_result(), tmp_path / lang, bank=bank, min_cell=5, lang=lang, meta={})
+        page = _html(tmp_path / lang / "group-aarhus.html")
+        assert f'<th scope="row">{bank.sector_label["municipal"][lang]}</th>' in page
+        assert '<th scope="row">municipal</th>' not in page and '<th scope="row">voluntary</th>' not in page
