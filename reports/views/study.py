@@ -444,7 +444,7 @@ def study_view(result, *, bank, lang: str = "en", min_cell: int = 5) -> StudyVie
     if bank is not None:
         title = f"{title}: {text(bank.title, lang)}"
     ds = result.data_summary
-    return StudyView(title=title, meta=t("study_meta", lang, n=ds.n_used) if ds else "",
+    return StudyView(title=title, meta=t("study_meta", lang, n=fmt_num(ds.n_used, 0, lang=lang)) if ds else "",
                      toc=tuple(TocEntry(k, t(f"study_sec_{k}", lang)) for k in toc_ids), min_cell=min_cell,
                      warnings=tuple(result.warnings), errors=tuple(result.errors),
                      not_supported=tuple(getattr(result, "not_supported", ()) or ()),

@@ -254,3 +254,10 @@ def test_hypothesis_statements_come_from_the_bank_in_the_report_language():
     unknown = dict(SECTIONS, hypotheses=[{"id": "X9", "statement": "own hypothesis", "verdict": "not tested"}])
     assert study_view(_analysis(sections=unknown), bank=bank, lang="da").hypotheses[0].statement == "own hypothesis"
     assert study_view(_analysis(), bank=None, lang="da").hypotheses[0].statement == "INS raises COM"
+
+
+def test_the_header_counts_respondents_in_the_pages_notation():
+    """'1.134 respondenter analyseret' in Danish, '1,134 respondents analysed' in English."""
+    res = _analysis(data_summary=DataSummary(n_rows_file=1200, n_used=1134))
+    assert study_view(res, bank=None, lang="da").meta == "1.134 respondenter analyseret"
+    assert study_view(res, bank=None, lang="en").meta == "1,134 respondents analysed"
