@@ -69,3 +69,19 @@ def construct_label(bank, cid: str, lang: str) -> str:
     if bank is not None and cid in bank.constructs:
         return f"{text(bank.constructs[cid].name, lang)} ({cid})"
     return str(cid)
+
+
+class FitRow(NamedTuple):
+    """One model's fit: a row of the fit tables."""
+
+    label: str
+    n: Any
+    chisq: Any
+    df: Any
+    pvalue: Any
+    cfi: Any
+    tli: Any
+    rmsea: Any
+    rmsea_lower: Any
+    rmsea_upper: Any
+    srmr: Any

@@ -14,9 +14,9 @@ from coprod.analysis.run.records import (CfaSection, EfaSection, InvarianceSecti
                                          opt)
 from coprod.reports.i18n import t
 
-from ._shared import construct_label, num, sector_label
+from ._shared import FitRow, construct_label, num, sector_label
 
-__all__ = ["LoadingRow", "MatrixView", "HintRow", "OmegaRow", "PartialRow", "OrdinalFit", "ThresholdRow",
+__all__ = ["LoadingRow", "MatrixView", "HintRow", "OmegaRow", "PartialRow", "ThresholdRow",
            "OrdinalAlphaRow", "OrdinalView", "loading_rows", "efa_pattern", "efa_phi", "hint_rows", "omega_rows",
            "partial_rows", "ordinal_view", "reason_texts", "N_HINTS"]
 
@@ -143,21 +143,6 @@ def partial_rows(inv: InvarianceSection, level_label, lang: str) -> tuple[Partia
 
 
 # ------------------------------------------------------------------------------------- ordinal
-class OrdinalFit(NamedTuple):
-    """The WLSMV fit: the scaled (mean- and variance-adjusted) test and the robust indices."""
-
-    n: Any
-    chisq: Any
-    df: Any
-    pvalue: Any
-    cfi: Any
-    tli: Any
-    rmsea: Any
-    rmsea_lower: Any
-    rmsea_upper: Any
-    srmr: Any
-
-
 class ThresholdRow(NamedTuple):
     """One item's thresholds: how many, the lowest and the highest (z-scale)."""
 
@@ -181,7 +166,7 @@ class OrdinalView:
     k: int
     thresholds: tuple[ThresholdRow, ...]
     alpha: tuple[OrdinalAlphaRow, ...]
-    fit: OrdinalFit | None
+    fit: FitRow | None
     estimator: Any
     parameterization: Any
     n_empty_pairs: int
@@ -198,13 +183,14 @@ def _thresholds(th: Mapping[str, Any]) -> tuple[ThresholdRow, ...]:
     return tuple(out)
 
 
-def _ordinal_fit(w) -> OrdinalFit | None:
+def _ordinal_fit(w) -> FitRow | None:
+    """The WLSMV fit: the scaled (mean- and variance-adjusted) test and the robust indices."""
     if w is None:
         return None
     f = w.fit
-    return OrdinalFit(w.n_used, f.get("chisq_scaled"), f.get("df_scaled"), f.get("pvalue_scaled"),
-                      f.get("cfi_scaled"), f.get("tli_scaled"), f.get("rmsea_scaled"),
-                      f.get("rmsea_ci_lower_scaled"), f.get("rmsea_ci_upper_scaled"), f.get("srmr"))
+    return FitRow("WLSMV", w.n_used, f.get("chisq_scaled"), f.get("df_scaled"), f.get("pvalue_scaled"),
+                  f.get("cfi_scaled"), f.get("tli_scaled"), f.get("rmsea_scaled"),
+                  f.get("rmsea_ci_lower_scaled"), f.get("rmsea_ci_upper_scaled"), f.get("srmr"))
 
 
 def ordinal_view(sections: Sections, bank, lang: str) -> OrdinalView | None:

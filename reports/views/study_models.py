@@ -15,7 +15,7 @@ from coprod.reports import figures as F
 from coprod.reports.env import signif_stars
 from coprod.reports.i18n import CATALOGUE, t
 
-from ._shared import choice_label, construct_label, num, sector_label
+from ._shared import FitRow, choice_label, construct_label, num, sector_label
 from .study_words import rule_label
 from .study_details import (HintRow, LoadingRow, MatrixView, OmegaRow, PartialRow, efa_pattern, efa_phi, hint_rows,
                             loading_rows, omega_rows, partial_rows, reason_texts)
@@ -23,22 +23,6 @@ from .study_details import (HintRow, LoadingRow, MatrixView, OmegaRow, PartialRo
 __all__ = ["FitRow", "EfaView", "CrRow", "HtmtView", "FactorsView", "InvarianceStep", "InvarianceView",
            "SemPathRow", "DefinedRow", "R2Row", "SemByGroupView", "SemView",
            "factors_view", "invariance_views", "sem_view", "fit_row"]
-
-
-class FitRow(NamedTuple):
-    """One model's fit: a row of the fit tables."""
-
-    label: str
-    n: Any
-    chisq: Any
-    df: Any
-    pvalue: Any
-    cfi: Any
-    tli: Any
-    rmsea: Any
-    rmsea_lower: Any
-    rmsea_upper: Any
-    srmr: Any
 
 
 def fit_row(label: str, fit: Fit, n: Any) -> FitRow:

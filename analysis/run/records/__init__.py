@@ -97,10 +97,6 @@ class Sections:
         """The names of the sections present (not ``None``), in results.json order."""
         return (k for k in self.order if getattr(self, k) is not None)
 
-    def written(self) -> Iterator[tuple[str, Any]]:
-        """``(name, section)`` of every section written, ``None`` ones included, in order."""
-        return ((k, getattr(self, k)) for k in self.order)
-
     def to_dict(self) -> dict:
         """The sections as results.json holds them (before ``jsonable``)."""
         return {k: {} if getattr(self, k) is None else _emit(getattr(self, k)) for k in self.order}
