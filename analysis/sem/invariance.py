@@ -230,7 +230,8 @@ def measurement_invariance(data: pd.DataFrame, model: str, group: str, *,
     rule += f"; configural holds if converged, CFI >= {cfi_min} and RMSEA <= {rmsea_max}"
     return InvarianceResult(models=models, lrt=lrt, delta=delta, decision=decision, partial=part, rule=rule,
                             warnings=tuple(dict.fromkeys(warnings)), groups=groups,
-                            meta={"group": group, "missing": missing, "levels": levels},
+                            meta={"group": group, "missing": missing, "levels": levels,
+                                  "group_counts": dict(fits["configural"].meta.get("group_counts", {}))},
                             steps=steps, reason=reason, highest_level=highest)
 
 

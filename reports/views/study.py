@@ -223,6 +223,7 @@ class HypothesisRow(NamedTuple):
     verdict_text: str
     cls: str
     reason: str | None = None  # why "not tested", in the report's language
+    n: tuple[int, ...] = ()  # the rows the test rests on: the model's n, or the two groups' n
 
 
 def _statement(h: Hypothesis, bank, lang: str):
@@ -245,11 +246,14 @@ def _reason(h: Hypothesis, problems: tuple[Problem, ...], lang: str) -> str | No
     return reason_texts(problems or (Problem("no_path"),), lang)
 
 
-def _hypothesis_row(h: Hypothesis, bank, lang: str, problems: tuple[Problem, ...] = ()) -> HypothesisRow:
+def _hypothesis_row(h: Hypothesis, bank, lang: str, problems: tuple[Problem, ...] = (),
+                    n_model: int | None = None) -> HypothesisRow:
     lo = hi = g = None
     p = None
+    n: tuple[int, ...] = (n_model,) if isinstance(n_model, int) else ()
     if isinstance(h, MeanHypothesis):
         estimate, kind, p, g = h.diff, ("diff" if h.diff is not None else None), h.p, h.g
+        n = (h.n1, h.n2)
     else:
         estimate = opt(h.estimate)
         kind = "std" if estimate is not None and h.test.startswith("SEM path") else None
@@ -260,14 +264,15 @@ def _hypothesis_row(h: Hypothesis, bank, lang: str, problems: tuple[Problem, ...
     verdict = h.verdict or "not tested"
     return HypothesisRow(h.id, _statement(h, bank, lang), test_label(h.test, bank, lang), estimate, kind, p, lo, hi, g, verdict,
                          t(VERDICT_KEYS.get(verdict, "study_not_tested"), lang), verdict.replace(" ", "-"),
-                         _reason(h, problems, lang))
+                         _reason(h, problems, lang), n)
 
 
 def hypothesis_rows(sections: Sections, bank, lang: str) -> tuple[HypothesisRow, ...]:
     """The hypotheses; a "not tested" one says why (the reasons re-derived from the SEM section, so
     they read in the report's language)."""
     problems = model_problems(sections.sem)
-    return tuple(_hypothesis_row(h, bank, lang, problems) for h in sections.hypotheses or ())
+    n_model = sections.sem.n_used if sections.sem is not None else None
+    return tuple(_hypothesis_row(h, bank, lang, problems, n_model) for h in sections.hypotheses or ())
 
 
 # ---------------------------------------------------------------------- ambivalence, strategies

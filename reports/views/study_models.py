@@ -12,7 +12,7 @@ from coprod.analysis.run.records import (CfaSection, Defined, EfaSection, Estima
                                          Sections, Validity, opt)
 from coprod.analysis.run.admissibility import model_problems
 from coprod.reports import figures as F
-from coprod.reports.env import signif_stars
+from coprod.reports.env import fmt_count, signif_stars
 from coprod.reports.i18n import CATALOGUE, t
 
 from ._shared import FitRow, choice_label, construct_label, num, sector_label
@@ -165,8 +165,13 @@ def _invariance_view(group: str, inv: InvarianceSection, bank, lang: str) -> Inv
     decision = inv.decision or ""
     gname = str(group).replace("_", " ")
     named = t("study_group_" + group, lang) if group in ("sector", "service_area") else gname
-    groups = ", ".join(sector_label(bank, g, lang) if group == "sector" else choice_label(bank, group, g, lang)
-                       for g in inv.groups)
+    counts = inv.meta.get("group_counts") or {}
+
+    def label(g) -> str:
+        name = sector_label(bank, g, lang) if group == "sector" else choice_label(bank, group, g, lang)
+        n = counts.get(str(g))
+        return f"{name}, n = {fmt_count(n, lang=lang)}" if isinstance(n, int) else name
+    groups = "; ".join(label(g) for g in inv.groups) if counts else ", ".join(label(g) for g in inv.groups)
     return InvarianceView(group=named, steps=_steps(inv, lang), decision=decision,
                           plain=t(DECISION_KEYS.get(decision, "study_inv_none"), lang, group=named),
                           means_ok=decision in ("scalar", "partial_scalar"), rule=rule_label(inv.rule, lang),
@@ -303,7 +308,9 @@ def _sem_by_group(mg: SemSection | None, bank, lang: str) -> SemByGroupView | No
             e = cell.get((lhs, rhs, k))
             row += [e.std_all, e.pvalue] if e is not None else [None, None]
         rows.append(tuple(row))
-    names = [sector_label(bank, g, lang) for g in groups]
+    counts = (mg.meta or {}).get("group_counts") or {}
+    names = [sector_label(bank, g, lang) + (f" (n = {fmt_count(counts[str(g)], lang=lang)})" if isinstance(counts.get(str(g)), int)
+                                          else "") for g in groups]
     header = (t("study_path", lang), *(x for n in names for x in (f"{n}: \u03b2", f"{n}: p")))
     return SemByGroupView(header=header, rows=tuple(rows), formats=("text", *([2, "pval"] * len(groups))),
                           equal=", ".join(_equal(x, lang) for x in opt(mg.group_equal) or ()) or "–",

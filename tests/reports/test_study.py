@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -87,7 +88,8 @@ def test_numbers_match_results_json(result, html_en):
     h1 = next(h for h in d["hypotheses"] if h["id"] == "H1")
     want = {"supported": "supported", "not supported": "not supported"}[h1["verdict"]]
     assert p.rows["H1"][-1].endswith(want)
-    assert p.rows["H1"][3].startswith(f"{h1['estimate']:.2f}")
+    assert p.rows["H1"][3] == f"{d['sem']['n_used']}"  # the n the path rests on
+    assert p.rows["H1"][4].startswith(f"{h1['estimate']:.2f}")
 
 
 def test_sections_present(html_en):
@@ -223,6 +225,20 @@ def test_hints_omega_and_sem_n(result, html_en):
             assert row[3:] == [_f(o["omega_h"]), _f(o["omega_total"]), _f(o["alpha"]), _f(o["ecv"])]
     assert tabs["tab-sem-fit"][1][1] == f"{d['sem']['n_used']:,}"
     assert "estimator ML" in html_en
+
+
+def test_invariance_and_group_paths_state_each_groups_n(result, html_en):
+    d = json.loads(json.dumps(result.to_dict()))
+    counts = d["invariance"]["meta"]["group_counts"]
+    assert sum(counts.values()) == d["cfa"]["n_used"]  # the same listwise rows as the CFA
+    captions = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<caption>(.*?)</caption>", html_en, re.S)]
+    inv = next(c for c in captions if c.startswith("Measurement invariance by sectors"))
+    assert inv == ("Measurement invariance by sectors ("
+                   + "; ".join(f"{ {'voluntary': 'Voluntary', 'municipal': 'Municipal'}[g]} sector, n = {n}"
+                               for g, n in counts.items()) + ")")
+    head = _tables(html_en)["tab-sem-groups"][0]
+    by = d["sem_by_sector"]["meta"]["group_counts"]
+    assert head[1:] == [f"{s.capitalize()} sector (n = {by[s]}): {x}" for s in by for x in ("β", "p")]
 
 
 def test_partial_invariance_shown(result):
