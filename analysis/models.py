@@ -11,14 +11,19 @@ from __future__ import annotations
 
 from coprod.instrument.model import Bank
 
-__all__ = ["scale_items", "measurement_model", "structural_model", "DEFINED_EFFECTS"]
+__all__ = ["scale_items", "measurement_model", "structural_model", "defined_effects"]
 
-#: labels of the structural paths (H1-H3) and the indirect effects tested with bootstrap CIs
-DEFINED_EFFECTS = {
-    "ind_INS_COM_AMB": "a1*b1",
-    "ind_VIN_REP_AMB": "a2*b2",
-    "ind_difference": "a1*b1 - a2*b2",
-}
+
+def defined_effects(bank: Bank) -> dict[str, str]:
+    """The defined effects of the structural model (name → lavaan expression of path labels).
+
+    Examples
+    --------
+    >>> from coprod.instrument.bank import load_bank
+    >>> defined_effects(load_bank())["ind_INS_COM_AMB"]
+    'a1*b1'
+    """
+    return dict(bank.structural.defined)
 
 
 def scale_items(bank: Bank, construct: str, sector: str | None = None) -> list[str]:
@@ -50,7 +55,8 @@ def measurement_model(bank: Bank, constructs: tuple[str, ...] | list[str] | None
 
 def structural_model(bank: Bank, sector: str | None = None,
                      strategies: tuple[str, ...] | None = None, *, labels: bool = True) -> str:
-    """The default structural model (H1–H4) with labelled paths and defined indirect effects.
+    """The structural model of ``bank`` (``analysis.yaml``: H1–H4) with labelled paths and the
+    defined effects, as lavaan syntax.
 
     ``labels=False`` leaves the paths unlabelled and defines no effects: in a multi-group model a
     label names one parameter shared by every group (lavaan's rule), which would force the paths
@@ -58,8 +64,25 @@ def structural_model(bank: Bank, sector: str | None = None,
 
     ``strategies`` defaults to the boundary-work strategies asked of every respondent in scope:
     with ``sector=None`` (pooled, core items) those asked of both sectors (DEM, WEL); within a
-    sector, all of that sector's strategies.
+    sector, all of that sector's strategies. An equation whose constructs are not all measured
+    (two or more items in scope) is left out, and so is a defined effect that uses its labels.
+
+    Examples
+    --------
+    >>> from coprod.instrument.bank import load_bank
+    >>> print(structural_model(load_bank(), None).split("# structural paths")[1].strip())
+    COM ~ a1*INS
+    REP ~ a2*VIN
+    AMB ~ b1*COM + b2*REP
+    # strategies on AMB
+    DEM ~ AMB
+    WEL ~ AMB
+    # defined effects
+    ind_INS_COM_AMB := a1*b1
+    ind_VIN_REP_AMB := a2*b2
+    ind_difference := a1*b1 - a2*b2
     """
+    design = bank.structural
     if strategies is None:
         strategies = tuple(c.id for c in bank.constructs.values() if c.kind == "strategy"
                            and (set(c.sectors) == {"municipal", "voluntary"} if sector is None
@@ -67,21 +90,20 @@ def structural_model(bank: Bank, sector: str | None = None,
     latent = [c for c in bank.latent_order if c in bank.constructs]
     meas = measurement_model(bank, [*latent, *strategies], sector)
     present = {line.split(" =~ ")[0] for line in meas.splitlines()}
-    lines = [meas, "# H1-H3"]
-    def lab(name: str) -> str:
-        return f"{name}*" if labels else ""
-
-    if {"COM", "INS"} <= present:
-        lines.append(f"COM ~ {lab('a1')}INS")
-    if {"REP", "VIN"} <= present:
-        lines.append(f"REP ~ {lab('a2')}VIN")
-    if {"AMB", "COM", "REP"} <= present:
-        lines.append(f"AMB ~ {lab('b1')}COM + {lab('b2')}REP")
+    lines = [meas, "# structural paths"]
+    used: set[str] = set()
+    for r in design.regressions:
+        if r.outcome in present and all(cause in present for cause, _ in r.causes):
+            lines.append(f"{r.outcome} ~ " + " + ".join(f"{lab}*{cause}" if labels and lab else cause
+                                                          for cause, lab in r.causes))
+            used.update(lab for _, lab in r.causes if lab)
+    on = design.strategies_on
     st = [s for s in strategies if s in present]
-    if st and "AMB" in present:
-        lines.append("# H4: ambivalence drives cautious boundary work")
-        lines.extend(f"{s} ~ AMB" for s in st)
-    if labels and {"COM", "INS", "REP", "VIN", "AMB"} <= present:
-        lines.append("# indirect effects")
-        lines.extend(f"{k} := {v}" for k, v in DEFINED_EFFECTS.items())
+    if st and on in present:
+        lines.append(f"# strategies on {on}")
+        lines.extend(f"{s} ~ {on}" for s in st)
+    effects = [(k, v) for k, v in design.defined if design.names_in(v) <= used] if labels else []
+    if effects:
+        lines.append("# defined effects")
+        lines.extend(f"{k} := {v}" for k, v in effects)
     return "\n".join(lines)

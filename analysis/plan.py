@@ -29,7 +29,7 @@ from coprod.instrument.bank import as_bank
 from coprod.instrument.errors import CoprodError
 from coprod.instrument.model import Bank
 
-from .models import DEFINED_EFFECTS, structural_model
+from .models import defined_effects, structural_model
 from .responses.simulate import SimulationParams, simulate_population
 from .default import reverse_keyed
 from .sem.api import fit_sem
@@ -86,7 +86,12 @@ class InstrumentPopulation:
 
     bank: Bank
     params: SimulationParams
-    effects: tuple[str, ...] = ("a1", "a2", "b1", "b2", *DEFINED_EFFECTS)
+    #: the effects whose power is reported; empty: the bank's path labels and defined effects
+    effects: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.effects:
+            object.__setattr__(self, "effects", (*self.bank.structural.labels, *defined_effects(self.bank)))
 
     @classmethod
     def default(cls, bank: Bank | None = None, *, paths: Mapping[str, float] | None = None,
@@ -117,10 +122,10 @@ class InstrumentPopulation:
 
     def truth(self) -> dict[str, float]:
         paths = {k: float(getattr(self.params, v)) for k, v in PATH_PARAMS.items()}
-        return {e: _evaluate(_terms(DEFINED_EFFECTS.get(e, e)), paths) for e in self.effects}
+        return {e: _evaluate(_terms(defined_effects(self.bank).get(e, e)), paths) for e in self.effects}
 
     def definition(self, effect: str) -> str:
-        return DEFINED_EFFECTS.get(effect, effect)
+        return defined_effects(self.bank).get(effect, effect)
 
     def sample(self, n: int, groups: int, seed: int, rep: int) -> pd.DataFrame:
         parts = []

@@ -1,4 +1,5 @@
-"""Read and check ``analysis.yaml``: the latent order, the groups and the hypotheses of the study.
+"""Read and check ``analysis.yaml``: the latent order, the groups, the structural model and the
+hypotheses of the study.
 
 Called by :func:`coprod.instrument.bank.load_bank` with its problem collector, so a broken
 hypothesis is reported beside every other bank problem (file, entry, field, what is wrong).
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .model import HYPOTHESIS_TESTS, Construct, ContextQuestion, Group, Hypothesis
+from .model import HYPOTHESIS_TESTS, Construct, ContextQuestion, Group, Hypothesis, Regression, Structural
 
 __all__ = ["DESIGN_FILE", "DESIGN_FIELDS", "read_design"]
 
@@ -20,12 +21,20 @@ OUTCOME = "{outcome}"
 PATH = re.compile(r"^\s*(\{outcome\}|[A-Z]{3})\s*~\s*([A-Z]{3})\s*$")
 HYPOTHESIS_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(\{outcome\}[A-Za-z0-9_-]*)?$")
 PARAMETER = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
+#: what a defined effect may hold: path labels, numbers, + - * / and parentheses
+EXPRESSION = re.compile(r"^[A-Za-z0-9_.+\-*/() ]+$")
 
 # field -> (required?, expected python type(s), description used in messages), as bank._FIELDS
 DESIGN_FIELDS: dict[str, dict[str, tuple[bool, tuple[type, ...], str]]] = {
     "design": {"latent_order": (True, (list,), "a list of latent construct codes"),
                "groups": (True, (dict,), "a mapping of group definitions"),
-               "hypotheses": (True, (list,), "a list of hypotheses")},
+               "hypotheses": (True, (list,), "a list of hypotheses"),
+               "structural": (False, (dict,), "the structural model (regressions, strategies_on, defined)")},
+    "structural": {"regressions": (True, (list,), "a list of {outcome, causes} equations"),
+                   "strategies_on": (False, (str,), "the latent construct every strategy is regressed on"),
+                   "defined": (False, (dict,), "a mapping of effect names to expressions of path labels")},
+    "regression": {"outcome": (True, (str,), "a latent construct code"),
+                   "causes": (True, (dict,), "a mapping of construct codes to path labels (or null)")},
     "group": {"column": (True, (str,), "a context question id"),
               "values": (False, (list,), "a list of answer names"),
               "complement_of": (False, (str,), "a group id"),
@@ -45,17 +54,84 @@ _NEEDS = {"sem_path": ("path",), "defined": ("parameter",), "welch": ("variable"
 
 def read_design(data: Any, c, constructs: dict[str, Construct],
                 context: tuple[ContextQuestion, ...]) -> tuple[tuple[str, ...], dict[str, Group],
-                                                            tuple[Hypothesis, ...]]:
-    """``(latent_order, groups, hypotheses)`` of ``analysis.yaml`` (``None``: the file is absent)."""
+                                                            tuple[Hypothesis, ...], Structural]:
+    """``(latent_order, groups, hypotheses, structural)`` of ``analysis.yaml`` (``None``: the file
+    is absent)."""
     f = DESIGN_FILE
     if data is None:
-        return tuple(k for k, x in constructs.items() if x.kind == "latent"), {}, ()
+        return tuple(k for k, x in constructs.items() if x.kind == "latent"), {}, (), Structural()
     if not c.fields("design", data, f, "analysis"):
-        return (), {}, ()
+        return (), {}, (), Structural()
     latent = _latent_order(data["latent_order"], c, constructs)
     groups = _groups(data["groups"], c, context)
+    before = len(c.problems)
+    structural = _structural(data.get("structural"), c, constructs)
+    broken = len(c.problems) > before
+    before = len(c.problems)
     hypotheses = _hypotheses(data["hypotheses"], c, constructs, context, groups)
-    return latent, groups, hypotheses
+    if not broken and len(c.problems) == before:  # one problem is reported once, where it is
+        _hypotheses_in_model(hypotheses, structural, c)
+    return latent, groups, hypotheses, structural
+
+
+def _structural(value: dict | None, c, constructs: dict[str, Construct]) -> Structural:
+    """The ``structural`` section: each equation's constructs and labels checked, every defined
+    effect's names checked against the labels."""
+    f, where = DESIGN_FILE, "structural"
+    if value is None or not c.fields("structural", value, f, where):
+        return Structural()
+    regressions: list[Regression] = []
+    labels: set[str] = set()
+    before = len(c.problems)
+    for k, r in enumerate(value["regressions"], 1):
+        at = f"structural.regressions #{k}"
+        if not c.fields("regression", r, f, at):
+            continue
+        for side in (r["outcome"], *r["causes"]):
+            if str(side) not in constructs:
+                c.add(f, at, "outcome" if side == r["outcome"] else "causes", f"unknown construct {side!r}")
+        causes = []
+        for cause, label in r["causes"].items():
+            if label is not None and (not isinstance(label, str) or not PARAMETER.match(label)):
+                c.add(f, at, "causes", f"{label!r} (the label of {cause}) is not a parameter name")
+                label = None
+            elif label in labels:
+                c.add(f, at, "causes", f"label {label!r} is used twice (a label is one parameter)")
+            if label:
+                labels.add(label)
+            causes.append((str(cause), label))
+        regressions.append(Regression(outcome=str(r["outcome"]), causes=tuple(causes)))
+    on = value.get("strategies_on")
+    if on is not None and on not in constructs:
+        c.add(f, where, "strategies_on", f"unknown construct {on!r}")
+    defined = []
+    for name, expr in (value.get("defined") or {}).items():
+        if not PARAMETER.match(str(name)):
+            c.add(f, f"{where}.defined", str(name), "not a parameter name")
+        if not isinstance(expr, str) or not EXPRESSION.match(expr):
+            c.add(f, f"{where}.defined", str(name), f"{expr!r} is not an expression of path labels")
+            continue
+        unknown = sorted(Structural.names_in(expr) - labels)
+        if unknown and len(c.problems) == before:  # not when an equation's label is already reported
+            c.add(f, f"{where}.defined", str(name), f"unknown path label(s) {', '.join(unknown)} "
+                                                    f"(labels: {', '.join(sorted(labels)) or 'none'})")
+        defined.append((str(name), expr))
+    return Structural(regressions=tuple(regressions), strategies_on=on, defined=tuple(defined))
+
+
+def _hypotheses_in_model(hypotheses: tuple[Hypothesis, ...], s: Structural, c) -> None:
+    """A hypothesis tests a path or an effect that the structural model has (when it has one)."""
+    if not s.regressions:
+        return
+    paths = {(r.outcome, cause) for r in s.regressions for cause, _ in r.causes}
+    effects = {name for name, _ in s.defined}
+    for h in hypotheses:
+        if h.test == "sem_path" and h.lhs and h.rhs:
+            if (h.lhs, h.rhs) not in paths and not (h.lhs == OUTCOME and h.rhs == s.strategies_on):
+                c.add(DESIGN_FILE, h.id, "path", f"{h.lhs} ~ {h.rhs} is not a path of the structural model")
+        elif h.test == "defined" and h.parameter and h.parameter not in effects:
+            c.add(DESIGN_FILE, h.id, "parameter", f"{h.parameter!r} is not a defined effect of the structural "
+                                                  f"model ({', '.join(effects) or 'none'})")
 
 
 def _latent_order(value: list, c, constructs: dict[str, Construct]) -> tuple[str, ...]:

@@ -308,7 +308,7 @@ def _load_checked(d: Path, stamp: tuple) -> Bank:
         c.add("context.yaml", "attention", "id", f"{attention.id!r} is also an item id")
     # the analysis design is optional (a bank of items alone is a valid bank)
     design = _read_yaml(d / DESIGN_FILE, c) if (d / DESIGN_FILE).exists() else None
-    latent_order, groups, hypotheses = read_design(design, c, constructs, context)
+    latent_order, groups, hypotheses, structural = read_design(design, c, constructs, context)
 
     if c.problems:
         raise ItemBankError(c.problems)
@@ -320,7 +320,7 @@ def _load_checked(d: Path, stamp: tuple) -> Bank:
         intro=c.text(meta["intro"], "meta.yaml", "meta", "intro") if meta.get("intro") else {},
         outro=c.text(meta["outro"], "meta.yaml", "meta", "outro") if meta.get("outro") else {},
         partner_neutral=partner_neutral, latent_order=latent_order, groups=groups,
-        hypotheses=hypotheses,
+        hypotheses=hypotheses, structural=structural,
     )
 
 

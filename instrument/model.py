@@ -10,12 +10,13 @@ sentence), replaced by the partner noun of the respondent's sector (``Bank.partn
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
 __all__ = [
     "SECTORS", "LANGUAGES", "Choice", "Scale", "Construct", "Item", "ContextQuestion",
-    "AttentionCheck", "Group", "Hypothesis", "HYPOTHESIS_TESTS", "Bank",
+    "AttentionCheck", "Group", "Hypothesis", "HYPOTHESIS_TESTS", "Regression", "Structural", "Bank",
 ]
 
 SECTORS: tuple[str, ...] = ("municipal", "voluntary")
@@ -176,6 +177,44 @@ class Hypothesis:
 
 
 @dataclass(frozen=True, slots=True)
+class Regression:
+    """One equation of the structural model: ``outcome ~ cause1 + cause2``, each path with the
+    label that names it in the defined effects (``None``: unlabelled)."""
+
+    outcome: str
+    causes: tuple[tuple[str, str | None], ...]  # (cause, label)
+
+
+@dataclass(frozen=True, slots=True)
+class Structural:
+    """The structural model of the study (``analysis.yaml``, ``structural``).
+
+    ``regressions`` in the order they are written; every boundary-work strategy in scope is
+    regressed on ``strategies_on``; ``defined`` are the effects (name, lavaan expression of path
+    labels) tested with bootstrap CIs. An empty one (a bank without the section) leaves the
+    "structural model" a measurement model.
+    """
+
+    regressions: tuple[Regression, ...] = ()
+    strategies_on: str | None = None
+    defined: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The path labels, in the order they are written."""
+        return tuple(lab for r in self.regressions for _, lab in r.causes if lab)
+
+    @staticmethod
+    def names_in(expression: str) -> frozenset[str]:
+        """The parameter names an expression of a defined effect uses: ``"a1*b1 - a2*b2"`` →
+        ``{"a1", "b1", "a2", "b2"}``."""
+        return frozenset(_NAME.findall(expression))
+
+
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.]*")
+
+
+@dataclass(frozen=True, slots=True)
 class Bank:
     """The whole item bank, checked. ``version`` is derived from the content of the data files."""
 
@@ -202,6 +241,8 @@ class Bank:
     groups: Mapping[str, Group] = field(default_factory=dict)
     #: the study's hypotheses and research questions, in the order they are reported
     hypotheses: tuple[Hypothesis, ...] = ()
+    #: the structural model: regressions with path labels, strategies' predictor, defined effects
+    structural: Structural = field(default_factory=Structural)
 
     def items_for(self, sector: str, construct: str | None = None) -> tuple[Item, ...]:
         """Items asked of ``sector`` (optionally of one construct), in bank order."""

@@ -40,6 +40,12 @@ def _hyp(data, hid):
 
 def test_shipped_design(bank):
     assert bank.latent_order == ("INS", "VIN", "COM", "REP", "AMB")
+    s = bank.structural
+    assert [(r.outcome, r.causes) for r in s.regressions] == [
+        ("COM", (("INS", "a1"),)), ("REP", (("VIN", "a2"),)), ("AMB", (("COM", "b1"), ("REP", "b2")))]
+    assert s.strategies_on == "AMB" and s.labels == ("a1", "a2", "b1", "b2")
+    assert dict(s.defined) == {"ind_INS_COM_AMB": "a1*b1", "ind_VIN_REP_AMB": "a2*b2",
+                               "ind_difference": "a1*b1 - a2*b2"}
     assert [h.id for h in bank.hypotheses] == ["H1", "H2", "H3a", "H3b", "H4-{outcome}", "ind_INS_COM_AMB",
                                                "ind_VIN_REP_AMB", "R1", "R2", "R3", "R4", "R5"]
     assert {h.test for h in bank.hypotheses} == set(HYPOTHESIS_TESTS)
@@ -98,6 +104,18 @@ def test_missing_danish_statement(bank_copy):
      "unknown context question 'sektor'"),
     (lambda d: d["latent_order"].append("SEL"), "latent_order", "SEL", "not a latent construct"),
     (lambda d: d.update(colour="blue"), "analysis", "colour", "unknown field"),
+    (lambda d: d["structural"]["regressions"][0].update(outcome="XYZ"), "structural.regressions #1", "outcome",
+     "unknown construct 'XYZ'"),
+    (lambda d: d["structural"]["regressions"][2]["causes"].update(REP="b 2"), "structural.regressions #3",
+     "causes", "'b 2' (the label of REP) is not a parameter name"),
+    (lambda d: d["structural"]["defined"].update(ind_difference="a1*b1 - a2*b9"), "structural.defined",
+     "ind_difference", "unknown path label(s) b9"),
+    (lambda d: d["structural"]["defined"].update(ind_difference="a1*b1; a2"), "structural.defined",
+     "ind_difference", "is not an expression of path labels"),
+    (lambda d: d["structural"].update(strategies_on="AMX"), "structural", "strategies_on", "unknown construct 'AMX'"),
+    (lambda d: _hyp(d, "H3a").update(path="AMB ~ INS"), "H3a", "path", "AMB ~ INS is not a path of the structural model"),
+    (lambda d: _hyp(d, "ind_VIN_REP_AMB").update(parameter="ind_other"), "ind_VIN_REP_AMB", "parameter",
+     "'ind_other' is not a defined effect of the structural model"),
 ])
 def test_broken_design_is_reported_precisely(bank_copy, edit, where, field, message):
     _edit_design(bank_copy, edit)
