@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from coprod.analysis.errors import ModelSpecError
+from coprod.analysis.run import latent_scores
 from coprod.analysis.sem import factor_scores, fit_sem, scores
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "scores"
@@ -96,6 +97,7 @@ def test_wlsmv_fit_has_no_scores():
         factor_scores(fit, df)
 
 
-def test_docstring_example_runs():
-    result = doctest.testmod(scores)
+@pytest.mark.parametrize("module", [scores, latent_scores])
+def test_docstring_example_runs(module):
+    result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
