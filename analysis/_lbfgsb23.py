@@ -7,9 +7,9 @@ lies 3e-4 to 5e-3 away in a communality; the free-set stationary point as far). 
 version 3.0, which projects the subspace step onto the box where version 2.3 backtracks along it
 (Morales and Nocedal 2011), so at the bound it stops elsewhere than R. This module follows 2.3
 step by step: the generalized Cauchy point along the projected gradient, the direct primal
-subspace minimisation with backtracking to the box, the Moré-Thuente line search (scipy's
-``DCSRCH``; ftol 1e-3, gtol 0.9, xtol 0.1, at most 20 evaluations, step 1 first because every
-variable is boxed) with the memory refreshed when it fails, the update skipped when
+subspace minimisation with backtracking to the box, the Moré-Thuente line search (MINPACK-2's
+``dcsrch``/``dcstep``, written out here: scipy's port is private; ftol 1e-3, gtol 0.9, xtol 0.1, at
+most 20 evaluations, step 1 first because every variable is boxed) with the memory refreshed when it fails, the update skipped when
 yᵀs ≤ ε·(−gᵀd), and R's stopping rule (relative reduction of f ≤ factr·ε, projected gradient ≤
 pgtol, maxit iterations). The limited-memory matrix is formed densely (B = θI − W M⁻¹ Wᵀ): the
 problems here have one variable per item, and the dense form is simpler to read than the compact
@@ -24,9 +24,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-# scipy's line search of L-BFGS-B (MINPACK-2 dcsrch), driven by reverse communication as in the
-# Fortran code; private in scipy, so it is imported in one place and tested (tests/analysis/test_efa_heywood.py)
-from scipy.optimize._dcsrch import DCSRCH
 
 __all__ = ["lbfgsb_r", "LbfgsbResult"]
 
@@ -243,19 +240,142 @@ def _line_search(fun, grad, x, f, g, d, z, lo, up, it) -> _Search:
                 elif a1 * stpmx > a2:
                     stpmx = a2 / a1
     stp = 1.0  # every variable has both bounds ("boxed")
-    search = DCSRCH(None, None, _FTOL, _GTOL, _XTOL, 0.0, stpmx)
-    task = b"START"
-    fc, gc, gd = f, g, gd0
+    search = _MoreThuente(f, gd0, stp, 0.0, stpmx)
     nfev = 0
     while True:
-        stp, _, _, task = search._iterate(stp, fc, gd, task)
-        if task[:4] in (b"CONV", b"WARN"):
-            return _Search(xc, fc, gc, stp, gd, gd0, nfev, False) if nfev else fail
-        if nfev >= _MAX_BACK or task[:5] == b"ERROR":
+        if nfev >= _MAX_BACK:
             fail.nfev = nfev
             return fail
+        stp = search.stp
         xc = z.copy() if stp == 1.0 else stp * d + x
         fc = float(fun(xc))
         gc = np.asarray(grad(xc), float)
         gd = float(gc @ d)
         nfev += 1
+        if search.step(fc, gd):
+            return _Search(xc, fc, gc, stp, gd, gd0, nfev, False)
+
+
+class _MoreThuente:
+    """MINPACK-2 ``dcsrch`` (Moré and Thuente 1994) as a small state machine: construct with f(0),
+    f′(0), the first step and the step bounds; ``step(f, g)`` takes f and f′ at ``self.stp`` and
+    returns True when the search has ended (converged, or a warning: both accept the step),
+    else sets the next ``self.stp``."""
+
+    def __init__(self, finit: float, ginit: float, stp: float, stpmin: float, stpmax: float):
+        self.stp, self.stpmin, self.stpmax = stp, stpmin, stpmax
+        self.brackt, self.stage = False, 1
+        self.finit, self.ginit, self.gtest = finit, ginit, _FTOL * ginit
+        self.width = stpmax - stpmin
+        self.width1 = self.width / 0.5
+        self.stx, self.fx, self.gx = 0.0, finit, ginit
+        self.sty, self.fy, self.gy = 0.0, finit, ginit
+        self.stmin, self.stmax = 0.0, stp + 4.0 * stp
+
+    def step(self, f: float, g: float) -> bool:
+        stp = self.stp
+        ftest = self.finit + stp * self.gtest
+        if self.stage == 1 and f <= ftest and g >= 0:
+            self.stage = 2
+        done = ((self.brackt and (stp <= self.stmin or stp >= self.stmax))          # rounding errors
+                or (self.brackt and self.stmax - self.stmin <= _XTOL * self.stmax)  # xtol test
+                or (stp == self.stpmax and f <= ftest and g <= self.gtest)
+                or (stp == self.stpmin and (f > ftest or g >= self.gtest))
+                or (f <= ftest and abs(g) <= _GTOL * -self.ginit))                  # convergence
+        if done:
+            return True
+        gt = self.gtest
+        if self.stage == 1 and f <= self.fx and f > ftest:
+            # the modified function ψ(t) = f(t) − f(0) − t·ftol·f′(0) until a step with f ≤ ftest, f′ ≥ 0
+            out = _dcstep(self.stx, self.fx - self.stx * gt, self.gx - gt, self.sty, self.fy - self.sty * gt,
+                          self.gy - gt, stp, f - stp * gt, g - gt, self.brackt, self.stmin, self.stmax)
+            self.stx, fxm, gxm, self.sty, fym, gym, stp, self.brackt = out
+            self.fx, self.fy, self.gx, self.gy = fxm + self.stx * gt, fym + self.sty * gt, gxm + gt, gym + gt
+        else:
+            out = _dcstep(self.stx, self.fx, self.gx, self.sty, self.fy, self.gy, stp, f, g, self.brackt,
+                          self.stmin, self.stmax)
+            self.stx, self.fx, self.gx, self.sty, self.fy, self.gy, stp, self.brackt = out
+        if self.brackt:
+            if abs(self.sty - self.stx) >= 0.66 * self.width1:
+                stp = self.stx + 0.5 * (self.sty - self.stx)
+            self.width1, self.width = self.width, abs(self.sty - self.stx)
+            self.stmin, self.stmax = min(self.stx, self.sty), max(self.stx, self.sty)
+        else:
+            self.stmin, self.stmax = stp + 1.1 * (stp - self.stx), stp + 4.0 * (stp - self.stx)
+        stp = min(max(stp, self.stpmin), self.stpmax)
+        if self.brackt and (stp <= self.stmin or stp >= self.stmax or self.stmax - self.stmin <= _XTOL * self.stmax):
+            stp = self.stx
+        self.stp = stp
+        return False
+
+
+def _dcstep(stx, fx, dx, sty, fy, dy, stp, fp, dp, brackt, stpmin, stpmax):
+    """MINPACK-2 ``dcstep``: the safeguarded cubic/quadratic step and the new interval of uncertainty."""
+    sgnd = dp * (dx / abs(dx))
+    if fp > fx:  # higher value: the minimum is bracketed
+        theta = 3.0 * (fx - fp) / (stp - stx) + dx + dp
+        s = max(abs(theta), abs(dx), abs(dp))
+        gamma = s * np.sqrt((theta / s) ** 2 - (dx / s) * (dp / s))
+        if stp < stx:
+            gamma = -gamma
+        p = (gamma - dx) + theta
+        q = ((gamma - dx) + gamma) + dp
+        stpc = stx + (p / q) * (stp - stx)
+        stpq = stx + ((dx / ((fx - fp) / (stp - stx) + dx)) / 2.0) * (stp - stx)
+        stpf = stpc if abs(stpc - stx) < abs(stpq - stx) else stpc + (stpq - stpc) / 2.0
+        brackt = True
+    elif sgnd < 0:  # lower value, derivatives of opposite sign: bracketed
+        theta = 3.0 * (fx - fp) / (stp - stx) + dx + dp
+        s = max(abs(theta), abs(dx), abs(dp))
+        gamma = s * np.sqrt((theta / s) ** 2 - (dx / s) * (dp / s))
+        if stp > stx:
+            gamma = -gamma
+        p = (gamma - dp) + theta
+        q = ((gamma - dp) + gamma) + dx
+        stpc = stp + (p / q) * (stx - stp)
+        stpq = stp + (dp / (dp - dx)) * (stx - stp)
+        stpf = stpc if abs(stpc - stp) > abs(stpq - stp) else stpq
+        brackt = True
+    elif abs(dp) < abs(dx):  # lower value, same sign, the derivative decreases in magnitude
+        theta = 3.0 * (fx - fp) / (stp - stx) + dx + dp
+        s = max(abs(theta), abs(dx), abs(dp))
+        gamma = s * np.sqrt(max(0.0, (theta / s) ** 2 - (dx / s) * (dp / s)))
+        if stp > stx:
+            gamma = -gamma
+        p = (gamma - dp) + theta
+        q = (gamma + (dx - dp)) + gamma
+        r = p / q
+        if r < 0 and gamma != 0:
+            stpc = stp + r * (stx - stp)
+        elif stp > stx:
+            stpc = stpmax
+        else:
+            stpc = stpmin
+        stpq = stp + (dp / (dp - dx)) * (stx - stp)
+        if brackt:
+            stpf = stpc if abs(stpc - stp) < abs(stpq - stp) else stpq
+            stpf = min(stp + 0.66 * (sty - stp), stpf) if stp > stx else max(stp + 0.66 * (sty - stp), stpf)
+        else:
+            stpf = stpc if abs(stpc - stp) > abs(stpq - stp) else stpq
+            stpf = max(stpmin, min(stpmax, stpf))
+    else:  # lower value, same sign, the derivative does not decrease
+        if brackt:
+            theta = 3.0 * (fp - fy) / (sty - stp) + dy + dp
+            s = max(abs(theta), abs(dy), abs(dp))
+            gamma = s * np.sqrt((theta / s) ** 2 - (dy / s) * (dp / s))
+            if stp > sty:
+                gamma = -gamma
+            p = (gamma - dp) + theta
+            q = ((gamma - dp) + gamma) + dy
+            stpf = stp + (p / q) * (sty - stp)
+        elif stp > stx:
+            stpf = stpmax
+        else:
+            stpf = stpmin
+    if fp > fx:
+        sty, fy, dy = stp, fp, dp
+    else:
+        if sgnd < 0:
+            sty, fy, dy = stx, fx, dx
+        stx, fx, dx = stp, fp, dp
+    return stx, fx, dx, sty, fy, dy, stpf, brackt
