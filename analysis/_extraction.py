@@ -1,15 +1,15 @@
 """psych-compatible factor extraction (minres, ML), rotation and psych's sign/order convention.
 
 Extraction repeats psych 2.2.9's ``fa()`` step by step, including R's ``optim(method = "L-BFGS-B")``
-settings (see :mod:`coprod.analysis.efa` for why); rotations go through factor_analyzer's
+(version 2.3, :mod:`._lbfgsb23`) and its settings (see :mod:`coprod.analysis.efa` for why); rotations go through factor_analyzer's
 ``Rotator``, whose failures become :class:`EstimationError`.
 """
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize
 
 from coprod.analysis._itemdata import _smc
+from coprod.analysis._lbfgsb23 import lbfgsb_r
 from coprod.instrument.errors import CoprodError
 
 
@@ -24,16 +24,18 @@ def _r_lbfgsb(fun, grad, start: np.ndarray, lower: float, upper: float):
     """R's ``optim(start, fun, grad, method = "L-BFGS-B", control = list(parscale = 0.01))``.
 
     psych fixes these settings; reproducing them (rather than converging further) is what makes the
-    results equal psych's to ~1e-15 instead of ~1e-6 (see the module docstring).
+    results equal psych's to ~1e-12 instead of ~1e-6 (see the module docstring), and doing so with
+    L-BFGS-B 2.3 (:mod:`._lbfgsb23`, R's version) rather than scipy's 3.0 is what makes them equal
+    where a uniqueness reaches the bound (issue 10, defect 4). Returns ``(x, converged)``: a run
+    stopped by R's convergence test, or by a line search that cannot improve on the last iterate
+    (psych's gradient is not the exact gradient of its objective, so R stops there too); not
+    converged only when ``maxit`` ran out.
     """
     ps = 0.01
-    res = optimize.minimize(
-        lambda y: fun(y * ps), np.asarray(start, float) / ps,
-        jac=lambda y: grad(y * ps) * ps, method="L-BFGS-B",
-        bounds=[(lower / ps, upper / ps)] * len(start),
-        options={"ftol": 1e7 * _EPS, "gtol": 0.0, "maxcor": 5, "maxiter": 100},
-    )
-    return res.x * ps, res
+    n = len(start)
+    res = lbfgsb_r(lambda y: fun(y * ps), lambda y: grad(y * ps) * ps, np.asarray(start, float) / ps,
+                   np.full(n, lower / ps), np.full(n, upper / ps), m=5, factr=1e7, pgtol=0.0, maxit=100)
+    return res.x * ps, res.success or (res.message.startswith("ABNORMAL") and res.nit > 1)
 
 
 def _top_eigen(S: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray]:
@@ -60,10 +62,10 @@ def _minres_fit(R: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray, bool]:
         L = v * np.sqrt(np.maximum(w, 0))
         return np.diag(L @ L.T + np.diag(psi) - R).copy()
 
-    psi, res = _r_lbfgsb(fun, grad, np.diag(R) - smc, PSI_LOWER, max(smc.max(), 1.0))
+    psi, ok = _r_lbfgsb(fun, grad, np.diag(R) - smc, PSI_LOWER, max(smc.max(), 1.0))
     w, v = _top_eigen(R - np.diag(psi), nf)
     L = v * np.sqrt(np.maximum(w, 0))
-    return L, psi, bool(res.success)
+    return L, psi, ok
 
 
 def _ml_fit(R: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -82,11 +84,11 @@ def _ml_fit(R: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray, bool]:
         L = np.sqrt(psi)[:, None] * (v * np.sqrt(np.maximum(w - 1, 0)))
         return np.diag(L @ L.T + np.diag(psi) - R) / psi ** 2
 
-    psi, res = _r_lbfgsb(fun, grad, np.diag(R) - smc, PSI_LOWER, max(smc.max(), 1.0))
+    psi, ok = _r_lbfgsb(fun, grad, np.diag(R) - smc, PSI_LOWER, max(smc.max(), 1.0))
     sc = 1.0 / np.sqrt(psi)
     w, v = _top_eigen(R * np.outer(sc, sc), nf)
     L = np.sqrt(psi)[:, None] * (v * np.sqrt(np.maximum(w - 1, 0)))
-    return L, psi, bool(res.success)
+    return L, psi, ok
 
 
 # psych's lower bound on the uniquenesses (optim's ``lower``)
@@ -110,16 +112,13 @@ def _extract_with_psi(R: np.ndarray, nf: int, method: str) -> tuple[np.ndarray, 
 def bound_note(psi: np.ndarray, items: list[str]) -> str | None:
     """The warning for uniquenesses at psych's lower bound (a Heywood case), or None.
 
-    At the bound psych's solution is where R's L-BFGS-B (version 2.3, which backtracks the
-    subspace step to the box) stops; scipy's (3.0, which projects it) can stop elsewhere, and as
-    psych's gradient is not the exact gradient of its objective, neither a tighter tolerance nor a
-    Newton step reaches psych's point (both move the cases that agree today by ~1e-5)."""
+    The solution there is psych's (R's L-BFGS-B 2.3 path, see :func:`_r_lbfgsb`); the warning
+    says that the item's uniqueness was not estimated but held at the bound."""
     at = [i for i, v in zip(items, psi) if v <= PSI_LOWER * (1 + 1e-9)]
     if not at:
         return None
-    return (f"uniqueness of {', '.join(at)} at psych's lower bound {PSI_LOWER} (Heywood case): there the "
-            "solution depends on the optimiser's path, and loadings and communalities may differ from "
-            "psych::fa in the 3rd-4th decimal")
+    return (f"uniqueness of {', '.join(at)} at psych's lower bound {PSI_LOWER} (Heywood case): held at the "
+            "bound, not estimated; its communality is then near or above 1")
 
 
 def _rotate(L: np.ndarray, rotation: str | None) -> tuple[np.ndarray, np.ndarray | None]:

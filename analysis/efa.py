@@ -5,9 +5,12 @@ on the conformance cases, not merely to "agree". Two choices make that possible:
 
 * Factor extraction (minres and ML) is our own code that repeats psych's ``fa()`` step by step,
   *including its optimiser settings* (R's ``optim(method = "L-BFGS-B")`` with ``parscale = 0.01``,
-  ``factr = 1e7``, ``lmm = 5``, ``maxit = 100``). psych's minres solution stops about 1e-6 short of
-  the exact minimum, and its ``fa.values`` carry that; an exact optimiser therefore misses the
-  reference by ~1e-6, the same settings hit it to ~1e-15. factor_analyzer's own extraction is not
+  ``factr = 1e7``, ``lmm = 5``, ``maxit = 100``), and R's version of that optimiser (L-BFGS-B 2.3,
+  :mod:`._lbfgsb23`; scipy's is 3.0). psych's minres solution stops about 1e-6 short of the exact
+  minimum, and its ``fa.values`` carry that; an exact optimiser therefore misses the reference by
+  ~1e-6, the same settings hit it to ~1e-15. Where a uniqueness reaches the 0.005 bound (a Heywood
+  case) psych's point is decided by the optimiser's path alone, and only version 2.3 reaches it
+  (scipy's 3.0 missed by up to 7e-4 in a communality; tests/analysis/test_efa_heywood.py). factor_analyzer's own extraction is not
   used: its minres also fits the diagonal (psych's minres ignores it), and its ML uses numerical
   gradients without psych's scaling.
 * Rotations use factor_analyzer's :class:`~factor_analyzer.Rotator` (a port of GPArotation's GPFoblq

@@ -29,6 +29,7 @@ _API = {
     "validate_responses": "coprod.responses",
     "simulate": "coprod.analysis.responses",
     "analyze": "coprod.api",
+    "respondent_scores": "coprod.api",
     "analyze_instrument": "coprod.analysis.default",
     "spec_from_dict": "coprod.analysis.spec",
     "load_spec": "coprod.analysis.spec",
@@ -36,6 +37,7 @@ _API = {
     "measurement_invariance": "coprod.analysis.sem",
     "modification_indices": "coprod.analysis.sem",
     "score_tests": "coprod.analysis.sem",
+    "factor_scores": "coprod.analysis.sem",
     "compare_groups": "coprod.analysis.compare",
     "CoprodError": "coprod.instrument.errors",
 }

@@ -28,6 +28,7 @@ from coprod.analysis.default import analyze_instrument
 from coprod.analysis.errors import ModelSpecError
 from coprod.analysis.pipeline import AnalysisResult, analyze
 from coprod.analysis.responses import simulate
+from coprod.analysis.run.latent_scores import instrument_factor_scores, spec_factor_scores
 from coprod.analysis.sem.size import check_model_size
 from coprod.analysis.spec import AnalysisSpec, load_spec
 from coprod.instrument.bank import as_bank
@@ -269,21 +270,39 @@ def analyze_file(path: Path, *, out: Path, spec=None, report: bool = True, lang:
                  bank=None, keep_flagged: bool = False, progress: Progress | None = None,
                  bootstrap: int | None = None, seed: int | None = None, missing: str | None = None,
                  codebook: Any = None, wave: str | None = None, limits: Limits = DEFAULT_LIMITS,
-                 groups: Any = None) -> RunOutput:
+                 groups: Any = None, scores: Path | None = None, score_method: str = "regression") -> RunOutput:
     """Analyse a file and write ``out/results.json`` and (``report``) ``out/report.html``.
 
-    Both are rendered before either is written (see :func:`run_analysis` for the options); the
+    All are rendered before any is written (see :func:`run_analysis` for the options); the
     report shows the wording of the bank the responses were analysed with (none in spec mode).
+    ``scores``: also write the factor scores of the measurement model to that CSV file (see
+    :mod:`coprod.analysis.run.latent_scores`), one row per respondent.
     """
     bank = None if spec is not None else as_bank(bank)
     result = run_analysis(path, spec=spec, bank=bank, keep_flagged=keep_flagged, progress=progress,
                           bootstrap=bootstrap, seed=seed, missing=missing, codebook=codebook, wave=wave,
                           limits=limits, groups=groups)
-    texts = {"results.json": results_json(result)}
+    texts = {Path(out) / "results.json": results_json(result)}
     if report:
-        texts["report.html"] = study_report.render_study_report(result, bank=bank, lang=lang)
-    files = write_outputs(Path(out), texts)
+        texts[Path(out) / "report.html"] = study_report.render_study_report(result, bank=bank, lang=lang)
+    if scores is not None:
+        table = _scores_table(path, spec=spec, bank=bank, keep_flagged=keep_flagged, codebook=codebook,
+                              wave=wave, limits=limits, groups=groups, missing=missing or "listwise",
+                              method=score_method)
+        texts[Path(scores)] = table.to_csv(index=False, lineterminator="\n")
+    files = tuple(write_files(texts))
     return RunOutput(files=files, warnings=result.warnings + result.errors, result=result)
+
+
+def _scores_table(path: Path, *, spec, bank, keep_flagged: bool, codebook, wave, limits: Limits, groups,
+                  missing: str, method: str) -> pd.DataFrame:
+    """The factor scores of :func:`analyze_file`'s analysis; the input is read again (the
+    analysis keeps no respondent-level table)."""
+    if spec is not None:
+        table, _ = _read_table(_existing(path), limits)
+        return spec_factor_scores(table, spec if isinstance(spec, AnalysisSpec) else load_spec(spec), method=method)
+    rd, _ = read_input(_existing(path), bank=bank, codebook=codebook, wave=wave, limits=limits, groups=groups)
+    return instrument_factor_scores(rd, bank=bank, keep_flagged=keep_flagged, missing=missing, method=method)
 
 
 def report_file(results: Path, *, out: Path, lang: str = "en", bank=None,

@@ -23,6 +23,7 @@ from coprod.analysis.sem.fit import baseline_chisq_complete, fit_measures, srmr
 from coprod.analysis.sem.inference import DefinedFunction, r_squared, standardize, vcov_from_information, wald_table
 from coprod.analysis.sem.ml import positive_definite
 from coprod.analysis.sem.results import DEFINED_COLUMNS, ESTIMATE_COLUMNS, SemResult
+from coprod.analysis.sem.scores import ScoreBasis
 
 __all__ = ["fit_sem", "summarize"]
 
@@ -243,7 +244,19 @@ def summarize(engine: Engine, *, bootstrap: int = 0, seed: int | None = None, n_
     return SemResult(fit=fit, estimates=table, defined=defined, r2=r2, converged=converged,
                      warnings=tuple(dict.fromkeys(warnings)), n_used=engine.n_used, n_dropped=engine.n_dropped,
                      groups=tuple(labels), bootstrap_info=boot_info, bootstrap_estimates=boot_table,
-                     implied=implied, latent=latent, vcov=vc, meta=meta)
+                     implied=implied, latent=latent, vcov=vc, meta=meta,
+                     score_basis=_score_basis(engine, gdata, theta) if finite else None)
+
+
+def _score_basis(engine: Engine, gdata, theta: np.ndarray) -> ScoreBasis:
+    model = engine.model
+    ov_x = set(engine.pt.vars.ov_x)
+    return ScoreBasis(ov=tuple(model.ov), lv=tuple(model.lv), eta=tuple(model.eta), phantom=tuple(model.phantom),
+                      phantom_x=tuple(v for v in model.phantom if v in ov_x), group=engine.group_col,
+                      groups=tuple(engine.groups), missing="fiml" if engine.fiml else "listwise",
+                      meanstructure=engine.meanstructure,
+                      matrices=tuple(model.matrices(theta, g) for g in range(model.ngroups)),
+                      sample_means=tuple(np.asarray(d.mean, float).copy() for d in gdata))
 
 
 def _sample_warnings(engine: Engine, gdata) -> list[str]:

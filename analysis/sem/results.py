@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from coprod.analysis._result import jsonable
+from coprod.analysis.sem.scores import factor_scores
 
 __all__ = ["SemResult", "InvarianceResult", "ESTIMATE_COLUMNS", "DEFINED_COLUMNS"]
 
@@ -52,6 +53,8 @@ class SemResult:
     latent: dict = field(default_factory=dict)        # group → Cov(η) DataFrame
     vcov: pd.DataFrame = field(default_factory=pd.DataFrame)
     meta: dict = field(default_factory=dict)
+    # what factor_scores needs (analysis.sem.scores.ScoreBasis); None for WLSMV fits; not in to_dict
+    score_basis: Any = None
 
     def implied_cov(self, group: Any = None):
         """Model-implied covariance matrix (DataFrame), or a dict by group when there are several."""
@@ -82,6 +85,11 @@ class SemResult:
     def to_frame(self) -> pd.DataFrame:
         """The parameter table (one row per parameter, lavaan's order)."""
         return self.estimates.copy()
+
+    def factor_scores(self, data: pd.DataFrame, *, method: str = "regression") -> pd.DataFrame:
+        """lavaan's ``lavPredict(fit, method=)`` for the rows of ``data``: see
+        :func:`coprod.analysis.sem.scores.factor_scores`."""
+        return factor_scores(self, data, method=method)
 
     def to_dict(self) -> dict:
         """JSON-safe dictionary (NaN → None, full precision)."""

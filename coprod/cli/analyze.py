@@ -7,6 +7,9 @@ from pathlib import Path
 from ._common import (LANGS, add_common, add_limits, limits, nonneg_int, out_folder, progress,
                       report_outputs)
 
+# = coprod.analysis.sem.scores.SCORE_METHODS (not imported: --help stays light; a test keeps them equal)
+SCORE_METHODS = ("regression", "bartlett")
+
 
 def add(sub) -> None:
     a = sub.add_parser("analyze", help="reliability, factor structure, CFA, invariance and SEM",
@@ -30,6 +33,14 @@ def add(sub) -> None:
                    help="bootstrap draws for the indirect effects (default analysis only; default 500)")
     a.add_argument("--seed", type=int, default=None, metavar="S",
                    help="seed of every random step (default analysis only; default 2021)")
+    a.add_argument("--scores", metavar="FILE.csv", default=None,
+                   help="also write factor scores of the measurement model (the spec's cfa, else its sem; "
+                        "the instrument's CFA), as lavaan's lavPredict: one row per respondent, the "
+                        "respondent id and one column per factor, empty where a respondent was not "
+                        "analysed. This is respondent-level data, like the input: keep it where the "
+                        "responses are kept, not with the reports")
+    a.add_argument("--score-method", choices=SCORE_METHODS, default=None,
+                   help="regression (default) or bartlett scores (with --scores)")
     add_limits(a)
     add_common(a)
     a.set_defaults(func=run)
@@ -44,12 +55,17 @@ def run(args) -> int:
         print("error: --bank, --codebook and --groups are for the default analysis of the instrument; a spec "
               "analysis reads the table as it is", file=sys.stderr)
         return 2
+    if args.score_method is not None and args.scores is None:
+        print("error: --score-method is for --scores FILE.csv", file=sys.stderr)
+        return 2
     from coprod.workflow import analyze_file  # deferred, as in every command: --help stays light
 
     out = analyze_file(Path(args.data), out=Path(args.out), spec=Path(args.spec) if args.spec else None,
                        report=not args.no_report, lang=args.lang, bank=args.bank,
                        keep_flagged=args.keep_flagged, progress=progress(args, "bootstrap"),
                        bootstrap=args.bootstrap, seed=args.seed, missing=args.missing,
-                       codebook=args.codebook, wave=args.wave, limits=limits(args), groups=args.groups)
+                       codebook=args.codebook, wave=args.wave, limits=limits(args), groups=args.groups,
+                       scores=Path(args.scores) if args.scores else None,
+                       score_method=args.score_method or "regression")
     report_outputs(args, out.warnings, out.files)
     return 0
