@@ -236,7 +236,7 @@ def summarize(engine: Engine, *, bootstrap: int = 0, seed: int | None = None, n_
     with np.errstate(all="ignore"):
         fit = _fit_measures(engine, gdata, h1, theta) if finite else _nan_fit(engine)
     q = pt.nfree
-    if compute_se and finite:
+    if compute_se and finite and robust is None:  # MLR: the sandwich below replaces it
         with np.errstate(all="ignore"):
             vcov, msg = _vcov(engine, gdata, theta)
         if msg:

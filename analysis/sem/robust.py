@@ -9,7 +9,9 @@ the fit itself is the ordinary ML / FIML fit. The pieces, as lavaan 0.6.14 defin
   (both entries of an off-diagonal cell count toward its vech element). The model's casewise
   scores are these times Δ = ∂u/∂θ. Without a mean structure (complete data) μ is the sample mean.
 * **Sandwich** (``se = "robust.huber.white"``): V = H⁻¹ (Σ_i s_i s_i′) H⁻¹, H the observed
-  information (Hessian of −logL, lavaan's ``observed.information = "hessian"``). With clusters
+  information (Hessian of −logL, lavaan's ``observed.information = "hessian"``), computed as
+  Δ′A(Σ̂)Δ − Σ_u (∂logL/∂u) ∂²u/∂θ∂θ′ with A the h1 observed information at the model-implied
+  moments (analytic, one pass over the missingness patterns) and ∂²u/∂θ∂θ′ from differences of Δ. With clusters
   (``se = "robust.cluster"``) the scores are first summed within each cluster and the meat is
   multiplied by C/(C − 1) per group (C clusters), as ``lav_mvnorm_information_firstorder``.
 * **Yuan–Bentler scaled χ²** (``test = "yuan.bentler.mplus"``): c = (tr(A₁⁻¹B₁) − tr(H⁻¹B₀))/df,
@@ -96,7 +98,44 @@ def _pattern_groups(x: np.ndarray):
     return [(np.flatnonzero(inverse == k), np.flatnonzero(key)) for k, key in enumerate(keys) if key.any()]
 
 
-def h1_scores(x: np.ndarray, mu: np.ndarray, sigma: np.ndarray, meanstructure: bool = True) -> np.ndarray:
+def _duplication(p: int) -> np.ndarray:
+    """D with vec(S) = D vech(S) (column-major vec; vech as :func:`_vech_map`), as a dense matrix."""
+    _, _, vidx = _vech_map(p)
+    d = np.zeros((p * p, p * (p + 1) // 2))
+    d[np.arange(p * p), vidx.ravel(order="F")] = 1.0
+    return d
+
+
+class _Patterns:
+    """Missingness patterns of one group's rows with their moments, batched by size for Σ_oo⁻¹."""
+
+    def __init__(self, x: np.ndarray):
+        self.x = x
+        self.groups = _pattern_groups(x)
+        self.n = np.array([len(r) for r, _ in self.groups], float)
+        self.means, self.covs = [], []
+        for rows, o in self.groups:
+            y = x[np.ix_(rows, o)]
+            m = y.mean(axis=0)
+            self.means.append(m)
+            self.covs.append((y - m).T @ (y - m) / len(rows))
+        by_k: dict[int, list[int]] = {}
+        for i, (_, o) in enumerate(self.groups):
+            by_k.setdefault(len(o), []).append(i)
+        self.batches = [(np.array(ii), np.array([self.groups[i][1] for i in ii])) for ii in by_k.values()]
+
+    def inverses(self, sigma: np.ndarray) -> list[np.ndarray]:
+        """Σ_oo⁻¹ of every pattern (stacked inversion per pattern size)."""
+        out: list = [None] * len(self.groups)
+        for ii, idx in self.batches:
+            inv = np.linalg.inv(sigma[idx[:, :, None], idx[:, None, :]])
+            for j, i in enumerate(ii):
+                out[i] = inv[j]
+        return out
+
+
+def h1_scores(x: np.ndarray, mu: np.ndarray, sigma: np.ndarray, meanstructure: bool = True,
+              pats: _Patterns | None = None) -> np.ndarray:
     """Casewise ∂logL_i/∂(μ, vech Σ) at (μ, Σ); rows of ``x`` may have NaN (FIML).
 
     Examples
@@ -105,54 +144,56 @@ def h1_scores(x: np.ndarray, mu: np.ndarray, sigma: np.ndarray, meanstructure: b
     >>> h1_scores(x, x.mean(0), np.cov(x.T, bias=True)).sum(axis=0).round(12) + 0.0
     array([0., 0., 0., 0., 0.])
     """
+    pats = pats or _Patterns(x)
     n, p = x.shape
-    _, _, vidx = _vech_map(p)
-    ms = p if meanstructure else 0
-    out = np.zeros((n, ms + p * (p + 1) // 2))
-    for rows, o in _pattern_groups(x):
-        k = len(o)
-        w = np.linalg.inv(sigma[np.ix_(o, o)])
+    mean_part = np.zeros((n, p))
+    vec = np.zeros((n, p * p))  # ∂/∂Σ in vec coordinates; each vech element collects both of its cells
+    pos = np.arange(p * p).reshape(p, p, order="F")
+    for (rows, o), w in zip(pats.groups, pats.inverses(sigma)):
         we = (x[np.ix_(rows, o)] - mu[o]) @ w
-        if ms:
-            out[np.ix_(rows, o)] += we
+        mean_part[np.ix_(rows, o)] = we
         g = 0.5 * (we[:, :, None] * we[:, None, :] - w[None])
-        cols = ms + vidx[np.ix_(o, o)].ravel()
-        # each off-diagonal vech element collects both of its cells
-        acc = np.zeros((len(rows), out.shape[1]))
-        np.add.at(acc.T, cols, g.reshape(len(rows), k * k).T)
-        out[rows] += acc
-    return out
+        vec[np.ix_(rows, pos[np.ix_(o, o)].ravel(order="F"))] = g.reshape(len(rows), -1, order="F")
+    s_part = vec @ _duplication(p)
+    return np.hstack([mean_part, s_part]) if meanstructure else s_part
 
 
-def h1_information(x: np.ndarray, mu: np.ndarray, sigma: np.ndarray, meanstructure: bool = True) -> np.ndarray:
+def _kron_sum(n: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Σ_k n_k (A_k ⊗ B_k) for stacks of p×p matrices, as one matrix product."""
+    k, p, _ = a.shape
+    m = (a.reshape(k, -1).T * n) @ b.reshape(k, -1)  # [(i, j), (r, s)] = Σ n A[i, j] B[r, s]
+    return m.reshape(p, p, p, p).transpose(0, 2, 1, 3).reshape(p * p, p * p)
+
+
+def h1_information(x: np.ndarray, mu: np.ndarray, sigma: np.ndarray, meanstructure: bool = True,
+                   pats: _Patterns | None = None) -> np.ndarray:
     """Observed information (Hessian of −logL, summed over rows) in the (μ, vech Σ) coordinates.
 
     Per missingness pattern with n_p rows, W = Σ_oo⁻¹, d = ȳ_p − μ_o and M = S_p + dd′:
-    μμ: n_p W; μσ: n_p (W d)′ ⊗ W; σσ: n_p/2 [(WMW) ⊗ W + W ⊗ (WMW) − W ⊗ W]. At the sample
-    moments of complete data this is the expected information.
+    μμ: n_p W; μσ: n_p (W d)′ ⊗ W; σσ: n_p/2 [(WMW) ⊗ W + W ⊗ (WMW) − W ⊗ W] (in vec Σ, mapped to
+    vech Σ by the duplication matrix). With each pattern's matrices padded to p×p with zeros, the
+    sums over patterns are sums of Kronecker products of full size, one matrix product each. At
+    the sample moments of complete data this is the expected information.
     """
-    n, p = x.shape
-    _, _, vidx = _vech_map(p)
-    ms = p if meanstructure else 0
-    m = ms + p * (p + 1) // 2
-    out = np.zeros((m, m))
-    for rows, o in _pattern_groups(x):
-        y = x[np.ix_(rows, o)]
-        n_p = len(rows)
-        ybar = y.mean(axis=0)
-        s_p = (y - ybar).T @ (y - ybar) / n_p
-        w = np.linalg.inv(sigma[np.ix_(o, o)])
-        d = ybar - mu[o] if ms else np.zeros(len(o))
-        a = w @ (s_p + np.outer(d, d)) @ w
-        k_ss = 0.5 * n_p * (np.kron(a, w) + np.kron(w, a) - np.kron(w, w))
-        cols = ms + vidx[np.ix_(o, o)].ravel()
-        np.add.at(out, (cols[:, None], cols[None, :]), k_ss)
-        if ms:
-            k_ms = n_p * np.kron((w @ d)[None, :], w)
-            np.add.at(out, (o[:, None], cols[None, :]), k_ms)
-            np.add.at(out, (cols[:, None], o[None, :]), k_ms.T)
-            out[np.ix_(o, o)] += n_p * w
-    return out
+    pats = pats or _Patterns(x)
+    p = x.shape[1]
+    k = len(pats.groups)
+    w_pad, a_pad, u_pad = np.zeros((k, p, p)), np.zeros((k, p, p)), np.zeros((k, p))
+    for i, ((_, o), w) in enumerate(zip(pats.groups, pats.inverses(sigma))):
+        d = pats.means[i] - mu[o] if meanstructure else np.zeros(len(o))
+        cell = np.ix_(o, o)
+        w_pad[i][cell] = w
+        a_pad[i][cell] = w @ (pats.covs[i] + np.outer(d, d)) @ w
+        u_pad[i, o] = w @ d
+    n = pats.n
+    h_ss = 0.5 * (_kron_sum(n, a_pad, w_pad) + _kron_sum(n, w_pad, a_pad) - _kron_sum(n, w_pad, w_pad))
+    dup = _duplication(p)
+    s_block = dup.T @ h_ss @ dup
+    if not meanstructure:
+        return s_block
+    ms_block = np.einsum("k,kc,krs->rcs", n, u_pad, w_pad).reshape(p, p * p) @ dup
+    h_mm = np.einsum("k,krs->rs", n, w_pad)
+    return np.block([[h_mm, ms_block], [ms_block.T, s_block]])
 
 
 def _delta(model, theta: np.ndarray, g: int, meanstructure: bool) -> np.ndarray:
@@ -163,6 +204,19 @@ def _delta(model, theta: np.ndarray, g: int, meanstructure: bool) -> np.ndarray:
     return np.vstack(blocks)
 
 
+def _curvature(model, theta: np.ndarray, g: int, meanstructure: bool, grad_u: np.ndarray) -> np.ndarray:
+    """Σ_u grad_u ∂²u/∂θ∂θ′ by central differences of Δ (symmetrised)."""
+    q = len(theta)
+    out = np.zeros((q, q))
+    for k in range(q):
+        step = 1e-6 * max(1.0, abs(theta[k]))
+        tp, tm = theta.copy(), theta.copy()
+        tp[k] += step
+        tm[k] -= step
+        out[:, k] = ((_delta(model, tp, g, meanstructure) - _delta(model, tm, g, meanstructure)).T @ grad_u) / (2 * step)
+    return 0.5 * (out + out.T)
+
+
 def _keep_coords(p: int, x_index, meanstructure: bool) -> np.ndarray:
     """h1 coordinates that are not moments of fixed.x covariates only (lavaan drops those)."""
     r, c, _ = _vech_map(p)
@@ -170,29 +224,6 @@ def _keep_coords(p: int, x_index, meanstructure: bool) -> np.ndarray:
     keep_s = np.array([not (a in xs and b in xs) for a, b in zip(r, c)], bool)
     keep_m = np.array([j not in xs for j in range(p)], bool) if meanstructure else np.zeros(0, bool)
     return np.concatenate([keep_m, keep_s])
-
-
-# ---------------------------------------------------------------------------- observed information
-def _gradient(disc, theta):
-    return disc.value_grad_info(theta, info=False)[1] if hasattr(disc, "batches") else disc.value_grad_info(theta)[1]
-
-
-def observed_information(disc, theta: np.ndarray) -> np.ndarray:
-    """Hessian of −logL by a four-point difference of the analytic gradient (of −2logL)."""
-    q = len(theta)
-    h = np.zeros((q, q))
-    for k in range(q):
-        step = 1e-4 * max(1.0, abs(theta[k]))
-        gs = []
-        for mult in (2.0, 1.0, -1.0, -2.0):
-            t = theta.copy()
-            t[k] += mult * step
-            gk = _gradient(disc, t)
-            if gk is None:
-                return np.full((q, q), np.nan)
-            gs.append(gk)
-        h[:, k] = (-gs[0] + 8.0 * gs[1] - 8.0 * gs[2] + gs[3]) / (12.0 * step)
-    return 0.25 * (h + h.T)  # ½ for −2logL → −logL, ½ for symmetrising
 
 
 # ---------------------------------------------------------------------------- the terms
@@ -240,8 +271,10 @@ def robust_terms(engine, gdata: list[GroupData], theta: np.ndarray, opts: Robust
     p = model.p
     keep = _keep_coords(p, engine.x_index, ms)
     q = len(theta)
-    disc = engine.discrepancy(gdata)
-    hess = observed_information(disc, theta)
+    # observed information (Hessian of −logL): Δ′A(Σ̂)Δ, A the h1 observed information at the
+    # model-implied moments, minus the curvature of the model, Σ_u (∂logL/∂u) ∂²u/∂θ∂θ′ (by
+    # differences of Δ, which need no pass over the data)
+    hess = np.zeros((q, q))
     meat0 = np.zeros((q, q))
     info_h1_struct = np.zeros((q, q))
     tr_h1, tr_h0_base, base_meat, base_info = 0.0, 0.0, [], []
@@ -252,25 +285,28 @@ def robust_terms(engine, gdata: list[GroupData], theta: np.ndarray, opts: Robust
         mu_s = mu if ms else gdata[g].mean
         delta = _delta(model, theta, g, ms)
         deltas.append(delta)
-        sc = h1_scores(xg, mu_s, sigma, ms)
+        pats = _Patterns(xg)
+        sc = h1_scores(xg, mu_s, sigma, ms, pats)
+        a_struct = delta.T @ h1_information(xg, mu_s, sigma, ms, pats) @ delta
+        info_h1_struct += a_struct
+        hess += a_struct - _curvature(model, theta, g, ms, sc.sum(axis=0))
         m0, nc = _meat(sc @ delta, labels)
         meat0 += m0
         if nc is not None:
             n_clusters[str(engine.groups[g])] = nc
-        if clusters is not None:
-            info_h1_struct += delta.T @ h1_information(xg, mu_s, sigma, ms) @ delta
         # unstructured h1: sample moments (complete data) or the EM estimates (FIML)
         mu1, sig1 = gdata[g].mean, gdata[g].cov
-        a1 = h1_information(xg, mu1, sig1, ms)[np.ix_(keep, keep)]
-        b1 = _meat(h1_scores(xg, mu1, sig1, ms)[:, keep], labels)[0]
+        a1 = h1_information(xg, mu1, sig1, ms, pats)[np.ix_(keep, keep)]
+        b1 = _meat(h1_scores(xg, mu1, sig1, ms, pats)[:, keep], labels)[0]
         a1s.append(a1)
         b1s.append(b1)
         tr_h1 += float(np.sum(np.linalg.solve(a1, b1).diagonal()))
         # independence model of this group (linear in its parameters: Hessian = Δ′A(Σ_b)Δ)
         mub, sigb = _baseline_moments(xg)
         db = _baseline_delta(p, ms)
-        base_info.append(db.T @ h1_information(xg, mub if ms else gdata[g].mean, sigb, ms) @ db)
-        base_meat.append(_meat(h1_scores(xg, mub if ms else gdata[g].mean, sigb, ms) @ db, labels)[0])
+        mub = mub if ms else gdata[g].mean
+        base_info.append(db.T @ h1_information(xg, mub, sigb, ms, pats) @ db)
+        base_meat.append(_meat(h1_scores(xg, mub, sigb, ms, pats) @ db, labels)[0])
     vcov, msg = _sandwich(hess, meat0)
     info_test = info_h1_struct if clusters is not None else hess
     df = engine.df
