@@ -243,22 +243,31 @@ def _meat(sc: np.ndarray, labels) -> tuple[np.ndarray, int | None]:
     return s.T @ s, nc
 
 
-def _baseline_moments(x: np.ndarray):
-    """Independence-model estimates: each variable's mean and variance over its observed values."""
+def _baseline_moments(x: np.ndarray, x_index=()):
+    """Independence-model estimates: each variable's mean and variance over its observed values;
+    fixed.x covariates keep their sample covariance matrix (lavaan's baseline model)."""
     mu = np.nanmean(x, axis=0)
-    var = np.nanmean((x - mu) ** 2, axis=0)
-    return mu, np.diag(var)
+    sigma = np.diag(np.nanmean((x - mu) ** 2, axis=0))
+    if len(x_index):
+        xs = x[:, list(x_index)]
+        xs = xs[~np.isnan(xs).any(axis=1)]
+        sigma[np.ix_(x_index, x_index)] = np.atleast_2d(np.cov(xs, rowvar=False, bias=True))
+    return mu, sigma
 
 
-def _baseline_delta(p: int, meanstructure: bool) -> np.ndarray:
+def _baseline_delta(p: int, meanstructure: bool, x_index=()) -> np.ndarray:
+    """Δ of the independence model: its parameters are the means (with a mean structure) and the
+    variances of the variables that are not fixed.x covariates."""
     r, c, _ = _vech_map(p)
     ms = p if meanstructure else 0
-    q = ms + p
-    d = np.zeros((ms + len(r), q))
-    if ms:
-        d[np.arange(p), np.arange(p)] = 1.0
+    free = [j for j in range(p) if j not in set(x_index)]
+    nf = len(free)
+    d = np.zeros((ms + len(r), (nf if ms else 0) + nf))
     diag = np.flatnonzero(r == c)
-    d[ms + diag, ms + np.arange(p)] = 1.0
+    for col, j in enumerate(free):
+        if ms:
+            d[j, col] = 1.0
+        d[ms + diag[j], (nf if ms else 0) + col] = 1.0
     return d
 
 
@@ -302,8 +311,8 @@ def robust_terms(engine, gdata: list[GroupData], theta: np.ndarray, opts: Robust
         b1s.append(b1)
         tr_h1 += float(np.sum(np.linalg.solve(a1, b1).diagonal()))
         # independence model of this group (linear in its parameters: Hessian = Δ′A(Σ_b)Δ)
-        mub, sigb = _baseline_moments(xg)
-        db = _baseline_delta(p, ms)
+        mub, sigb = _baseline_moments(xg, engine.x_index)
+        db = _baseline_delta(p, ms, engine.x_index)
         mub = mub if ms else gdata[g].mean
         base_info.append(db.T @ h1_information(xg, mub, sigb, ms, pats) @ db)
         base_meat.append(_meat(h1_scores(xg, mub, sigb, ms, pats) @ db, labels)[0])
@@ -386,8 +395,8 @@ def _fiml_corrected(engine, gdata, theta, deltas, a1s, b1s, keep) -> dict:
 
     df = engine.df
     c3 = k_stat(d_all) / df if df > 0 else math.nan
-    db = _baseline_delta(p, ms)[keep]
-    bmom = [_baseline_moments(xg) for xg in engine.x]
+    db = _baseline_delta(p, ms, engine.x_index)[keep]
+    bmom = [_baseline_moments(xg, engine.x_index) for xg in engine.x]
     xx3_null = 0.0
     for d, (mub, sigb) in zip(gdata, bmom):
         xx3_null += _complete_chisq(d, mub, sigb, ms)
