@@ -335,7 +335,7 @@ def robust_terms(engine, gdata: list[GroupData], theta: np.ndarray, opts: Robust
     except np.linalg.LinAlgError:
         base_scaling = math.nan
     fc = None
-    if engine.fiml and clusters is None:
+    if engine.fiml:
         try:
             fc = _fiml_corrected(engine, gdata, theta, deltas, a1s, b1s, keep)
         except np.linalg.LinAlgError:
