@@ -30,6 +30,7 @@ from .errors import ModelSpecError, Problem
 __all__ = ["AnalysisSpec", "load_spec", "spec_from_dict", "SPEC_KEYS", "MISSING_METHODS"]
 
 MISSING_METHODS = ("listwise", "fiml")
+ESTIMATORS = ("ML", "MLR")
 # key -> (python types, description)
 SPEC_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "scales": ((dict,), "a mapping {scale: [item, ...]}"),
@@ -41,6 +42,8 @@ SPEC_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "group": ((str,), "a column name"),
     "ordered": ((bool,), "true or false"),
     "missing": ((str,), "listwise or fiml"),
+    "estimator": ((str,), "ML or MLR"),
+    "cluster": ((str,), "a column name (cluster-robust standard errors)"),
     "bootstrap": ((int,), "a non-negative integer"),
     "seed": ((int,), "an integer"),
     "parallel_n_iter": ((int,), "a positive integer"),
@@ -70,6 +73,8 @@ class AnalysisSpec:
     group: str | None = None
     ordered: bool = False
     missing: str = "listwise"
+    estimator: str = "ML"  # of the CFA and the structural model; MLR: robust SEs and scaled test
+    cluster: str | None = None  # cluster-robust SEs of the CFA and the structural model (implies MLR)
     bootstrap: int = 0
     seed: int = 1
     parallel_n_iter: int = 20
@@ -89,13 +94,16 @@ class AnalysisSpec:
                 cols.extend(observed_variables(model))
         if self.group:
             cols.append(self.group)
+        if self.cluster:
+            cols.append(self.cluster)
         return list(dict.fromkeys(cols))
 
     def to_dict(self) -> dict:
         return {"scales": {k: list(v) for k, v in self.scales.items()}, "reverse": list(self.reverse),
                 "scale_min": self.scale_min, "scale_max": self.scale_max, "cfa": self.cfa,
                 "sem": self.sem, "group": self.group, "ordered": self.ordered,
-                "missing": self.missing, "bootstrap": self.bootstrap, "seed": self.seed,
+                "missing": self.missing, "estimator": self.estimator, "cluster": self.cluster,
+                "bootstrap": self.bootstrap, "seed": self.seed,
                 "parallel_n_iter": self.parallel_n_iter, "n_factors": self.n_factors,
                 "efa_method": self.efa_method, "efa_rotation": self.efa_rotation,
                 "invariance": self.invariance}
@@ -143,6 +151,16 @@ def spec_from_dict(d: Mapping[str, Any], *, source: str = "spec") -> AnalysisSpe
     if clean.get("missing", "listwise") not in MISSING_METHODS:
         problems.append(Problem(source, "", "missing", f"expected one of {', '.join(MISSING_METHODS)}, "
                                                        f"got {clean['missing']!r}"))
+    if "estimator" in clean:
+        clean["estimator"] = clean["estimator"].upper()
+        if clean["estimator"] not in ESTIMATORS:
+            problems.append(Problem(source, "", "estimator", f"expected one of {', '.join(ESTIMATORS)}, "
+                                                             f"got {d.get('estimator')!r}"))
+    if clean.get("cluster") and clean.get("estimator", "MLR") != "MLR":
+        problems.append(Problem(source, "", "cluster", "cluster-robust standard errors need estimator MLR "
+                                                       f"(got {clean['estimator']})"))
+    if clean.get("cluster"):
+        clean.setdefault("estimator", "MLR")
     if clean.get("bootstrap", 0) < 0:
         problems.append(Problem(source, "", "bootstrap", "must be 0 or more"))
     if clean.get("reverse") and ("scale_min" not in clean or "scale_max" not in clean):

@@ -170,7 +170,8 @@ def _scan_workbook(data: bytes, path: Path, limits: Limits) -> list[str]:
 def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False,
                  progress: Progress | None = None, bootstrap: int | None = None,
                  seed: int | None = None, missing: str | None = None, codebook: Any = None,
-                 wave: str | None = None, limits: Limits = DEFAULT_LIMITS, groups: Any = None):
+                 wave: str | None = None, limits: Limits = DEFAULT_LIMITS, groups: Any = None,
+                 estimator: str | None = None, cluster: str | None = None):
     """Read and analyse a file (or a study folder); nothing is written.
 
     Parameters
@@ -183,9 +184,10 @@ def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False
         What to compute in spec mode.
     bank : Bank or path, optional
         The item bank the responses answer (the shipped one by default); instrument mode only.
-    bootstrap, seed, missing : optional
-        Instrument mode: override the defaults (``None`` keeps them). In spec mode they are set
-        in the spec.
+    bootstrap, seed, missing, estimator, cluster : optional
+        Instrument mode: override the defaults (``None`` keeps them; ``estimator="MLR"`` and
+        ``cluster`` make the CFA and structural models' SEs and fit robust). In spec mode they
+        are set in the spec.
     wave : str, optional
         For a study folder (``coprod study``): analyse that wave only (default: every wave).
     limits : Limits, optional
@@ -203,8 +205,9 @@ def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False
             raise CoprodError(f"{path}: a study (and --wave) is analysed with the default analysis of the "
                               "instrument; --spec reads one table")
         meta = {"input_file": path.name, "input_sha256": sha256_of(path)}
-        if bootstrap is not None or seed is not None or missing is not None:
-            raise ModelSpecError("bootstrap, seed and missing are set in the spec, not as options, in spec mode")
+        if any(v is not None for v in (bootstrap, seed, missing, estimator, cluster)):
+            raise ModelSpecError("bootstrap, seed, missing, estimator and cluster are set in the spec, not as "
+                                 "options, in spec mode")
         spec_obj = spec if isinstance(spec, AnalysisSpec) else load_spec(spec)
         table, notes = _read_table(path, limits)
         _check_model_sizes(spec_obj, table)
@@ -213,7 +216,8 @@ def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False
 
     bank = as_bank(bank)
     rd, meta = read_input(path, bank=bank, codebook=codebook, wave=wave, limits=limits, groups=groups)
-    given = {k: v for k, v in (("bootstrap", bootstrap), ("seed", seed), ("missing", missing)) if v is not None}
+    given = {k: v for k, v in (("bootstrap", bootstrap), ("seed", seed), ("missing", missing),
+                               ("estimator", estimator), ("cluster", cluster)) if v is not None}
     return analyze_instrument(rd, bank=bank, keep_flagged=keep_flagged, progress=progress, meta=meta, **given)
 
 
@@ -270,7 +274,8 @@ def analyze_file(path: Path, *, out: Path, spec=None, report: bool = True, lang:
                  bank=None, keep_flagged: bool = False, progress: Progress | None = None,
                  bootstrap: int | None = None, seed: int | None = None, missing: str | None = None,
                  codebook: Any = None, wave: str | None = None, limits: Limits = DEFAULT_LIMITS,
-                 groups: Any = None, scores: Path | None = None, score_method: str = "regression") -> RunOutput:
+                 groups: Any = None, scores: Path | None = None, score_method: str = "regression",
+                 estimator: str | None = None, cluster: str | None = None) -> RunOutput:
     """Analyse a file and write ``out/results.json`` and (``report``) ``out/report.html``.
 
     All are rendered before any is written (see :func:`run_analysis` for the options); the
@@ -281,13 +286,14 @@ def analyze_file(path: Path, *, out: Path, spec=None, report: bool = True, lang:
     bank = None if spec is not None else as_bank(bank)
     result = run_analysis(path, spec=spec, bank=bank, keep_flagged=keep_flagged, progress=progress,
                           bootstrap=bootstrap, seed=seed, missing=missing, codebook=codebook, wave=wave,
-                          limits=limits, groups=groups)
+                          limits=limits, groups=groups, estimator=estimator, cluster=cluster)
     texts = {Path(out) / "results.json": results_json(result)}
     if report:
         texts[Path(out) / "report.html"] = study_report.render_study_report(result, bank=bank, lang=lang)
     if scores is not None:
         table = _scores_table(path, spec=spec, bank=bank, keep_flagged=keep_flagged, codebook=codebook,
-                              wave=wave, limits=limits, groups=groups, missing=missing or "listwise",
+                              wave=wave, limits=limits, groups=groups,
+                              missing=missing or str(result.meta.get("missing") or "listwise"),
                               method=score_method)
         texts[Path(scores)] = table.to_csv(index=False, lineterminator="\n")
     files = tuple(write_files(texts))

@@ -8,6 +8,20 @@ from __future__ import annotations
 __all__ = ["STUDY_DETAILS"]
 
 STUDY_DETAILS: dict[str, dict[str, str]] = {
+    "study_fit_scaled": {"en": "{model}: MLR, scaled", "da": "{model}: MLR, skaleret"},
+    "study_fit_robust": {"en": "{model}: MLR, robust indices", "da": "{model}: MLR, robuste indeks"},
+    "study_methods_mlr": {"en": "Estimator MLR (robust maximum likelihood, as lavaan): standard errors from the "
+                                "Huber–White sandwich, the χ² test scaled by Yuan and Bentler (Mplus variant), and "
+                                "CFI, TLI and RMSEA both from the scaled χ² and in their robust versions; the "
+                                "answers need not be normally distributed.",
+                          "da": "Estimator MLR (robust maksimum likelihood, som lavaan): standardfejl fra "
+                                "Huber–White-sandwichen, χ²-testen skaleret efter Yuan og Bentler (Mplus-varianten), "
+                                "og CFI, TLI og RMSEA både fra den skalerede χ² og i deres robuste udgaver; svarene "
+                                "behøver ikke være normalfordelte."},
+    "study_methods_cluster": {"en": "Standard errors are cluster-robust: respondents with the same value of "
+                                    "‘{cluster}’ are not taken as independent ({n} clusters).",
+                              "da": "Standardfejlene er klyngerobuste: respondenter med samme værdi af "
+                                    "‘{cluster}’ regnes ikke for uafhængige ({n} klynger)."},
     "study_item": {"en": "Item", "da": "Spørgsmål"},
     "study_factor": {"en": "Factor", "da": "Faktor"},
     "study_all_items": {"en": "All items", "da": "Alle spørgsmål"},

@@ -16,6 +16,7 @@ import pandas as pd
 from coprod.instrument.bank import as_bank
 from coprod.instrument.model import SECTORS, Bank
 
+from ..errors import ModelSpecError
 from ..models import measurement_model, scale_items, structural_model
 from ..responses import ResponseData, from_table
 from .hypotheses import evaluate_hypotheses
@@ -55,13 +56,16 @@ class InstrumentPlan:
     missing: str = "listwise"
     bootstrap: int = DEFAULT_BOOTSTRAP
     seed: int = 2021
+    estimator: str = "ML"  # of the CFAs and structural models (invariance stays ML)
+    cluster: str | None = None
     n_jobs: int | None = None
     parallel_n_iter: int = 20
 
 
 def instrument_plan(bank: Bank, *, missing: str = "listwise", bootstrap: int = DEFAULT_BOOTSTRAP,
                     seed: int = 2021, invariance_by: tuple[str, ...] = ("sector", "service_area"),
-                    n_jobs: int | None = None) -> InstrumentPlan:
+                    n_jobs: int | None = None, estimator: str = "ML",
+                    cluster: str | None = None) -> InstrumentPlan:
     """The models and options of the instrument analysis of ``bank``.
 
     Examples
@@ -79,7 +83,8 @@ def instrument_plan(bank: Bank, *, missing: str = "listwise", bootstrap: int = D
         htmt_scales=core, cfa=measurement_model(bank, latent, None),
         cfa_by_sector={s: measurement_model(bank, latent, s) for s in SECTORS},
         sem=structural_model(bank, None), sem_by_sector=structural_model(bank, None, labels=False),
-        invariance_by=tuple(invariance_by), missing=missing, bootstrap=bootstrap, seed=seed, n_jobs=n_jobs)
+        invariance_by=tuple(invariance_by), missing=missing, bootstrap=bootstrap, seed=seed, n_jobs=n_jobs,
+        estimator="MLR" if cluster else str(estimator).upper(), cluster=cluster)
 
 
 @one_blas_thread
@@ -87,7 +92,8 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
                        bootstrap: int = DEFAULT_BOOTSTRAP, seed: int = 2021,
                        progress: Progress | None = None, meta: dict | None = None,
                        invariance_by: tuple[str, ...] = ("sector", "service_area"),
-                       n_jobs: int | None = None, missing: str = "listwise") -> AnalysisResult:
+                       n_jobs: int | None = None, missing: str = "listwise", estimator: str = "ML",
+                       cluster: str | None = None) -> AnalysisResult:
     """Analyse responses to the coprod instrument.
 
     Parameters
@@ -105,6 +111,12 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
     missing : {"listwise", "fiml"}
         Listwise deletion per step (lavaan's default), or full-information ML for the CFA, SEM
         and invariance models (pairwise correlations for reliability and EFA, as psych).
+    estimator : {"ML", "MLR"}
+        MLR: the CFAs and structural models get Huber–White SEs and the Yuan–Bentler scaled test
+        with scaled and robust fit indices (lavaan's ``estimator = "MLR"``); invariance stays ML.
+    cluster : str, optional
+        A column (e.g. ``"municipality"``) whose respondents are not independent: cluster-robust
+        SEs for the CFAs and structural models (lavaan's ``cluster =``; implies MLR).
 
     Returns
     -------
@@ -123,9 +135,13 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
     bank = as_bank(bank)
     rd = data if isinstance(data, ResponseData) else from_table(data, bank=bank, strict=False)
     plan = instrument_plan(bank, missing=missing, bootstrap=bootstrap, seed=seed,
-                           invariance_by=invariance_by, n_jobs=n_jobs)
+                           invariance_by=invariance_by, n_jobs=n_jobs, estimator=estimator, cluster=cluster)
     table = rd.analysis_table(keep_flagged=keep_flagged)
     df = reverse_keyed(table, bank)
+    if cluster is not None and cluster not in df.columns:
+        raise ModelSpecError(f"cluster column '{cluster}' is not in the responses (columns include: "
+                             + ", ".join(c for c in ("municipality", "sector", "service_area", "wave")
+                                         if c in df.columns) + ")")
     steps = Steps()
     sections: dict[str, Any] = {"sample": sample_section(rd, df, keep_flagged=keep_flagged)}
     sections["items"] = steps.section("items", lambda: items_section(table, bank, rd.dont_know))
@@ -136,7 +152,8 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
         sections["scores"] = describe_scores(scores, df, bank)
         sections["strategies"] = strategy_use(scores, df, bank)
         sections["hypotheses"] = evaluate_hypotheses(bank, sections["sem"], scores, df)
-    m = provenance({"seed": seed, "bootstrap": bootstrap, "missing": missing}, timings=steps.timings,
+    m = provenance({"seed": seed, "bootstrap": bootstrap, "missing": missing,
+                    **({"estimator": plan.estimator, "cluster": plan.cluster} if plan.estimator != "ML" else {})}, timings=steps.timings,
                    source={"instrument_version": bank.version,
                            "data_instrument_version": rd.source.get("instrument_version"),
                            "instrument_id": bank.id, "input_sha256": rd.source.get("sha256"),
@@ -159,9 +176,11 @@ def run_plan(df: pd.DataFrame, plan: InstrumentPlan, steps: Steps, *,
     out["omega_hierarchical"] = {
         s: steps.section(f"omega_h[{s}]", lambda s=s: omega_h_section(
             by_sector[s], plan.omega_items[s], len(plan.latent), plan.missing)) for s in SECTORS}
-    out["cfa"] = steps.section("cfa", lambda: cfa_section(df, plan.cfa, plan.missing))
+    robust = {"estimator": plan.estimator, "cluster": plan.cluster}
+    out["cfa"] = steps.section("cfa", lambda: cfa_section(df, plan.cfa, plan.missing, **robust))
     out["cfa_by_sector"] = {
-        s: steps.section(f"cfa[{s}]", lambda s=s: cfa_section(by_sector[s], plan.cfa_by_sector[s], plan.missing))
+        s: steps.section(f"cfa[{s}]", lambda s=s: cfa_section(by_sector[s], plan.cfa_by_sector[s], plan.missing,
+                                                              **robust))
         for s in SECTORS}
     out["validity"] = Validity(htmt=steps.run("htmt", lambda: htmt_section(df, plan.htmt_scales)))
     inv = {g: steps.section(f"invariance[{g}]", lambda g=g: invariance_section(df, plan.cfa, g, plan.missing))
@@ -170,10 +189,10 @@ def run_plan(df: pd.DataFrame, plan: InstrumentPlan, steps: Steps, *,
     out["invariance_by"] = inv
     out["sem"] = steps.section("sem", lambda: sem_fit_section(
         df, plan.sem, bootstrap=plan.bootstrap, seed=plan.seed, progress=progress, n_jobs=plan.n_jobs,
-        missing=plan.missing))
+        missing=plan.missing, **robust))
     # equal loadings across sectors only where metric invariance holds (constructs.md)
     equal = ("loadings",) if getattr(inv.get("sector"), "decision", None) in _METRIC_OR_BETTER else ()
     out["sem_by_sector"] = steps.section("sem[by sector]", lambda: sem_fit_section(
         df, plan.sem_by_sector, bootstrap=0, seed=plan.seed, progress=None, group="sector",
-        group_equal=equal, missing=plan.missing))
+        group_equal=equal, missing=plan.missing, **robust))
     return out

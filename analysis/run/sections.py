@@ -23,10 +23,11 @@ __all__ = ["cfa_section", "invariance_section", "sem_fit_section", "sem_section"
            "efa_section", "htmt_section"]
 
 
-def cfa_section(df: pd.DataFrame, model: str, missing: str = "listwise") -> CfaSection:
+def cfa_section(df: pd.DataFrame, model: str, missing: str = "listwise", *, estimator: str | None = None,
+                cluster: str | None = None) -> CfaSection:
     """A CFA's results.json section: fit and estimates, composite reliability, AVE, Fornell–Larcker
-    and the largest residual correlations."""
-    res = fit_sem(df, model, missing=missing)
+    and the largest residual correlations (``estimator="MLR"``/``cluster``: robust SEs and fit)."""
+    res = fit_sem(df, model, missing=missing, estimator=_robust(estimator, cluster), cluster=cluster)
     d = res.to_dict()
     d["model"] = model
     est = res.estimates
@@ -61,16 +62,24 @@ def invariance_section(df: pd.DataFrame, model: str, group: str, missing: str = 
 
 def sem_fit_section(df: pd.DataFrame, model: str, *, missing: str = "listwise", bootstrap: int = 0,
                     seed: int | None = None, progress: Progress | None = None, group: str | None = None,
-                    group_equal: tuple[str, ...] = (), n_jobs: int | None = None) -> SemSection:
+                    group_equal: tuple[str, ...] = (), n_jobs: int | None = None,
+                    estimator: str | None = None, cluster: str | None = None) -> SemSection:
     """Fit a structural model (bootstrap on both cores by default) and return its section."""
     res = fit_sem(df, model, group=group, group_equal=group_equal, missing=missing, bootstrap=bootstrap,
                   seed=seed, n_jobs=min(2, os.cpu_count() or 1) if n_jobs is None else n_jobs,
-                  progress=progress)
+                  progress=progress, estimator=_robust(estimator, cluster), cluster=cluster)
     d = _sem_dict(res)
     d["model"] = model
     if group is not None:
         d["group_equal"] = list(group_equal)
     return SemSection.from_dict(d)
+
+
+def _robust(estimator: str | None, cluster: str | None) -> str | None:
+    """``None`` (fit_sem's default, ML) unless MLR is asked for or implied by a cluster column."""
+    if cluster is not None:
+        return "MLR"
+    return None if estimator is None or str(estimator).upper() == "ML" else estimator
 
 
 def sem_section(res) -> SemSection:

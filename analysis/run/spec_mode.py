@@ -73,7 +73,7 @@ def _rows(data: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame, DataSum
     """The rows every step uses (numeric, reverse-scored), the data summary and the data's
     warnings."""
     used = spec.used_columns()
-    df, notes = _numeric_items(data, [c for c in used if c != spec.group])
+    df, notes = _numeric_items(data, [c for c in used if c not in (spec.group, spec.cluster)])
     df = _reverse(df, spec)
     n_file = len(df)
     if spec.missing == "listwise":
@@ -160,13 +160,15 @@ def _model_sections(df: pd.DataFrame, spec: AnalysisSpec, steps: Steps,
     out: dict[str, Any] = {}
     missing = "fiml" if spec.missing == "fiml" else "listwise"
     if spec.cfa:
-        out["cfa"] = steps.section("cfa", lambda: cfa_section(df, spec.cfa, missing))
+        out["cfa"] = steps.section("cfa", lambda: cfa_section(df, spec.cfa, missing, estimator=spec.estimator,
+                                                              cluster=spec.cluster))
         if spec.group and spec.invariance:
             out["invariance"] = steps.section(
                 "invariance", lambda: invariance_section(df, spec.cfa, spec.group, missing))
     if spec.sem:
         out["sem"] = steps.section("sem", lambda: sem_fit_section(
-            df, spec.sem, missing=missing, bootstrap=spec.bootstrap, seed=spec.seed, progress=progress))
+            df, spec.sem, missing=missing, bootstrap=spec.bootstrap, seed=spec.seed, progress=progress,
+            estimator=spec.estimator, cluster=spec.cluster))
     return out
 
 

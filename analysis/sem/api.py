@@ -18,10 +18,12 @@ from coprod.analysis._threads import one_blas_thread
 from coprod.analysis.errors import ModelSpecError
 from coprod.analysis.sem.bootstrap import percentile_table, run_bootstrap
 from coprod.analysis.sem.dwls import fit_wlsmv
+from coprod.analysis.sem.cluster import cluster_labels
 from coprod.analysis.sem.engine import Engine
 from coprod.analysis.sem.fit import baseline_chisq_complete, fit_measures, srmr
 from coprod.analysis.sem.inference import DefinedFunction, r_squared, standardize, vcov_from_information, wald_table
 from coprod.analysis.sem.ml import positive_definite
+from coprod.analysis.sem.robust import ROBUST_FIT_KEYS, RobustOptions, robust_fit_measures, robust_terms
 from coprod.analysis.sem.results import DEFINED_COLUMNS, ESTIMATE_COLUMNS, SemResult
 from coprod.analysis.sem.scores import ScoreBasis
 
@@ -36,7 +38,7 @@ def fit_sem(data: pd.DataFrame, model: str, *, group: str | None = None,
             missing: str = "listwise", estimator: str | None = None, meanstructure: bool | None = None,
             bootstrap: int = 0, seed: int | None = None, n_jobs: int = 1,
             progress: Callable[[int, int], None] | None = None,
-            ordered: Sequence[str] | bool | None = None) -> SemResult:
+            ordered: Sequence[str] | bool | None = None, cluster: str | None = None) -> SemResult:
     """Fit a confirmatory factor / structural equation model by ML, or by WLSMV for ordered items.
 
     Parameters
@@ -54,10 +56,13 @@ def fit_sem(data: pd.DataFrame, model: str, *, group: str | None = None,
         Parameters exempt from ``group_equal``, e.g. ``["f1=~x2", "x3~1"]``.
     missing : {"listwise", "fiml"}
         Complete cases, or full-information ML (lavaan's ``missing = "ml"``).
-    estimator : {"ML", "WLSMV"}, optional
-        Default: "ML", or "WLSMV" when ``ordered`` is given (lavaan's default for ordered data).
+    estimator : {"ML", "MLR", "WLSMV"}, optional
+        Default: "ML", or "WLSMV" when ``ordered`` is given (lavaan's default for ordered data);
+        "MLR" when ``cluster`` is given. "MLR" is ML with Huber–White sandwich SEs and the
+        Yuan–Bentler (Mplus) scaled χ², with scaled and robust CFI/TLI/RMSEA in ``fit``
+        (:mod:`analysis.sem.robust`), for complete data and FIML.
     meanstructure : bool, optional
-        Default: True with groups or FIML, else False (lavaan's default). Ignored by WLSMV.
+        Default: True with groups, FIML or ``cluster``, else False (lavaan's default). Ignored by WLSMV.
     bootstrap : int
         Number of nonparametric bootstrap draws (0 = none).
     seed : int, optional
@@ -66,6 +71,10 @@ def fit_sem(data: pd.DataFrame, model: str, *, group: str | None = None,
         Worker processes for the bootstrap.
     progress : callable, optional
         Called as ``progress(done, total)`` during the bootstrap.
+    cluster : str, optional
+        Column of the primary sampling unit (lavaan's ``cluster =``, single-level model):
+        cluster-robust sandwich SEs (scores summed within clusters) and the scaled test lavaan
+        reports with it. Implies ``estimator = "MLR"``.
     ordered : list of str or True, optional
         Ordinal indicators (lavaan's ``ordered=``); ``True`` = every observed variable of the model.
         Fits WLSMV with the delta parameterization (:mod:`analysis.sem.dwls`): single group,
@@ -105,7 +114,11 @@ def fit_sem(data: pd.DataFrame, model: str, *, group: str | None = None,
     if ordered is not None and not isinstance(ordered, (bool, np.bool_)):
         ordered = [ordered] if isinstance(ordered, str) else list(ordered)
     has_ordered = bool(ordered is True or (isinstance(ordered, list) and ordered))
-    est_name = (("WLSMV" if has_ordered else "ML") if estimator is None else str(estimator).upper())
+    est_name = (("WLSMV" if has_ordered else ("MLR" if cluster is not None else "ML"))
+                if estimator is None else str(estimator).upper())
+    if cluster is not None and est_name != "MLR":
+        raise ModelSpecError(f"cluster='{cluster}' needs estimator='MLR' (lavaan's robust.cluster SEs), "
+                             f"not '{estimator}'")
     if est_name == "WLSMV" or has_ordered:
         if est_name != "WLSMV":
             raise ModelSpecError(f"estimator='{estimator}' is not supported with ordered indicators; "
@@ -115,9 +128,18 @@ def fit_sem(data: pd.DataFrame, model: str, *, group: str | None = None,
                                  "pass ordered=[items] or ordered=True")
         return fit_wlsmv(data, model, ordered=ordered, group=group, missing=missing, bootstrap=int(bootstrap),
                          group_equal=group_equal, group_partial=group_partial)
+    robust = None
+    if est_name == "MLR":
+        est_name = "ML"  # the fit is ML/FIML; MLR changes the SEs and the test (analysis.sem.robust)
+        if meanstructure is None and cluster is not None:
+            meanstructure = True  # lavaan: cluster= switches the mean structure on
     engine = Engine(data, model, group=group, group_equal=group_equal, group_partial=group_partial,
                     missing=missing, estimator=est_name, meanstructure=meanstructure)
-    return summarize(engine, bootstrap=int(bootstrap), seed=seed, n_jobs=n_jobs, progress=progress)
+    if str(estimator).upper() == "MLR" or cluster is not None:
+        robust = RobustOptions(clusters=cluster_labels(engine, data, cluster) if cluster is not None else None,
+                               cluster_col=cluster)
+    return summarize(engine, bootstrap=int(bootstrap), seed=seed, n_jobs=n_jobs, progress=progress,
+                     robust=robust)
 
 
 def _nan_fit(engine: Engine) -> dict:
@@ -198,8 +220,11 @@ def _trouble(engine: Engine, theta: np.ndarray, est: np.ndarray) -> list[str]:
 
 def summarize(engine: Engine, *, bootstrap: int = 0, seed: int | None = None, n_jobs: int = 1,
               progress: Callable[[int, int], None] | None = None, compute_se: bool = True,
-              start: np.ndarray | None = None) -> SemResult:
-    """Fit ``engine`` and assemble the :class:`SemResult` (used by ``fit_sem`` and invariance)."""
+              start: np.ndarray | None = None, robust: RobustOptions | None = None) -> SemResult:
+    """Fit ``engine`` and assemble the :class:`SemResult` (used by ``fit_sem`` and invariance).
+
+    ``robust``: MLR / cluster-robust SEs and scaled fit measures (:mod:`analysis.sem.robust`).
+    """
     pt, model = engine.pt, engine.model
     gdata, h1 = engine.stats()
     warnings = list(engine.warnings) + _sample_warnings(engine, gdata)
@@ -212,13 +237,24 @@ def summarize(engine: Engine, *, bootstrap: int = 0, seed: int | None = None, n_
     with np.errstate(all="ignore"):
         fit = _fit_measures(engine, gdata, h1, theta) if finite else _nan_fit(engine)
     q = pt.nfree
-    if compute_se and finite:
+    if compute_se and finite and robust is None:  # MLR: the sandwich below replaces it
         with np.errstate(all="ignore"):
             vcov, msg = _vcov(engine, gdata, theta)
         if msg:
             warnings.append(msg)
     else:
         vcov = np.full((q, q), np.nan)
+    terms = None
+    if robust is not None and finite:
+        with np.errstate(all="ignore"):
+            terms = robust_terms(engine, gdata, theta, robust)
+            fit.update(robust_fit_measures(fit, terms, fiml=engine.fiml))
+        if compute_se:
+            vcov = terms.vcov
+            if terms.message and terms.message not in warnings:
+                warnings.append(terms.message)
+    elif robust is not None:
+        fit.update(dict.fromkeys(ROBUST_FIT_KEYS, math.nan))
     est = model.row_values(theta)
     warnings += _trouble(engine, theta, est) if finite else []
     dfun = DefinedFunction(pt)
@@ -241,6 +277,11 @@ def summarize(engine: Engine, *, bootstrap: int = 0, seed: int | None = None, n_
             "iterations": opt.iterations, "optimizer_message": opt.message, "stop_reason": opt.reason,
             "group": engine.group_col,
             "group_counts": {str(g): int(len(x)) for g, x in zip(labels, engine.x)}}
+    if robust is not None:
+        meta.update(estimator="MLR", information="observed",
+                    se="robust.cluster" if robust.clusters is not None else "robust.huber.white",
+                    test="yuan.bentler.mplus", cluster=robust.cluster_col,
+                    n_clusters=terms.n_clusters if terms is not None else None)
     return SemResult(fit=fit, estimates=table, defined=defined, r2=r2, converged=converged,
                      warnings=tuple(dict.fromkeys(warnings)), n_used=engine.n_used, n_dropped=engine.n_dropped,
                      groups=tuple(labels), bootstrap_info=boot_info, bootstrap_estimates=boot_table,

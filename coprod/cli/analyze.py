@@ -25,6 +25,13 @@ def add(sub) -> None:
     a.add_argument("--missing", choices=("listwise", "fiml"), default=None,
                    help="missing answers in the default analysis: listwise deletion per step "
                         "(default) or full-information ML (slower)")
+    a.add_argument("--estimator", choices=("ML", "MLR"), type=str.upper, default=None,
+                   help="estimator of the CFA and structural models in the default analysis: ML "
+                        "(default) or MLR (robust SEs, Yuan-Bentler scaled chi-square, scaled and "
+                        "robust CFI/TLI/RMSEA, as lavaan)")
+    a.add_argument("--cluster", metavar="COL", default=None,
+                   help="column whose respondents are not independent (e.g. municipality): "
+                        "cluster-robust SEs for the CFA and structural models (implies MLR)")
     a.add_argument("--codebook", metavar="JSON", default=None,
                    help="codebook of the form that was fielded (needed for --sector or --seed forms)")
     a.add_argument("--groups", metavar="CSV", default=None,
@@ -47,9 +54,13 @@ def add(sub) -> None:
 
 
 def run(args) -> int:
-    if args.spec and (args.bootstrap is not None or args.seed is not None or args.missing is not None):
-        print("error: --bootstrap, --seed and --missing are for the default analysis; with --spec "
-              "set them in the spec", file=sys.stderr)
+    if args.spec and any(v is not None for v in (args.bootstrap, args.seed, args.missing, args.estimator,
+                                                   args.cluster)):
+        print("error: --bootstrap, --seed, --missing, --estimator and --cluster are for the default "
+              "analysis; with --spec set them in the spec (estimator: MLR, cluster: COL)", file=sys.stderr)
+        return 2
+    if args.cluster and args.estimator == "ML":
+        print("error: --cluster needs --estimator MLR (cluster-robust SEs are MLR's)", file=sys.stderr)
         return 2
     if args.spec and (args.bank is not None or args.codebook is not None or args.groups is not None):
         print("error: --bank, --codebook and --groups are for the default analysis of the instrument; a spec "
@@ -66,6 +77,7 @@ def run(args) -> int:
                        bootstrap=args.bootstrap, seed=args.seed, missing=args.missing,
                        codebook=args.codebook, wave=args.wave, limits=limits(args), groups=args.groups,
                        scores=Path(args.scores) if args.scores else None,
-                       score_method=args.score_method or "regression")
+                       score_method=args.score_method or "regression",
+                       estimator=args.estimator, cluster=args.cluster)
     report_outputs(args, out.warnings, out.files)
     return 0

@@ -351,6 +351,9 @@ class MethodsView:
     missing: Any
     ordinal_estimator: Any = None
     ordinal_parameterization: Any = None
+    se: Any = None  # MLR: robust.huber.white or robust.cluster
+    cluster: Any = None
+    n_clusters: Any = None  # clusters over all groups
 
 
 def methods_view(sections: Sections, meta: dict) -> MethodsView:
@@ -361,7 +364,9 @@ def methods_view(sections: Sections, meta: dict) -> MethodsView:
     return MethodsView(seed=meta.get("seed"), bootstrap=meta.get("bootstrap", (meta.get("spec") or {}).get("bootstrap")),
                        estimator=model_meta.get("estimator"), missing=model_meta.get("missing"),
                        ordinal_estimator=w.estimator if w is not None else None,
-                       ordinal_parameterization=w.parameterization if w is not None else None)
+                       ordinal_parameterization=w.parameterization if w is not None else None,
+                       se=model_meta.get("se"), cluster=model_meta.get("cluster"),
+                       n_clusters=sum((model_meta.get("n_clusters") or {}).values()) or None)
 
 
 def provenance(meta: dict, lang: str) -> tuple[ProvenanceEntry, ...]:

@@ -31,6 +31,21 @@ def fit_row(label: str, fit: Fit, n: Any) -> FitRow:
                   fit.rmsea, fit.rmsea_ci_lower, fit.rmsea_ci_upper, fit.srmr)
 
 
+def robust_fit_rows(label: str, fit: Fit, n: Any, lang: str) -> tuple[FitRow, ...]:
+    """An MLR fit's two further rows (none for ML): the Yuan–Bentler scaled χ² with the scaled
+    CFI/TLI/RMSEA, and the same test with the robust indices (lavaan's ``*.scaled``, ``*.robust``)."""
+    if opt(fit.chisq_scaled) is None:
+        return ()
+    n = n if n is not None else fit.nobs
+    scaled = FitRow(t("study_fit_scaled", lang, model=label), n, fit.chisq_scaled, fit.df, fit.pvalue_scaled,
+                    fit.cfi_scaled, fit.tli_scaled, fit.rmsea_scaled, fit.rmsea_ci_lower_scaled,
+                    fit.rmsea_ci_upper_scaled, fit.srmr)
+    robust = FitRow(t("study_fit_robust", lang, model=label), n, fit.chisq_scaled, fit.df, fit.pvalue_scaled,
+                    fit.cfi_robust, fit.tli_robust, fit.rmsea_robust, fit.rmsea_ci_lower_robust,
+                    fit.rmsea_ci_upper_robust, fit.srmr)
+    return scaled, robust
+
+
 # ------------------------------------------------------------------------------------ factors
 @dataclass(frozen=True, slots=True)
 class EfaView:
@@ -73,6 +88,7 @@ class FactorsView:
     phi: MatrixView | None = None
     hints: tuple[HintRow, ...] = ()
     omega: tuple[OmegaRow, ...] = ()
+    cfa_robust: tuple[FitRow, ...] = ()  # MLR: scaled and robust rows of the pooled CFA
 
 
 def _efa_view(efa: EfaSection) -> EfaView:
@@ -112,7 +128,9 @@ def factors_view(sections: Sections, bank, lang: str) -> FactorsView | None:
                        cfa=fit_row(t("study_pooled", lang), cfa.fit, cfa.n_used) if cfa is not None else None,
                        by_sector=by_sector, cr=_cr_rows(cfa, bank, lang), htmt=_htmt_view(sections.validity),
                        loadings=loading_rows(cfa, bank, lang), pattern=efa_pattern(efa, lang), phi=efa_phi(efa, lang),
-                       hints=hint_rows(cfa, lang), omega=omega_rows(sections, bank, lang))
+                       hints=hint_rows(cfa, lang), omega=omega_rows(sections, bank, lang),
+                       cfa_robust=(robust_fit_rows(t("study_pooled", lang), cfa.fit, cfa.n_used, lang)
+                                   if cfa is not None else ()))
 
 
 # ---------------------------------------------------------------------------------- invariance
@@ -237,6 +255,7 @@ class SemView:
     r2: tuple[R2Row, ...]
     boot: Any
     by_group: SemByGroupView | None
+    fit_robust: tuple[FitRow, ...] = ()  # MLR: scaled and robust rows
 
 
 def _sem_svg(est: tuple[Estimate, ...], latents: set, r2: dict, lang: str):
@@ -279,7 +298,8 @@ def sem_view(sections: Sections, bank, lang: str) -> SemView | None:
                    defined=tuple(_defined_row(d) for d in sem.defined),
                    fit=fit_row(t("study_sem_model", lang), sem.fit, sem.n_used),
                    r2=r2_rows, boot=sem.bootstrap_info.n_requested if sem.bootstrap_info else None,
-                   by_group=_sem_by_group(sections.sem_by_sector, bank, lang))
+                   by_group=_sem_by_group(sections.sem_by_sector, bank, lang),
+                   fit_robust=robust_fit_rows(t("study_sem_model", lang), sem.fit, sem.n_used, lang))
 
 
 def _equal(what: str, lang: str) -> str:

@@ -39,6 +39,22 @@ class Fit(Record):
     baseline_chisq: float | None
     baseline_df: int | None
     chisq_by_group: Mapping[str, float | None]
+    # MLR / cluster-robust fits only (lavaan's ``*.scaled`` / ``*.robust``; older results lack them)
+    chisq_scaled: float | None = ABSENT
+    pvalue_scaled: float | None = ABSENT
+    chisq_scaling_factor: float | None = ABSENT
+    baseline_chisq_scaled: float | None = ABSENT
+    baseline_chisq_scaling_factor: float | None = ABSENT
+    cfi_scaled: float | None = ABSENT
+    tli_scaled: float | None = ABSENT
+    rmsea_scaled: float | None = ABSENT
+    rmsea_ci_lower_scaled: float | None = ABSENT
+    rmsea_ci_upper_scaled: float | None = ABSENT
+    cfi_robust: float | None = ABSENT
+    tli_robust: float | None = ABSENT
+    rmsea_robust: float | None = ABSENT
+    rmsea_ci_lower_robust: float | None = ABSENT
+    rmsea_ci_upper_robust: float | None = ABSENT
 
 
 @record

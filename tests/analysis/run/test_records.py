@@ -72,7 +72,7 @@ def test_an_unknown_or_missing_key_names_its_path(hs_result):
 def test_a_misspelt_field_fails_instead_of_rendering_nothing(hs_result):
     fit = hs_result.sections.cfa.fit
     with pytest.raises(AttributeError):
-        fit.cfi_robust  # noqa: B018 - a field that does not exist
+        fit.rmsea_lower  # noqa: B018 - a field that does not exist (rmsea_ci_lower)
     with pytest.raises(dataclasses.FrozenInstanceError):
         fit.cfi = 1.0
     with pytest.raises(TypeError):
