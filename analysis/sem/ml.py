@@ -19,7 +19,8 @@ takes over and scoring polishes its result.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import optimize
@@ -36,7 +37,7 @@ class GroupData:
     n: int
     mean: np.ndarray
     cov: np.ndarray
-    patterns: list = field(default_factory=list)  # FIML: [(observed index, n, mean, cov, rows)]
+    patterns: Any = None  # FIML: the missing-data patterns (analysis.sem.fiml.Patterns)
     x_moments: tuple | None = None  # FIML: (cov, mean) of the fixed.x covariates (complete rows)
 
 
