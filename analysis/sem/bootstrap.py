@@ -37,20 +37,16 @@ def _draw(engine, theta_hat: np.ndarray, seq: np.random.SeedSequence, step: np.n
 
 
 def _step_matrix(engine, theta_hat: np.ndarray) -> np.ndarray | None:
-    """FIML: the full sample's Hessian of −2 logL at θ̂, the step matrix of every draw (the
-    exact curvature near each draw's optimum; forming the expected Hessian at every iteration
-    of every draw cost more than the rest of the fit). None when it is not positive definite
-    (each draw then uses its own expected Hessian) or for complete data."""
+    """FIML: the step matrix of every draw, the expected Hessian at θ̂ (it depends on θ only,
+    not on the data, so each draw would recompute nearly the same matrix at every iteration;
+    the secant correction of the scoring adapts it to the draw). None for complete data, or
+    when it cannot be formed (each draw then forms its own)."""
     if not engine.fiml:
         return None
     gdata, _ = engine.stats()
     engine.exo_stats(gdata)
-    h = 2.0 * engine.discrepancy(gdata).observed_information(theta_hat)
-    if not np.all(np.isfinite(h)):
-        return None
-    try:
-        np.linalg.cholesky(h)
-    except np.linalg.LinAlgError:
+    _f, g, h = engine.discrepancy(gdata).value_grad_info(theta_hat)
+    if g is None or not np.all(np.isfinite(h)):
         return None
     return h
 

@@ -24,6 +24,7 @@ second derivatives (central differences of the analytic Jacobian).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -39,14 +40,24 @@ _LOG2PI = np.log(2.0 * np.pi)
 _MAX_P_ANALYTIC = 48
 
 
+class Batch(NamedTuple):
+    """Patterns ``lo:hi`` of a :class:`Patterns`, each missing ``p_m`` variables."""
+
+    lo: int
+    hi: int
+    mis: np.ndarray      # (B, p_m) missing variables of each pattern
+    oi: np.ndarray       # (B, p_o) observed variables
+    mm: np.ndarray       # (B, p_m, p_m) flat index of the missing block in a p × p matrix
+    spread: np.ndarray   # positions (within the batch) of the patterns whose covariance is not 0
+
+
 @dataclass(frozen=True, slots=True)
 class Patterns:
     """The missing-data patterns of one group, stacked and ordered by the number of missing
     variables (so each ``batches`` entry is a slice of the arrays).
 
     ``ybar`` and ``s`` are each pattern's mean and covariance (divisor n) over its rows, 0 in
-    the missing positions; ``batches`` = [(start, stop, missing index (B, p_m), observed index
-    (B, p_o))]; ``n_total``, ``const`` (Σ n_p p_o ln 2π) and ``s_all`` (Σ n_p S_p) are the sums
+    the missing positions; ``batches`` are :class:`Batch` records; ``n_total``, ``const`` (Σ n_p p_o ln 2π) and ``s_all`` (Σ n_p S_p) are the sums
     every evaluation needs."""
 
     p: int
@@ -105,8 +116,13 @@ def pattern_index(x: np.ndarray) -> PatternIndex:
                         center=center, xc=xc)
 
 
-def _stack(obs: np.ndarray, n: np.ndarray, ybar: np.ndarray, s: np.ndarray) -> Patterns:
+def _stack(obs: np.ndarray, n: np.ndarray, ybar: np.ndarray, s: np.ndarray,
+           spread: np.ndarray | None = None) -> Patterns:
+    """Patterns from their arrays (already ordered by the number missing); ``spread`` marks those
+    of more than one row (the others have covariance 0: their products are skipped)."""
     p = obs.shape[1]
+    if spread is None:
+        spread = np.ones(len(n), bool)
     miss = p - obs.sum(axis=1)
     batches = []
     lo = 0
@@ -117,7 +133,8 @@ def _stack(obs: np.ndarray, n: np.ndarray, ybar: np.ndarray, s: np.ndarray) -> P
         # np.nonzero walks row by row: each row's indices, ascending
         mis = np.nonzero(~o)[1].reshape(hi - lo, pm)
         oi = np.nonzero(o)[1].reshape(hi - lo, p - pm)
-        batches.append((lo, hi, mis, oi))
+        batches.append(Batch(lo, hi, mis, oi, mis[:, :, None] * p + mis[:, None, :],
+                             np.flatnonzero(spread[lo:hi])))
         lo = hi
     return Patterns(p=p, n=n, obs=obs, ybar=ybar, s=s, batches=tuple(batches), n_total=float(n.sum()),
                     const=float(n @ obs.sum(axis=1)) * _LOG2PI, s_all=np.einsum("k,kij->ij", n, s))
@@ -147,7 +164,7 @@ def patterns_of(index: PatternIndex, weights: np.ndarray | None = None) -> Patte
         s[k] = 0.5 * (sk + sk.T)
     keep = nw > 0
     obs = index.obs[keep]
-    return _stack(obs, nw[keep], (m[keep] + index.center) * obs, s[keep])
+    return _stack(obs, nw[keep], (m[keep] + index.center) * obs, s[keep], (~single)[keep])
 
 
 # ------------------------------------------------------------------ the pass over the patterns
@@ -180,25 +197,25 @@ def _pass(pats: Patterns, sigma: np.ndarray, mu: np.ndarray, moments: bool):
     f = pats.const + pats.n_total * logdet + float(np.sum(P * tall))
     if moments:
         crow, cmm, kmat, zm = np.zeros((p, p)), np.zeros((p, p)), np.zeros((p, p)), np.zeros(p)
-    for lo, hi, mis, _oi in pats.batches:
+    pflat = P.ravel()
+    for lo, hi, mis, _oi, mm, spread in pats.batches:
         pm = mis.shape[1]
         if pm == 0:
             continue
         n = pats.n[lo:hi]
         prow = P[mis]                                           # (B, p_m, p)
-        pmm = np.take_along_axis(prow, mis[:, None, :], axis=2)   # (B, p_m, p_m)
-        try:
-            lmm = np.linalg.cholesky(pmm)
-        except np.linalg.LinAlgError:
+        inv_logdet = _small_inverse(pflat[mm])
+        if inv_logdet is None:
             return None
-        minv = np.linalg.inv(pmm)                               # Σ_mm·o
+        minv, logdet_mm = inv_logdet                            # Σ_mm·o and ln|P_mm|
         db = d[lo:hi]
         pd_ = np.einsum("bmp,bp->bm", prow, db)
-        g1 = np.matmul(prow, pats.s[lo:hi]) + pd_[:, :, None] * db[:, None, :]   # P_m· T_p
+        g1 = pd_[:, :, None] * db[:, None, :]                   # P_m· T_p ...
+        if len(spread):
+            g1[spread] += np.matmul(prow[spread], pats.s[lo:hi][spread])   # ... + P_m· S_p
         fm = np.matmul(minv, g1)                                # −B_p T_p on the observed
-        h = np.einsum("bmp,bkp->bmk", fm, prow)
-        f += float(n @ (2.0 * np.log(np.diagonal(lmm, axis1=1, axis2=2)).sum(axis=1)))
-        f -= float(n @ np.einsum("bmm->b", h))
+        h = np.matmul(fm, prow.transpose(0, 2, 1))
+        f += float(n @ logdet_mm) - float(n @ np.einsum("bmm->b", h))
         if moments:
             nn = n[:, None, None]
             kmat += _scatter(p, mis, mis, nn * minv)
@@ -213,12 +230,36 @@ def _pass(pats: Patterns, sigma: np.ndarray, mu: np.ndarray, moments: bool):
     return f, (P, 0.5 * (c + c.T), 0.5 * (kmat + kmat.T), nd.sum(axis=0) - zm)
 
 
+def _small_inverse(a: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(A⁻¹, ln|A|) of a stack of small symmetric matrices, None if one is not positive definite;
+    1 × 1 and 2 × 2 in closed form (most patterns miss one or two answers)."""
+    k = a.shape[1]
+    if k == 1:
+        if not np.all(a > 0):
+            return None
+        return 1.0 / a, np.log(a[:, 0, 0])
+    if k == 2:
+        x, y, z = a[:, 0, 0], a[:, 0, 1], a[:, 1, 1]
+        det = x * z - y * y
+        if not (np.all(x > 0) and np.all(det > 0)):
+            return None
+        inv = np.empty_like(a)
+        inv[:, 0, 0], inv[:, 1, 1] = z / det, x / det
+        inv[:, 0, 1] = inv[:, 1, 0] = -y / det
+        return inv, np.log(det)
+    try:
+        chol = np.linalg.cholesky(a)
+    except np.linalg.LinAlgError:
+        return None
+    return np.linalg.inv(a), 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+
+
 def _direct(pats: Patterns, sigma: np.ndarray, mu: np.ndarray, grad: bool):
     """(−2 logL, ∂/∂Σ, ∂/∂μ) with one Σ_oo per pattern; (inf, None, None) if one is not PD."""
     p = pats.p
     total = 0.0
     gs, gm = (np.zeros((p, p)), np.zeros(p)) if grad else (None, None)
-    for lo, hi, _mis, oi in pats.batches:
+    for lo, hi, _mis, oi, _mm, _sp in pats.batches:
         n = pats.n[lo:hi]
         soo = sigma[oi[:, :, None], oi[:, None, :]]
         try:
@@ -328,9 +369,9 @@ class FimlDiscrepancy:
     """−2 logL of the model under FIML, summed over groups (see the module docstring)."""
 
     def __init__(self, model: Model, data: list[GroupData], step: np.ndarray | None = None):
-        # ``step``: a fixed step matrix for Fisher scoring (a bootstrap draw uses the full
-        # sample's observed information: the draw's optimum is near, and the expected Hessian
-        # need not be formed at every iteration)
+        # ``step``: a fixed step matrix for Fisher scoring (a bootstrap draw uses the expected
+        # Hessian at the full-sample estimate, near the draw's optimum, rather than forming it
+        # at every iteration; the gradient then needs no Jacobian either)
         self.model, self.data, self.step = model, data, step
 
     def group_loglik(self, theta: np.ndarray) -> np.ndarray:
@@ -349,13 +390,22 @@ class FimlDiscrepancy:
         grad, hess, total = np.zeros(q), np.zeros((q, q)), 0.0
         fixed = self.step is not None
         for g, d in enumerate(self.data):
+            if fixed:
+                # no step matrix to form: the gradient through the model matrices, not the Jacobian
+                sigma, mu = self.model.implied(theta)[g]
+                f, gs, gm = _terms(d.patterns, sigma, mu, True)
+                if gs is None:
+                    return np.inf, None, None
+                total += f
+                grad += _phi_gradient(self.model, theta, g, gs, gm)
+                continue
             sigma, mu, ds, dm = self.model.jacobian(theta, g)
             f, gs, gm = _terms(d.patterns, sigma, mu, True)
             if gs is None:
                 return np.inf, None, None
             total += f
             grad += np.einsum("ij,kij->k", gs, ds) + dm @ gm
-            if info and not fixed:
+            if info:
                 ci = _chol_inv(sigma)
                 if ci is None:
                     return np.inf, None, None
@@ -428,7 +478,7 @@ def _sigma_mu_hessian(pats: Patterns, sigma: np.ndarray, mu: np.ndarray):
     _f, (P, c, kmat, z) = out
     K = len(pats)
     wt = np.broadcast_to(P, (K, p, p)).copy()
-    for lo, hi, mis, _oi in pats.batches:
+    for lo, hi, mis, _oi, _mm, _sp in pats.batches:
         if mis.shape[1] == 0:
             continue
         prow = P[mis]

@@ -20,8 +20,8 @@ def add(sub) -> None:
                    help="keep respondents flagged by the data-quality checks")
     a.add_argument("--no-report", action="store_true", help="write results.json only")
     a.add_argument("--missing", choices=("listwise", "fiml"), default=None,
-                   help="missing answers in the default analysis: listwise deletion per step "
-                        "(default) or full-information ML (slower)")
+                   help="missing answers (a don't-know counts as missing) in the default analysis: "
+                        "full-information ML (default) or listwise deletion per step")
     a.add_argument("--codebook", metavar="JSON", default=None,
                    help="codebook of the form that was fielded (needed for --sector or --seed forms)")
     a.add_argument("--groups", metavar="CSV", default=None,
