@@ -399,19 +399,20 @@ class FimlDiscrepancy:
                 total += f
                 grad += _phi_gradient(self.model, theta, g, gs, gm)
                 continue
-            sigma, mu, ds, dm = self.model.jacobian(theta, g)
+            sigma, mu, ds, dm = self.model.jacobian(theta, g, active=True)
+            act = self.model.active[g]
             f, gs, gm = _terms(d.patterns, sigma, mu, True)
             if gs is None:
                 return np.inf, None, None
             total += f
-            grad += np.einsum("ij,kij->k", gs, ds) + dm @ gm
+            grad[act] += np.einsum("ij,kij->k", gs, ds) + dm @ gm
             if info:
                 ci = _chol_inv(sigma)
                 if ci is None:
                     return np.inf, None, None
                 inv, _, w = ci
-                e = (w @ ds @ w.T).reshape(q, -1)
-                hess += d.n * (e @ e.T + 2.0 * (dm @ inv @ dm.T))
+                e = (w @ ds @ w.T).reshape(len(act), -1)
+                hess[np.ix_(act, act)] += d.n * (e @ e.T + 2.0 * (dm @ inv @ dm.T))
         return total, grad, (self.step.copy() if fixed and info else hess)
 
     def observed_information(self, theta: np.ndarray) -> np.ndarray:
@@ -422,15 +423,17 @@ class FimlDiscrepancy:
             return self._numeric_information(theta)
         h = np.zeros((q, q))
         for g, d in enumerate(self.data):
-            sigma, mu, ds, dm = self.model.jacobian(theta, g)
+            sigma, mu, ds, dm = self.model.jacobian(theta, g, active=True)
+            act = self.model.active[g]
             parts = _sigma_mu_hessian(d.patterns, sigma, mu)
             if parts is None:
                 return self._numeric_information(theta)
             k4, ksm, kmm, gs, gm = parts
-            j2 = ds.reshape(q, -1)
+            j2 = ds.reshape(len(act), -1)
             x = (j2 @ ksm) @ dm.T
-            h += (j2 @ k4) @ j2.T + x + x.T + dm @ kmm @ dm.T
-            h += self._second_order(theta, g, gs, gm)
+            blk = np.ix_(act, act)
+            h[blk] += (j2 @ k4) @ j2.T + x + x.T + dm @ kmm @ dm.T
+            h[blk] += self._second_order(theta, g, gs, gm)[blk]
         return 0.25 * (h + h.T)  # ½ for −2logL → −logL, ½ for symmetrising
 
     def _second_order(self, theta: np.ndarray, g: int, gs: np.ndarray, gm: np.ndarray) -> np.ndarray:
@@ -438,7 +441,7 @@ class FimlDiscrepancy:
         φ(θ) = tr(G Σ(θ)) + g′μ(θ) with G, g held at their values at θ̂ (:func:`_phi_gradient`)."""
         q = len(theta)
         out = np.zeros((q, q))
-        for k in range(q):
+        for k in self.model.active[g]:  # φ of group g depends on its own parameters only
             step = 1e-5 * max(1.0, abs(theta[k]))
             tp, tm = theta.copy(), theta.copy()
             tp[k] += step
