@@ -10,7 +10,7 @@ import numpy as np
 from scipy import optimize
 
 from coprod.analysis._extraction import _extract
-from coprod.analysis.sem.fiml import _pass, _terms, pattern_index, patterns_of
+from coprod.analysis._patterns import _pass, _terms, pattern_index, patterns_of
 
 __all__ = ["_ml_one_factor", "_patterns", "_em_saturated", "_fiml_one_factor"]
 
