@@ -10,6 +10,7 @@ import numpy as np
 from scipy import optimize
 
 from coprod.analysis._extraction import _extract
+from coprod.analysis._patterns import _pass, _terms, pattern_index, patterns_of
 
 __all__ = ["_ml_one_factor", "_patterns", "_em_saturated", "_fiml_one_factor"]
 
@@ -63,30 +64,24 @@ def _patterns(X: np.ndarray) -> list[tuple[np.ndarray, int, np.ndarray, np.ndarr
 
 
 def _em_saturated(X: np.ndarray, tol: float = 1e-10, max_iter: int = 10000) -> tuple[np.ndarray, np.ndarray, bool]:
-    """EM estimates of the mean and (N-denominator) covariance of incomplete normal data (lavaan's h1)."""
+    """EM estimates of the mean and (N-denominator) covariance of incomplete normal data (lavaan's h1).
+
+    Each iteration is the E-step of :mod:`analysis.sem.fiml` (all patterns at once, by the
+    Schur complements of Σ⁻¹); stopped when no mean or covariance changes by ``tol``.
+    """
     n, p = X.shape
-    M = np.isnan(X)
-    keys, inv = np.unique(M, axis=0, return_inverse=True)
-    inv = np.ravel(inv)
-    groups = [(~k, X[inv == g]) for g, k in enumerate(keys) if (~k).any()]
-    n_used = sum(len(Xg) for _, Xg in groups)
+    pats = patterns_of(pattern_index(X))
+    n_used = pats.n_total
     mu = np.nanmean(X, axis=0)
     S = np.diag(np.nanvar(X, axis=0))
     for _ in range(max_iter):
-        T1, T2 = np.zeros(p), np.zeros((p, p))
-        for o, Xg in groups:
-            m = ~o
-            Xf = np.empty((len(Xg), p))
-            Xf[:, o] = Xg[:, o]
-            Cm = np.zeros((p, p))
-            if m.any():
-                B = np.linalg.solve(S[np.ix_(o, o)], S[np.ix_(o, m)]).T
-                Xf[:, m] = mu[m] + (Xg[:, o] - mu[o]) @ B.T
-                Cm[np.ix_(m, m)] = S[np.ix_(m, m)] - B @ S[np.ix_(o, m)]
-            T1 += Xf.sum(0)
-            T2 += Xf.T @ Xf + len(Xg) * Cm
-        mu_new = T1 / n_used
-        S_new = T2 / n_used - np.outer(mu_new, mu_new)
+        out = _pass(pats, S, mu, True)
+        if out is None:
+            return mu, S, False
+        _P, C, K, z = out[1]
+        mu_new = mu + z / n_used
+        S_new = (C + K) / n_used - np.outer(z / n_used, z / n_used)
+        S_new = 0.5 * (S_new + S_new.T)
         delta = max(np.abs(mu_new - mu).max(), np.abs(S_new - S).max())
         mu, S = mu_new, S_new
         if delta < tol:
@@ -97,26 +92,19 @@ def _em_saturated(X: np.ndarray, tol: float = 1e-10, max_iter: int = 10000) -> t
 def _fiml_one_factor(X: np.ndarray, mu0: np.ndarray, S0: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     """One-factor CFA by full-information ML (lavaan ``missing = "ml"``); returns loadings, residual variances."""
     p = X.shape[1]
-    pats = _patterns(X)
+    pats = patterns_of(pattern_index(X))
+    n = pats.n_total
     lam0, th0, _ = _ml_one_factor(S0)
 
     def f_and_g(x):
+        # ½(−2 logL − constant)/n and its gradient, from the FIML pattern pass
         mu, lam, th = x[:p], x[p:2 * p], x[2 * p:]
         Sig = np.outer(lam, lam) + np.diag(th)
-        f, G, gmu = 0.0, np.zeros((p, p)), np.zeros(p)
-        for o, ng, m, W in pats:
-            So = Sig[np.ix_(o, o)]
-            sign, logdet = np.linalg.slogdet(So)
-            if sign <= 0:
-                return 1e10, np.zeros_like(x)
-            Si = np.linalg.inv(So)
-            dv = m - mu[o]
-            A = W + ng * np.outer(dv, dv)
-            f += 0.5 * (ng * logdet + np.sum(Si * A))
-            G[np.ix_(o, o)] += 0.5 * (ng * Si - Si @ A @ Si)
-            gmu[o] -= ng * Si @ dv
-        n = sum(pt[1] for pt in pats)
-        return f / n, np.concatenate([gmu, 2 * G @ lam, np.diag(G)]) / n
+        f2, gs, gm = _terms(pats, Sig, mu, True)
+        if gs is None:
+            return 1e10, np.zeros_like(x)
+        G = 0.5 * gs
+        return 0.5 * (f2 - pats.const) / n, np.concatenate([0.5 * gm, 2 * G @ lam, np.diag(G)]) / n
 
     x0 = np.concatenate([mu0, lam0, th0])
     res = optimize.minimize(f_and_g, x0, jac=True, method="BFGS", options={"gtol": 1e-11, "maxiter": 5000})

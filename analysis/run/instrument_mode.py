@@ -53,7 +53,7 @@ class InstrumentPlan:
     sem: str
     sem_by_sector: str
     invariance_by: tuple[str, ...]
-    missing: str = "listwise"
+    missing: str = "fiml"
     bootstrap: int = DEFAULT_BOOTSTRAP
     seed: int = 2021
     estimator: str = "ML"  # of the CFAs and structural models (invariance stays ML)
@@ -62,7 +62,7 @@ class InstrumentPlan:
     parallel_n_iter: int = 20
 
 
-def instrument_plan(bank: Bank, *, missing: str = "listwise", bootstrap: int = DEFAULT_BOOTSTRAP,
+def instrument_plan(bank: Bank, *, missing: str = "fiml", bootstrap: int = DEFAULT_BOOTSTRAP,
                     seed: int = 2021, invariance_by: tuple[str, ...] = ("sector", "service_area"),
                     n_jobs: int | None = None, estimator: str = "ML",
                     cluster: str | None = None) -> InstrumentPlan:
@@ -92,7 +92,7 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
                        bootstrap: int = DEFAULT_BOOTSTRAP, seed: int = 2021,
                        progress: Progress | None = None, meta: dict | None = None,
                        invariance_by: tuple[str, ...] = ("sector", "service_area"),
-                       n_jobs: int | None = None, missing: str = "listwise", estimator: str = "ML",
+                       n_jobs: int | None = None, missing: str = "fiml", estimator: str = "ML",
                        cluster: str | None = None) -> AnalysisResult:
     """Analyse responses to the coprod instrument.
 
@@ -108,9 +108,11 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
         Bootstrap draws for the indirect effects, and the seed of every random step.
     n_jobs : int, optional
         Worker processes for the bootstrap (default: up to 2); the results do not depend on it.
-    missing : {"listwise", "fiml"}
-        Listwise deletion per step (lavaan's default), or full-information ML for the CFA, SEM
-        and invariance models (pairwise correlations for reliability and EFA, as psych).
+    missing : {"fiml", "listwise"}
+        Full-information ML for the CFA, SEM and invariance models (the default: a don't-know
+        answer is missing by design, and listwise deletion over a model's items leaves out most
+        respondents; pairwise correlations for reliability and EFA, as psych), or listwise
+        deletion per step (lavaan's default).
     estimator : {"ML", "MLR"}
         MLR: the CFAs and structural models get Huber–White SEs and the Yuan–Bentler scaled test
         with scaled and robust fit indices (lavaan's ``estimator = "MLR"``); invariance stays ML.

@@ -20,7 +20,8 @@ __all__ = ["run_bootstrap", "percentile_table"]
 _WORKER: dict = {}
 
 
-def _draw(engine, theta_hat: np.ndarray, seq: np.random.SeedSequence) -> np.ndarray | None:
+def _draw(engine, theta_hat: np.ndarray, seq: np.random.SeedSequence, step: np.ndarray | None = None
+          ) -> np.ndarray | None:
     rng = np.random.default_rng(seq)
     weights = []
     for xg in engine.x:
@@ -29,8 +30,25 @@ def _draw(engine, theta_hat: np.ndarray, seq: np.random.SeedSequence) -> np.ndar
     gdata, _ = engine.stats(weights)
     # decrement 1e-6 (χ² units) puts each draw within ~1e-3 SE of its optimum: far below the
     # Monte Carlo error of a percentile, and half the iterations of the full-sample tolerance
-    res = engine.fit(gdata, start=theta_hat, maxit=100, tol=1e-6, retry=False)
+    res = engine.fit(gdata, start=theta_hat, maxit=100, tol=1e-6, retry=False, step=step)
+    if not res.converged and step is not None:
+        res = engine.fit(gdata, start=theta_hat, maxit=100, tol=1e-6, retry=False)
     return res.theta if res.converged else None
+
+
+def _step_matrix(engine, theta_hat: np.ndarray) -> np.ndarray | None:
+    """FIML: the step matrix of every draw, the expected Hessian at θ̂ (it depends on θ only,
+    not on the data, so each draw would recompute nearly the same matrix at every iteration;
+    the secant correction of the scoring adapts it to the draw). None for complete data, or
+    when it cannot be formed (each draw then forms its own)."""
+    if not engine.fiml:
+        return None
+    gdata, _ = engine.stats()
+    engine.exo_stats(gdata)
+    _f, g, h = engine.discrepancy(gdata).value_grad_info(theta_hat)
+    if g is None or not np.all(np.isfinite(h)):
+        return None
+    return h
 
 
 def _single_thread_blas():
@@ -38,15 +56,16 @@ def _single_thread_blas():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def _init_worker(engine, theta_hat) -> None:
+def _init_worker(engine, theta_hat, step) -> None:
     _WORKER["limits"] = _single_thread_blas()
     _WORKER["engine"] = engine
     _WORKER["theta"] = theta_hat
+    _WORKER["step"] = step
 
 
 def _chunk(seqs: list) -> list:
-    eng, th = _WORKER["engine"], _WORKER["theta"]
-    return [_draw(eng, th, s) for s in seqs]
+    eng, th, step = _WORKER["engine"], _WORKER["theta"], _WORKER["step"]
+    return [_draw(eng, th, s, step) for s in seqs]
 
 
 def run_bootstrap(engine, theta_hat: np.ndarray, n_draws: int, *, seed: int | None = None,
@@ -63,8 +82,9 @@ def run_bootstrap(engine, theta_hat: np.ndarray, n_draws: int, *, seed: int | No
     if n_jobs is None or n_jobs <= 1 or n_draws < 20:
         limits = _single_thread_blas()
         try:
+            step = _step_matrix(engine, theta_hat)
             for i, s in enumerate(seqs):
-                results.append(_draw(engine, theta_hat, s))
+                results.append(_draw(engine, theta_hat, s, step))
                 if progress is not None:
                     progress(i + 1, n_draws)
         finally:
@@ -73,8 +93,10 @@ def run_bootstrap(engine, theta_hat: np.ndarray, n_draws: int, *, seed: int | No
     else:
         size = max(10, n_draws // (n_jobs * 8))
         chunks = [seqs[i:i + size] for i in range(0, n_draws, size)]
+        with threadpool_limits(limits=1, user_api="blas"):
+            step = _step_matrix(engine, theta_hat)
         with ProcessPoolExecutor(max_workers=n_jobs, initializer=_init_worker,
-                                 initargs=(engine, theta_hat)) as pool:
+                                 initargs=(engine, theta_hat, step)) as pool:
             for out in pool.map(_chunk, chunks):
                 results.extend(out)
                 if progress is not None:

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from coprod.analysis.errors import ModelSpecError
-from coprod.analysis.sem.fiml import FimlDiscrepancy, _patterns, fiml_group_data, independence_loglik
+from coprod.analysis.sem.fiml import (FimlDiscrepancy, fiml_group_data, independence_loglik, pattern_index,
+                                      patterns_of)
 from coprod.analysis.sem.ml import GroupData, MLDiscrepancy, OptimResult, group_data, minimize
 from coprod.analysis.sem.model import Model
 from coprod.analysis.sem.partable import build_partable
@@ -94,6 +95,10 @@ class Engine:
         self.n_used = int(sum(len(a) for a in self.x))
         self.n_dropped = n_file - self.n_used
         self.x_index = ov_x
+        # FIML: the patterns and the EM (h1) estimates depend on the rows only, so they are
+        # computed once per engine (the full-sample fit, its SEs and fit measures share them)
+        self._pindex = None
+        self._fiml_stats = None
         self._check_data()
 
     # ------------------------------------------------------------------ data checks
@@ -160,24 +165,44 @@ class Engine:
                 else:
                     out.append(group_data(self._centred(g), weights[g], self._centre[g]))
             return out, None
+        if weights is None and self._fiml_stats is not None:
+            return self._fiml_stats
         lls, bls = [], []
         for g, xg in enumerate(self.x):
+            index = self._pattern_index(g)
             if weights is not None:
-                xg = np.repeat(xg, weights[g].astype(int), axis=0)
-                gd = GroupData(len(xg), np.nanmean(xg, axis=0), np.diag(np.nanvar(xg, axis=0)), _patterns(xg))
+                # a draw's patterns from the row counts: the full sample's patterns, reweighted
+                pats = patterns_of(index, weights[g])
+                gd = GroupData(int(round(pats.n_total)), np.nanmean(xg, axis=0), np.diag(np.nanvar(xg, axis=0)),
+                               pats)
             else:
-                gd, ll, ok = fiml_group_data(xg)
+                gd, ll, ok = fiml_group_data(xg, index)
                 if not ok:
                     self.warnings.append("EM for the saturated (h1) model did not converge")
             if self.x_index and len(xg):
                 xs = xg[:, self.x_index]
-                gd.x_moments = (np.atleast_2d(np.cov(xs, rowvar=False, bias=True)), xs.mean(axis=0))
+                if weights is not None:
+                    wg = weights[g]
+                    mx = wg @ xs / wg.sum()
+                    xc = xs - mx
+                    gd.x_moments = (np.atleast_2d((xc.T * wg) @ xc / wg.sum()), mx)
+                else:
+                    gd.x_moments = (np.atleast_2d(np.cov(xs, rowvar=False, bias=True)), xs.mean(axis=0))
             out.append(gd)
             if weights is not None:
                 continue
             lls.append(ll)
             bls.append(independence_loglik(gd.patterns, self.model.p, self.x_index))
-        return out, (None if weights is not None else H1(lls, bls))
+        if weights is not None:
+            return out, None
+        self._fiml_stats = (out, H1(lls, bls))
+        return self._fiml_stats
+
+    def _pattern_index(self, g: int):
+        """Group ``g``'s rows sorted by missing-data pattern (made once, reused by every draw)."""
+        if self._pindex is None:
+            self._pindex = [pattern_index(xg) for xg in self.x]
+        return self._pindex[g]
 
     def _centred(self, g: int) -> np.ndarray:
         if not hasattr(self, "_xc"):
@@ -185,8 +210,9 @@ class Engine:
             self._xc = [xg - c for xg, c in zip(self.x, self._centre)]
         return self._xc[g]
 
-    def discrepancy(self, gdata: list[GroupData]):
-        return FimlDiscrepancy(self.model, gdata) if self.fiml else MLDiscrepancy(self.model, gdata)
+    def discrepancy(self, gdata: list[GroupData], step: np.ndarray | None = None):
+        """The objective of the fit; ``step`` (FIML only) is a fixed step matrix for scoring."""
+        return FimlDiscrepancy(self.model, gdata, step) if self.fiml else MLDiscrepancy(self.model, gdata)
 
     def exo_stats(self, gdata: list[GroupData]) -> None:
         """Refresh fixed.x values from the (resampled) sample (FIML: the covariates' own moments)."""
@@ -206,14 +232,15 @@ class Engine:
         self.model.set_exo(covs, means)
 
     def fit(self, gdata: list[GroupData], start: np.ndarray | None = None, *, maxit: int = 300,
-            tol: float = 1e-12, retry: bool = True) -> OptimResult:
-        """Fit from ``start`` (default: starting values from ``gdata``).
+            tol: float = 1e-12, retry: bool = True, step: np.ndarray | None = None) -> OptimResult:
+        """Fit from ``start`` (default: starting values from ``gdata``); ``step``: see
+        :meth:`discrepancy`.
 
         When that fit fails (and ``retry``), it is repeated from the default starts (if ``start``
         was given) and then from starts computed on the pooled covariance matrix; the first that
         converges is returned, else the one with the lowest objective."""
         self.exo_stats(gdata)
-        disc = self.discrepancy(gdata)
+        disc = self.discrepancy(gdata, step)
         first = start_values(self.model, gdata) if start is None else np.asarray(start, float)
         if any(d.n < 2 for d in gdata):
             return OptimResult(first, np.nan, False, 0, "too few rows to estimate the model", "too_few_rows")

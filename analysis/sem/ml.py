@@ -19,7 +19,8 @@ takes over and scoring polishes its result.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import optimize
@@ -36,7 +37,7 @@ class GroupData:
     n: int
     mean: np.ndarray
     cov: np.ndarray
-    patterns: list = field(default_factory=list)  # FIML: [(observed index, n, mean, cov, rows)]
+    patterns: Any = None  # FIML: the missing-data patterns (analysis.sem.fiml.Patterns)
     x_moments: tuple | None = None  # FIML: (cov, mean) of the fixed.x covariates (complete rows)
 
 
@@ -117,7 +118,10 @@ class MLDiscrepancy:
         q = self.model.nfree
         grad, hess, total = np.zeros(q), np.zeros((q, q)), 0.0
         for g, d in enumerate(self.data):
-            sigma, mu, ds, dm = self.model.jacobian(theta, g)
+            # the group's own parameters only: its moments do not depend on the other groups'
+            sigma, mu, ds, dm = self.model.jacobian(theta, g, active=True)
+            act = self.model.active[g]
+            qa = len(act)
             ci = _chol_inv(sigma)
             if ci is None:
                 return np.inf, None, None
@@ -131,12 +135,14 @@ class MLDiscrepancy:
             ld_s = self.logdet_s[g] if np.isfinite(self.logdet_s[g]) else 0.0
             total += d.n * (f - ld_s)
             gs = inv - inv @ sm @ inv
-            grad += d.n * np.einsum("ij,kij->k", gs, ds)
-            e = (w @ ds @ w.T).reshape(q, -1)
-            hess += d.n * (e @ e.T)
+            gg = d.n * np.einsum("ij,kij->k", gs, ds)
+            e = (w @ ds @ w.T).reshape(qa, -1)
+            hh = d.n * (e @ e.T)
             if self.ms:
-                grad += d.n * (-2.0) * (dm @ (inv @ r))
-                hess += d.n * 2.0 * (dm @ inv @ dm.T)
+                gg += d.n * (-2.0) * (dm @ (inv @ r))
+                hh += d.n * 2.0 * (dm @ inv @ dm.T)
+            grad[act] += gg
+            hess[np.ix_(act, act)] += hh
         return total, grad, hess
 
 

@@ -90,10 +90,15 @@ class Model:
             self._free.append({k: tuple(np.asarray(x, dtype=int) for x in v) for k, v in cells.items()})
         # scatter matrices (q × cells) summing the derivatives of cells that share a parameter
         self._scatter = [{mat: self._scatter_matrix(k) for mat, (_, _, k) in fr.items()} for fr in self._free]
+        # the free parameters each group's moments depend on: with many groups most of θ belongs
+        # to the other groups, and a Jacobian over all of θ is mostly zeros (``active=True``)
+        self.active = [np.unique(np.concatenate([k for (_, _, k) in fr.values()])).astype(int) for fr in self._free]
+        self._scatter_active = [{mat: self._scatter_matrix(np.searchsorted(act, k), len(act))
+                                 for mat, (_, _, k) in fr.items()} for fr, act in zip(self._free, self.active)]
         self.exo_rows = [i for i in pt.rows() if pt.exo[i]]
 
-    def _scatter_matrix(self, k: np.ndarray) -> np.ndarray:
-        out = np.zeros((self.nfree, len(k)))
+    def _scatter_matrix(self, k: np.ndarray, rows: int | None = None) -> np.ndarray:
+        out = np.zeros((self.nfree if rows is None else rows, len(k)))
         out[k, np.arange(len(k))] = 1.0
         return out
 
@@ -153,17 +158,19 @@ class Model:
         return [self.matrices(theta, g).implied()[:2] for g in range(self.ngroups)]
 
     # ------------------------------------------------------------------ derivatives
-    def jacobian(self, theta: np.ndarray, group: int):
-        """(Σ, μ, dΣ, dμ) of one group; dΣ has shape (q, p, p), dμ (q, p) for the q free parameters."""
+    def jacobian(self, theta: np.ndarray, group: int, active: bool = False):
+        """(Σ, μ, dΣ, dμ) of one group; dΣ has shape (q, p, p), dμ (q, p) for the q free parameters
+        (with ``active``, for the group's own parameters ``self.active[group]`` only)."""
         gm = self.matrices(theta, group)
         sigma, mu, a = gm.implied()
-        p, q = self.p, self.nfree
+        p = self.p
+        q = len(self.active[group]) if active else self.nfree
         g = gm.lam @ a                      # p × m
         mm = a @ gm.psi @ a.T @ gm.lam.T    # m × p  (row c: ∂Σ rows for a loading on η_c)
         av = a @ gm.alpha                   # m
         d_sigma = np.zeros((q, p, p))
         d_mu = np.zeros((q, p))
-        free, sc = self._free[group], self._scatter[group]
+        free, sc = self._free[group], (self._scatter_active if active else self._scatter)[group]
         pp = p * p
         r, c, k = free[LAM]
         if len(k):

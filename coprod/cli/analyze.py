@@ -23,8 +23,8 @@ def add(sub) -> None:
                    help="keep respondents flagged by the data-quality checks")
     a.add_argument("--no-report", action="store_true", help="write results.json only")
     a.add_argument("--missing", choices=("listwise", "fiml"), default=None,
-                   help="missing answers in the default analysis: listwise deletion per step "
-                        "(default) or full-information ML (slower)")
+                   help="missing answers (a don't-know counts as missing) in the default analysis: "
+                        "full-information ML (default) or listwise deletion per step")
     a.add_argument("--estimator", choices=("ML", "MLR"), type=str.upper, default=None,
                    help="estimator of the CFA and structural models in the default analysis: ML "
                         "(default) or MLR (robust SEs, Yuan-Bentler scaled chi-square, scaled and "
