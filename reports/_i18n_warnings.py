@@ -30,7 +30,8 @@ LABELS: dict[str, str] = {
 GROUPINGS: dict[str, str] = {"sector": "sektor", "service_area": "serviceområde", "municipality": "kommune",
                              "wave": "bølge", "role": "rolle"}
 
-#: (English, Danish); ``{name}`` is any text, the same name twice is the same text
+#: (English, Danish); ``{name}`` is any text (as short as the rest of the template allows; ``{name_}``
+#: as long), the same name twice is the same text
 MESSAGES: tuple[tuple[str, str], ...] = (
     # ---- structural equation models (analysis/sem)
     ("only {n} usable row(s){where}: the model cannot be estimated",
@@ -321,6 +322,107 @@ MESSAGES: tuple[tuple[str, str], ...] = (
      "{n} grupper skjult af hensyn til fortroligheden (min. n = {min_cell})"),
     ("{file}: {n} row(s) name another municipality ({names}); stored as {municipality}",
      "{file}: {n} rækker nævner en anden kommune ({names}); gemt som {municipality}"),
+    # ---- errors: a step that could not run records its exception as "step: message"
+    ("model syntax is empty", "modelsyntaksen er tom"),
+    ("model syntax has no formulas (=~, ~, ~~): it is empty or only comments",
+     "modelsyntaksen har ingen formler (=~, ~, ~~): den er tom eller kun kommentarer"),
+    ("model syntax has no observed variables", "modelsyntaksen har ingen observerede variabler"),
+    # {msg_}: the longest text, as the message itself may say " in '...'"
+    ("model syntax, line {line}: {msg_} in '{statement}'", "modelsyntaks, linje {line}: {msg_} i '{statement}'"),
+    ("model syntax, line {line}: variable '{v}' is neither a column of the data nor a latent variable "
+     "(defined with =~)",
+     "modelsyntaks, linje {line}: variablen '{v}' er hverken en kolonne i data eller en latent variabel "
+     "(defineret med =~)"),
+    ("model syntax, line {line}: '{name}' in '{lhs} == {rhs}' is not a parameter label",
+     "modelsyntaks, linje {line}: '{name}' i '{lhs} == {rhs}' er ikke en parameterlabel"),
+    ("model syntax, line {line}: '{name}' is defined twice", "modelsyntaks, linje {line}: '{name}' er defineret to gange"),
+    ("model syntax, line {line}: label '{label}' is also a variable name",
+     "modelsyntaks, linje {line}: labelen '{label}' er også navnet på en variabel"),
+    ("model syntax, line {line}: {k} {what} given for '{lhs} {op} {rhs}' but the data have {g} group(s)",
+     "modelsyntaks, linje {line}: {k} {what} angivet for '{lhs} {op} {rhs}', men data har {g} grupper"),
+    ("model syntax, line {line}: '{expr}' uses something other than numbers, labels, + - * / ^ and parentheses",
+     "modelsyntaks, linje {line}: '{expr}' bruger andet end tal, labels, + - * / ^ og parenteser"),
+    ("model syntax, line {line}: cannot read expression '{expr}'",
+     "modelsyntaks, linje {line}: kan ikke læse udtrykket '{expr}'"),
+    ("model syntax, line {line}: unexpected constant in '{expr}'",
+     "modelsyntaks, linje {line}: uventet konstant i '{expr}'"),
+    ("model syntax, line {line}: unknown label '{label}' in '{expr}'",
+     "modelsyntaks, linje {line}: ukendt label '{label}' i '{expr}'"),
+    ("group_partial: cannot read '{item}' (expected e.g. 'f1=~x2' or 'x3~1')",
+     "group_partial: kan ikke læse '{item}' (forventet f.eks. 'f1=~x2' eller 'x3~1')"),
+    ("group column '{group}' is not in the data", "gruppekolonnen '{group}' findes ikke i data"),
+    ("column '{col}' is not numeric (e.g. value {value})", "kolonnen '{col}' er ikke numerisk (f.eks. værdien {value})"),
+    ("{what}: the model has {m} factors, whose covariances alone are {k} free parameters; at most {max} free "
+     "parameters are estimated",
+     "{what}: modellen har {m} faktorer, hvis kovarianser alene er {k} frie parametre; højst {max} frie "
+     "parametre estimeres"),
+    ("{what}: the model has {k} free parameters; at most {max} are estimated (the information matrix holds "
+     "parameters² numbers)",
+     "{what}: modellen har {k} frie parametre; højst {max} estimeres (informationsmatricen rummer "
+     "parametre² tal)"),
+    ("{what}: the model has {k} free parameters but the data have {n} rows; a model needs at least as many "
+     "rows as free parameters",
+     "{what}: modellen har {k} frie parametre, men data har {n} rækker; en model kræver mindst lige så mange "
+     "rækker som frie parametre"),
+    ("WLSMV with ordered indicators supports CFA/SEM whose observed variables are all ordered indicators of "
+     "latent variables; this model has {problems}",
+     "WLSMV med ordinale indikatorer understøtter CFA/SEM, hvor alle observerede variabler er ordinale "
+     "indikatorer for latente variabler; denne model har {problems}"),
+    ("multi-group WLSMV (ordered indicators with group=) is not supported yet; fit each group separately or "
+     "use estimator='ML'",
+     "WLSMV med flere grupper (ordinale indikatorer med group=) understøttes endnu ikke; estimér hver gruppe "
+     "for sig, eller brug estimator='ML'"),
+    ("missing='{missing}' is not supported with ordered indicators: FIML is a normal-theory method (lavaan "
+     "uses pairwise deletion for WLSMV); use missing='listwise'",
+     "missing='{missing}' understøttes ikke med ordinale indikatorer: FIML er en normalfordelingsmetode "
+     "(lavaan bruger parvis udeladelse ved WLSMV); brug missing='listwise'"),
+    ("bootstrap is not supported with estimator='WLSMV'", "bootstrap understøttes ikke med estimator='WLSMV'"),
+    ("observed variables {names} are not in ordered=: mixing continuous and ordered indicators is not "
+     "supported with WLSMV; declare every indicator ordered",
+     "de observerede variabler {names} er ikke i ordered=: en blanding af kontinuerte og ordinale indikatorer "
+     "understøttes ikke med WLSMV; angiv alle indikatorer som ordinale"),
+    ("ordered item(s) {items} have a single observed category (no variance) in the complete rows: they carry "
+     "no information for thresholds or polychoric correlations; drop them from the model",
+     "de ordinale spørgsmål {items} har kun én observeret kategori (ingen varians) i de komplette rækker: de "
+     "giver ingen information om tærskler eller polykoriske korrelationer; fjern dem fra modellen"),
+    ("ordered: {names} not among the data columns", "ordered: {names} findes ikke blandt kolonnerne i data"),
+    ("alignment needs at least {k} groups, got {g}", "alignment kræver mindst {k} grupper, fik {g}"),
+    ("alignment needs a finite loading and intercept for every group and item",
+     "alignment kræver en endelig ladning og et endeligt skæringspunkt for hver gruppe og hvert spørgsmål"),
+    ("the one-factor model of {items} did not converge in group {g}",
+     "etfaktormodellen for {items} konvergerede ikke i gruppen {g}"),
+    ("parameter table lacks the column(s) {cols} (needs lhs, op, rhs, est)",
+     "parametertabellen mangler kolonnerne {cols} (kræver lhs, op, rhs, est)"),
+    ("parameter table has no loadings (op '=~')", "parametertabellen har ingen ladninger (op '=~')"),
+    ("the regressions among the factors are singular (I - B has no inverse); check the parameter table",
+     "regressionerne mellem faktorerne er singulære (I - B har ingen invers); undersøg parametertabellen"),
+    ("the parameter table has several groups: pass group=<data column>",
+     "parametertabellen har flere grupper: angiv group=<kolonne i data>"),
+    ("group {g} of the parameter table has no matching value in column {group}",
+     "gruppen {g} i parametertabellen har ingen tilsvarende værdi i kolonnen {group}"),
+    ("latent_correlations: pass the rows of one group", "latent_correlations: angiv rækkerne for én gruppe"),
+    ("htmt needs at least two scales ({scales})", "HTMT kræver mindst to skalaer ({scales})"),
+    ("fornell_larcker: factors {names} have an AVE but no correlations",
+     "fornell_larcker: faktorerne {names} har en AVE, men ingen korrelationer"),
+    ("fornell_larcker: pass the AVE of one group", "fornell_larcker: angiv AVE for én gruppe"),
+    ("items not in the polychoric matrix: {items}", "spørgsmål, der ikke er i den polykoriske matrix: {items}"),
+    ("ordinal alpha needs at least 2 items, got {k}", "ordinal alfa kræver mindst 2 spørgsmål, fik {k}"),
+    ("composite_reliability_ordinal needs a WLSMV fit with ordered indicators (fit_sem(..., ordered=...))",
+     "composite_reliability_ordinal kræver en WLSMV-estimation med ordinale indikatorer "
+     "(fit_sem(..., ordered=...))"),
+    ("composite_reliability_ordinal: multi-group fits are not supported",
+     "composite_reliability_ordinal: modeller med flere grupper understøttes ikke"),
+    ("{where}: items listed more than once: {items}", "{where}: spørgsmål angivet mere end én gang: {items}"),
+    ("{where}: items not in the responses: {items} (columns are {cols})",
+     "{where}: spørgsmål, der ikke findes i besvarelserne: {items} (kolonnerne er {cols})"),
+    ("reliability_table: grouping column {by} is not in the responses",
+     "reliability_table: grupperingskolonnen {by} findes ikke i besvarelserne"),
+    ("factor_analyzer's Rotator returned matrices of the wrong shape",
+     "factor_analyzers Rotator returnerede matricer med forkert form"),
+    ("factor_analyzer's Rotator failed for rotation={rotation}: {error}. coprod is tested with factor_analyzer "
+     "0.5.1 on scikit-learn 1.7 to 1.9.",
+     "factor_analyzers Rotator fejlede for rotation={rotation}: {error}. coprod er testet med factor_analyzer "
+     "0.5.1 på scikit-learn 1.7 til 1.9."),
 )
 
 #: nested English inside a message's ``{name}``: optimiser messages, " in group 'x'", list entries
@@ -360,6 +462,29 @@ FRAGMENTS: tuple[tuple[str, str], ...] = (
     ("{n} by their question text in {language} (header row 2)",
      "{n} efter deres spørgsmålstekst på {language} (overskriftsrække 2)"),
     ("row {n}", "række {n}"), ("column {name}", "kolonne {name}"),
+    # model syntax errors (analysis/sem/syntax.py _err) and what a WLSMV model has that it cannot fit
+    ("unexpected token '{tok}'", "uventet tegn '{tok}'"),
+    ("modifiers with different numbers of groups", "modifikatorer med forskelligt antal grupper"),
+    ("empty modifier before '*'", "tom modifikator før '*'"),
+    ("start() needs a number, got '{v}'", "start() kræver et tal, fik '{v}'"),
+    ("cannot mix labels and values in '{mod}'", "labels og værdier kan ikke blandes i '{mod}'"),
+    ("'{name}' is not a valid variable name", "'{name}' er ikke et gyldigt variabelnavn"),
+    ("no operator (=~, ~, ~~, :=, ==) found", "ingen operator (=~, ~, ~~, :=, ==) fundet"),
+    ("nothing on the left of '{op}'", "intet til venstre for '{op}'"),
+    ("nothing on the right of '{op}'", "intet til højre for '{op}'"),
+    ("inequality constraints ('{op}') are not supported", "ulighedsbindinger ('{op}') understøttes ikke"),
+    ("a '+' or '*' without a following term", "et '+' eller '*' uden et efterfølgende led"),
+    ("'1' is only allowed as an intercept in '~', not after '{op}'",
+     "'1' er kun tilladt som skæringspunkt i '~', ikke efter '{op}'"),
+    ("unexpected operator in '{var}'", "uventet operator i '{var}'"),
+    ("exogenous observed covariates {names}", "eksogene observerede kovariater {names}"),
+    ("observed variables in regressions or covariances with latent variables {names}",
+     "observerede variabler i regressioner eller kovarianser med latente variabler {names}"),
+    ("observed variables that are not indicators of a latent variable {names}",
+     "observerede variabler, der ikke er indikatorer for en latent variabel {names}"),
+    ("intercepts (~1): for ordered indicators they are fixed at 0 and the thresholds are estimated instead",
+     "skæringspunkter (~1): for ordinale indikatorer er de fastsat til 0, og tærsklerne estimeres i stedet"),
+    ("values", "værdier"), ("labels", "labels"), ("start values", "startværdier"),
 )
 
 #: placeholder names whose text is kept verbatim even when it looks like a decimal number

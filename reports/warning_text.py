@@ -23,15 +23,16 @@ _BY = re.compile(r"invariance by (?P<by>\w+)")
 
 
 def _compile(pairs) -> tuple[tuple[re.Pattern, str], ...]:
-    """Each English template as an anchored pattern: literal text escaped, ``{name}`` any text (the
-    same name again: the same text)."""
+    """Each English template as an anchored pattern: literal text escaped, ``{name}`` any text, as
+    short as the rest allows (``{name_}``: as long; the same name again: the same text)."""
     out = []
     for en, da in pairs:
         parts, seen, pos = [], set(), 0
         for m in _FIELD.finditer(en):
             parts.append(re.escape(en[pos:m.start()]))
             name = m.group(1)
-            parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.*?)")
+            lazy = "" if name.endswith("_") else "?"  # "{msg_}": the longest text (see _i18n_warnings)
+            parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.*{lazy})")
             seen.add(name)
             pos = m.end()
         parts.append(re.escape(en[pos:]))

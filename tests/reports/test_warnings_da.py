@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import html
 import re
 import warnings as pywarnings
 
@@ -20,10 +21,16 @@ from coprod.reports.study import render_study_report
 from coprod.reports.warning_text import find_translation, translate_warning, translate_warnings
 
 from .test_danish import english_words
-from .warning_sites import sites
+from .warning_sites import raised, sites
 
-#: codes and option values the Danish text quotes as they are typed
-CODE = frozenset({"equal", "method", "scale", "seed", "group"})
+#: option values the Danish text quotes as they are typed
+CODE = frozenset({"equal"})
+#: code in a message, typed as it is: snake_case names, keyword arguments, command-line options
+_CODE_TOKEN = re.compile(r"\b\w*_\w*\b|\b\w+=|--\w+")
+
+
+def _no_english(danish: str) -> dict:
+    return english_words(f"<p>{_CODE_TOKEN.sub(' ', danish)}</p>", allow=CODE)
 
 
 def _filled(template: str) -> str:
@@ -34,6 +41,7 @@ def _filled(template: str) -> str:
 
 
 SITES, FRAGMENT_SITES, UNFOLLOWED = sites()
+RAISED, RAISED_FRAGMENTS = raised()
 
 
 def test_the_walk_finds_the_package_warnings():
@@ -50,7 +58,7 @@ def test_every_warning_template_has_danish(where, template):
     english = _filled(template)
     danish = find_translation(english)
     assert danish is not None, f"{where}: no Danish for {template!r} (add it to reports/_i18n_warnings.py)"
-    assert english_words(f"<p>{danish}</p>", allow=CODE) == {}, (where, danish)
+    assert _no_english(danish) == {}, (where, danish)
     # as results.json holds it: behind a section's name
     assert find_translation(f"cfa: {english}") == f"CFA: {danish}"
 
@@ -61,7 +69,25 @@ def test_every_fragment_has_danish(where, template):
     english = _filled(template)
     danish = find_translation(f"sem: model did not converge: {english}")
     assert danish is not None and danish.startswith("SEM: modellen konvergerede ikke: "), (where, template)
-    assert english_words(f"<p>{danish}</p>", allow=CODE) == {}, (where, danish)
+    assert _no_english(danish) == {}, (where, danish)
+
+
+@pytest.mark.parametrize("where,template", sorted({(f"{f}:{line}", s) for f, line, s in RAISED}))
+def test_every_step_error_has_danish(where, template):
+    """A model that cannot be read or estimated: the step's error, as results.json's ``errors`` holds it."""
+    english = _filled(template)
+    danish = find_translation(f"invariance[sector]: {english}")
+    assert danish is not None, f"{where}: no Danish for {template!r} (add it to reports/_i18n_warnings.py)"
+    assert danish.startswith("invarians[sektor]: ")
+    assert _no_english(danish) == {}, (where, danish)
+
+
+@pytest.mark.parametrize("where,template", sorted({(f"{f}:{line}", s) for f, line, s in RAISED_FRAGMENTS}))
+def test_every_syntax_error_has_danish(where, template):
+    english = f"sem: model syntax, line 3: {_filled(template)} in 'F =~ a + b'"
+    danish = find_translation(english)
+    assert danish is not None and danish.startswith("SEM: modelsyntaks, linje 3: "), (where, template)
+    assert _no_english(danish) == {}, (where, danish)
 
 
 def test_prefixes_fragments_and_numbers():
@@ -145,8 +171,8 @@ def test_real_warnings_translate(degenerate_run):
 
 
 def test_danish_warnings_box_has_no_english(degenerate_run):
-    html = render_study_report(degenerate_run, bank=None, lang="da")
-    box = re.search(r'<section[^>]*id="warnings".*?</section>', html, re.DOTALL).group(0)
+    page = render_study_report(degenerate_run, bank=None, lang="da")
+    box = re.search(r'<section[^>]*id="warnings".*?</section>', page, re.DOTALL).group(0)
     assert len(re.findall("<li>", box)) >= len(degenerate_run.warnings)
     assert 'lang="en"' not in box
     assert english_words(box, allow=frozenset({"a", "b"})) == {}  # the groups' own values
@@ -154,12 +180,24 @@ def test_danish_warnings_box_has_no_english(degenerate_run):
     assert english_words(render_study_report(degenerate_run, bank=None, lang="en").split('id="warnings"')[1])
 
 
-def test_the_comparison_index_translates_its_warnings():
-    from coprod.reports.views.compare import index_page
-    import inspect
+def test_the_comparison_index_shows_its_warnings_in_danish(tmp_path):
+    from dataclasses import replace
 
-    # the index shows the comparison's warnings through the same call (a Published holds English)
-    assert "translate_warnings(pub.warnings, lang)" in inspect.getsource(index_page)
-    assert translate_warnings(["invariance by sector: only 1 group(s) in 'sector': invariance cannot be "
-                               "tested"], "da") == \
-        ("invarians efter sektor: kun 1 grupper i 'sector': invarians kan ikke testes",)
+    from coprod.instrument.bank import load_bank
+    from coprod.workflow import write_comparison
+
+    from .test_compare import _result
+
+    res = replace(_result(), warnings=(
+        "invariance by municipality: only 1 group(s) in 'municipality': invariance cannot be tested",
+        "sem[Aarhus]: model did not converge: no convergence in 300 iterations"))
+    write_comparison(res, tmp_path / "da", bank=load_bank(), min_cell=5, lang="da", meta={})
+    write_comparison(res, tmp_path / "en", bank=load_bank(), min_cell=5, lang="en", meta={})
+    da = (tmp_path / "da" / "index.html").read_text()
+    box = html.unescape(re.search(r'<section[^>]*id="warnings".*?</section>', da, re.DOTALL).group(0))
+    assert "<li>invarians efter kommune: kun 1 grupper i 'municipality': invarians kan ikke testes</li>" in box
+    assert "<li>SEM[Aarhus]: modellen konvergerede ikke: ingen konvergens på 300 iterationer</li>" in box
+    assert english_words(box, allow=frozenset({"Aarhus"})) == {}
+    # the published record keeps the English
+    assert res.warnings[0] in (tmp_path / "da" / "results.json").read_text()
+    assert res.warnings[1] in (tmp_path / "en" / "index.html").read_text()

@@ -81,7 +81,11 @@ def _variants(node) -> list[str] | None:
         return out
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         a, b = _variants(node.left), _variants(node.right)
-        return None if a is None or b is None else [x + y for x in a for y in b]
+        if a is None and b is None:
+            return None
+        # text + a value ("msg + ' (same base version, ...)'"): the value is a placeholder
+        a, b = a or ["{" + ast.unparse(node.left) + "}"], b or ["{" + ast.unparse(node.right) + "}"]
+        return [x + y for x in a for y in b]
     if isinstance(node, ast.IfExp):
         a, b = _variants(node.body), _variants(node.orelse)
         return None if a is None or b is None else a + b
@@ -130,6 +134,33 @@ def _source_strings(node) -> list[str]:
         elif isinstance(n, ast.Assign) and any(ast.unparse(t).endswith("message") for t in n.targets):
             out += _strings(n.value)
     return out
+
+
+#: modules whose exceptions a step of the analysis records in ``errors`` ("step: message") when a
+#: model cannot be read or estimated on the data (Steps catches ValueError and its subclasses)
+RAISE_MODULES = ("analysis/sem/syntax.py", "analysis/sem/partable.py", "analysis/sem/size.py",
+                 "analysis/sem/engine.py", "analysis/sem/dwls.py", "analysis/validity.py", "analysis/alignment.py",
+                 "analysis/ordinal/polychoric.py", "analysis/ordinal/reliability.py", "analysis/_itemdata.py",
+                 "analysis/_extraction.py", "analysis/reliability.py", "analysis/sem/invariance.py")
+#: an argument check (a caller's mistake, which spec and CLI validation stop before any step runs)
+ARGUMENT_CHECK = ("is not one of", " must ", "; use one of", "expected one of", "; allowed:", "levels must")
+
+
+def raised() -> tuple[list[tuple[str, int, str]], list[tuple[str, int, str]]]:
+    """``(messages, fragments)`` of the exceptions of :data:`RAISE_MODULES`: each raised (or
+    returned) error's message, and the messages given to ``_err(line, msg, statement)``."""
+    found, fragments = [], []
+    for rel in RAISE_MODULES:
+        for n in ast.walk(ast.parse((ROOT / rel).read_text())):
+            call = n.exc if isinstance(n, ast.Raise) else n.value if isinstance(n, ast.Return) else None
+            if not (isinstance(call, ast.Call) and ast.unparse(call.func).endswith(("Error", "_err")) and call.args):
+                continue
+            if ast.unparse(call.func) == "_err":
+                fragments += [(rel, n.lineno, s) for s in _strings(call.args[1])]
+                continue
+            arg = call.args[-1] if ast.unparse(call.func) == "ModelSpecError" and len(call.args) == 2 else call.args[0]
+            found += [(rel, n.lineno, s) for s in _strings(arg) if not any(c in s for c in ARGUMENT_CHECK)]
+    return found, fragments
 
 
 def sites() -> tuple[list[tuple[str, int, str]], list[tuple[str, int, str]], list[tuple[str, str]]]:
