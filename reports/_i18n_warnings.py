@@ -30,10 +30,21 @@ LABELS: dict[str, str] = {
 GROUPINGS: dict[str, str] = {"sector": "sektor", "service_area": "serviceområde", "municipality": "kommune",
                              "wave": "bølge", "role": "rolle"}
 
-#: (English, Danish); ``{name}`` is any text (as short as the rest of the template allows; ``{name_}``
+#: (English, Danish); ``{error}`` is an exception's message, itself translated when it is one of these;
+#: ``{name}`` is any text (as short as the rest of the template allows; ``{name_}``
 #: as long), the same name twice is the same text
 MESSAGES: tuple[tuple[str, str], ...] = (
     # ---- structural equation models (analysis/sem)
+    # a count of 1 in the singular (before the general template, which would also match)
+    ("only 1 usable row(s){where}: the model cannot be estimated",
+     "kun 1 brugbar række{where}: modellen kan ikke estimeres"),
+    ("only 1 group(s) in '{group}': invariance cannot be tested",
+     "kun 1 gruppe i '{group}': invarians kan ikke testes"),
+    ("1 row(s) with missing responses dropped (listwise, as lavaan's default for ordered items)",
+     "1 række med manglende svar udeladt (listevis, som lavaans standard for ordinale spørgsmål)"),
+    ("1 respondent(s) who did not consent were left out", "1 respondent, der ikke gav samtykke, blev udeladt"),
+    ("1 group(s) suppressed for privacy (min. n = {min_cell})",
+     "1 gruppe skjult af hensyn til fortroligheden (min. n = {min_cell})"),
     ("only {n} usable row(s){where}: the model cannot be estimated",
      "kun {n} brugbare rækker{where}: modellen kan ikke estimeres"),
     ("column '{col}' is constant{where}: its variance is 0 and the sample covariance matrix is singular",
@@ -295,6 +306,10 @@ MESSAGES: tuple[tuple[str, str], ...] = (
     ("the column mixes codes and labels; {n} label(s) were read as their codes",
      "kolonnen blander koder og svartekster; {n} svartekster blev læst som deres koder"),
     ("{msg} (same base version, edited texts)", "{msg} (samme grundversion, redigerede tekster)"),
+    ("{spelling} ({n} row) grouped with {into} (by the groups file)",
+     "{spelling} ({n} række) samlet med {into} (efter gruppefilen)"),
+    ("{spelling} ({n} rows) grouped with {into} (by the groups file)",
+     "{spelling} ({n} rækker) samlet med {into} (efter gruppefilen)"),
     ("{spelling} ({n} row) grouped with {into}{how}", "{spelling} ({n} række) samlet med {into}{how}"),
     ("{spelling} ({n} rows) grouped with {into}{how}", "{spelling} ({n} rækker) samlet med {into}{how}"),
     ("{n} cell(s) held control characters ({which}); they were removed",
@@ -452,9 +467,8 @@ FRAGMENTS: tuple[tuple[str, str], ...] = (
     ("default starts", "standardstartværdier"), ("pooled starts", "samlede startværdier"),
     ("model", "modellen"), ("partial model", "den delvise model"),
     ("configural", "konfigural"), ("metric", "metrisk"), ("scalar", "skalar"), ("strict", "streng"),
-    ("row 1", "række 1"), ("rows 1-{h}", "række 1-{h}"),
-    (" (by the groups file)", " (efter gruppefilen)"),
-    ("preview", "test"), ("test", "test"), ("spam", "spam"),
+    ("row 1", "række 1"), ("rows 1-{h}", "rækkerne 1-{h}"),
+    ("preview", "forhåndsvisnings"),  # "{n} {kind}besvarelser": test and spam stay as they are
     ("English (en)", "engelsk (en)"), ("Danish (da)", "dansk (da)"),
     ("the file was collected with instrument version {v}, but the item bank is version {version}",
      "filen er indsamlet med instrumentversion {v}, men spørgsmålsbanken er version {version}"),

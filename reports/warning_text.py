@@ -17,8 +17,9 @@ from ._i18n_warnings import FRAGMENTS, GROUPINGS, LABELS, MESSAGES, VERBATIM
 __all__ = ["translate_warning", "translate_warnings", "find_translation"]
 
 _FIELD = re.compile(r"\{(\w+)\}")
-_DECIMAL = re.compile(r"-?\d+\.\d+")
+_DECIMAL = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?")
 _BRACKETED = re.compile(r"(?P<base>[\w ]+?)\[(?P<arg>[^\]]+)\]")
+_FILE = re.compile(r"\S+|.+\.\w{2,5}")  # one word, or a name with an extension
 _BY = re.compile(r"invariance by (?P<by>\w+)")
 
 
@@ -57,6 +58,8 @@ def _value(name: str, value: str) -> str:
         if all(d is not None for d in done):
             return ", ".join(done)
     got = _match(value, frags)
+    if got is None and name == "error":  # an exception's message ("wlsmv_cfa not fitted: {error}")
+        got = find_translation(value)
     if got is not None:
         return got
     if name not in VERBATIM and _DECIMAL.fullmatch(value):
@@ -119,14 +122,10 @@ def find_translation(text: str) -> str | None:
         loc = _location(head)
         if loc is not None and (inner := _match(rest, _catalogue()[0])) is not None:
             return f"{loc}: {inner}"
-    whole = _match(text, _catalogue()[0])
-    if whole is not None:
-        return whole
-    for head, rest in splits:  # a file name, a model's name before a message
-        inner = _match(rest, _catalogue()[0])
-        if inner is not None:
+    for head, rest in splits:  # a file's name ("export.csv: ..."), before "{n} ..." takes it in
+        if _FILE.fullmatch(head) and (inner := _match(rest, _catalogue()[0])) is not None:
             return f"{head}: {inner}"
-    return None
+    return _match(text, _catalogue()[0])
 
 
 def translate_warning(text: str, lang: str) -> str:

@@ -109,6 +109,19 @@ def test_prefixes_fragments_and_numbers():
                              "da") == \
         "data: export.csv, kolonne version: filen er indsamlet med instrumentversion 1.2, men " \
         "spørgsmålsbanken er version 1.3 (samme grundversion, redigerede tekster)"
+    assert translate_warning("data: my export.xlsx: 3 preview response(s) (status column) were left out", "da") \
+        == "data: my export.xlsx: 3 forhåndsvisningsbesvarelser (kolonnen status) blev udeladt"
+    assert translate_warning("data: x.csv, column Kommune: 'Aarhus ' (2 rows) grouped with 'Aarhus' (by the "
+                             "groups file)", "da") == \
+        "data: x.csv, kolonne Kommune: 'Aarhus ' (2 rækker) samlet med 'Aarhus' (efter gruppefilen)"
+    assert translate_warning("invariance by sector: only 1 group(s) in 'sector': invariance cannot be tested",
+                             "da") == "invarians efter sektor: kun 1 gruppe i 'sector': invarians kan ikke testes"
+    assert translate_warning("ordinal: wlsmv_cfa not fitted: model syntax is empty", "da") == \
+        "ordinal analyse: WLSMV-CFA ikke estimeret: modelsyntaksen er tom"
+    assert translate_warning("sem: information matrix is singular (smallest eigenvalue -7.87e-15): the model may "
+                             "not be identified; standard errors not computed", "da") == \
+        "SEM: informationsmatricen er singulær (mindste egenværdi -7,87e-15): modellen er muligvis ikke " \
+        "identificeret; standardfejl ikke beregnet"
     # English pages keep the text; an unknown (older) warning stays English, marked as such
     assert translate_warning("cfa: the factor extraction did not converge", "en") == \
         "cfa: the factor extraction did not converge"
@@ -195,7 +208,7 @@ def test_the_comparison_index_shows_its_warnings_in_danish(tmp_path):
     write_comparison(res, tmp_path / "en", bank=load_bank(), min_cell=5, lang="en", meta={})
     da = (tmp_path / "da" / "index.html").read_text()
     box = html.unescape(re.search(r'<section[^>]*id="warnings".*?</section>', da, re.DOTALL).group(0))
-    assert "<li>invarians efter kommune: kun 1 grupper i 'municipality': invarians kan ikke testes</li>" in box
+    assert "<li>invarians efter kommune: kun 1 gruppe i 'municipality': invarians kan ikke testes</li>" in box
     assert "<li>SEM[Aarhus]: modellen konvergerede ikke: ingen konvergens på 300 iterationer</li>" in box
     assert english_words(box, allow=frozenset({"Aarhus"})) == {}
     # the published record keeps the English
