@@ -14,7 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 #: where the warnings of an analysis or comparison are written
-PACKAGES = ("analysis", "instrument/platforms", "coprod/workflow.py", "coprod/store/imports.py")
+PACKAGES = ("analysis", "instrument/platforms", "coprod/workflow.py", "coprod/store/imports.py",
+            "reports/views")  # the views: a warning reworded before it is shown (suppressed groups)
 
 #: (file, function or module-level name) whose string results are warnings, though they reach a
 #: warning list through a variable
