@@ -15,6 +15,7 @@ from coprod.reports import figures as F
 from coprod.reports.env import fmt_num
 from coprod.reports.i18n import t
 from coprod.reports.suppression import SUPPRESSED
+from coprod.reports.warning_text import translate_warnings
 
 from ._shared import ProvenanceEntry, TocEntry, sector_label
 from .published import MeanCell, Published, PublishedAlignment, PublishedGroup
@@ -307,7 +308,7 @@ def index_page(pub: Published, common: PageCommon, *, bank, infos: dict, slugs: 
     return IndexPage(title=t("cmp_title", lang, by=common.by_label),
                      groups=tuple(_group_row(g, pub, infos, f"group-{slugs[g]}.html", shown[g]) for g in labels),
                      columns=tuple(infos.values()), heats=heats, heat_caption=heat_caption, dots=dots,
-                     overall_n=pub.overall.n, hide_total=pub.hide_total, warnings=pub.warnings, toc=tuple(toc),
+                     overall_n=pub.overall.n, hide_total=pub.hide_total, warnings=translate_warnings(pub.warnings, lang), toc=tuple(toc),
                      common=common, alignment=alignment)
 
 

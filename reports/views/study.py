@@ -20,6 +20,7 @@ from coprod.reports import figures as F
 from coprod.reports.env import fmt_num
 from coprod.reports.i18n import CATALOGUE, t
 from coprod.reports.suppression import SUPPRESSED, apply_suppression, suppress_small_cells
+from coprod.reports.warning_text import translate_warnings
 
 from ._shared import ProvenanceEntry, TocEntry, check_bank, choice_label, construct_label, num, sector_label, short, text
 from .study_details import OrdinalView, ordinal_view, reason_texts
@@ -456,8 +457,9 @@ def study_view(result, *, bank, lang: str = "en", min_cell: int = 5) -> StudyVie
     ds = result.data_summary
     return StudyView(title=title, meta=t("study_meta", lang, n=fmt_num(ds.n_used, 0, lang=lang)) if ds else "",
                      toc=tuple(TocEntry(k, t(f"study_sec_{k}", lang)) for k in toc_ids), min_cell=min_cell,
-                     warnings=tuple(result.warnings), errors=tuple(result.errors),
-                     not_supported=tuple(getattr(result, "not_supported", ()) or ()),
+                     warnings=translate_warnings(result.warnings, lang),
+                     errors=translate_warnings(result.errors, lang),
+                     not_supported=translate_warnings(getattr(result, "not_supported", ()) or (), lang),
                      provenance=provenance(meta, lang), methods=methods_view(s, meta),
                      losses=row_losses(s, s.sample.n_analysed if s.sample else (ds.n_used if ds else None), bank, lang),
                      **parts)
