@@ -404,7 +404,7 @@ def _attack(tmp: Path, truth: dict, stderr: str) -> Attack:
             for lab in _labels(by, g):
                 for text in texts:
                     att.tried += 1
-                    if re.search(rf"['\"\[]{re.escape(lab)}['\"\]]|\b{re.escape(lab)}\b(?=.*(group|constant))", text):
+                    if re.search(rf"(?<!\w){re.escape(lab)}(?!\w)", text):
                         att.hits.append(f"a warning names {by} {g!r}: {text.strip()[:120]}")
                         break
     return att

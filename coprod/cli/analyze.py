@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ._common import (LANGS, add_common, add_limits, limits, nonneg_int, out_folder, progress,
+from ._common import (LANGS, add_common, add_limits, limits, nonneg_int, out_folder, positive_int, progress,
                       report_outputs)
 
 
@@ -19,6 +19,9 @@ def add(sub) -> None:
     a.add_argument("--keep-flagged", action="store_true",
                    help="keep respondents flagged by the data-quality checks")
     a.add_argument("--no-report", action="store_true", help="write results.json only")
+    a.add_argument("--min-cell", type=positive_int, default=5,
+                   help="suppress figures for groups with fewer respondents, in results.json and the "
+                        "report (default 5; see docs/privacy.md)")
     a.add_argument("--missing", choices=("listwise", "fiml"), default=None,
                    help="missing answers in the default analysis: listwise deletion per step "
                         "(default) or full-information ML (slower)")
@@ -50,6 +53,7 @@ def run(args) -> int:
                        report=not args.no_report, lang=args.lang, bank=args.bank,
                        keep_flagged=args.keep_flagged, progress=progress(args, "bootstrap"),
                        bootstrap=args.bootstrap, seed=args.seed, missing=args.missing,
-                       codebook=args.codebook, wave=args.wave, limits=limits(args), groups=args.groups)
+                       codebook=args.codebook, wave=args.wave, limits=limits(args), groups=args.groups,
+                       min_cell=args.min_cell)
     report_outputs(args, out.warnings, out.files)
     return 0
