@@ -305,7 +305,8 @@ def withhold_invariance(inv, hidden: Iterable[str], disclosure_warnings: Mapping
     warnings = scrub_warnings(inv.warnings, disclosure_warnings, numbers=True)
     levels = {lv: _withheld_fit(opt(getattr(inv, lv))) for lv in ("configural", "metric", "scalar", "strict")
               if opt(getattr(inv, lv)) is not None}
-    return replace(inv, **levels, lrt={}, delta={}, partial={}, warnings=warnings, withheld=True)
+    meta = {k: v for k, v in (inv.meta or {}).items() if k != "group_counts"}  # they add up to N
+    return replace(inv, **levels, lrt={}, delta={}, partial={}, warnings=warnings, meta=meta, withheld=True)
 
 
 # ------------------------------------------------------------------------------------ analyze
@@ -336,6 +337,32 @@ def _counts(mapping, hidden: frozenset):
     if not mapping:
         return mapping
     return {k: (None if str(k) in hidden else v) for k, v in mapping.items()}
+
+
+def _without_sectors(s, hidden: frozenset) -> dict[str, Any]:
+    """The sections split by sector, without the hidden sectors' parts (rule 1 for ``sector``).
+
+    Item statistics, reliability, omega, the CFA, scores and strategies of a hidden sector are
+    its answers; the structural model fitted across sectors is a fit on it (rule 4)."""
+    def keep(mapping):
+        return None if mapping is None else {k: v for k, v in mapping.items() if str(k) not in hidden} or None
+
+    out: dict[str, Any] = {"items": keep(s.items), "cfa_by_sector": keep(s.cfa_by_sector)}
+    if isinstance(s.omega_hierarchical, Mapping):
+        out["omega_hierarchical"] = keep(s.omega_hierarchical)
+    if s.reliability:
+        out["reliability"] = {k: r for k, r in s.reliability.items()
+                              if r is None or str(opt(getattr(r, "sector", None)) or "") not in hidden} or None
+    if s.scores is not None:
+        gvf = opt(s.scores.griffin_vs_felt)
+        out["scores"] = replace(s.scores, by_sector=keep(s.scores.by_sector) or {},
+                                **({} if gvf is None else {"griffin_vs_felt": {k: v for k, v in gvf.items()
+                                                                               if str(k) not in hidden}}))
+    if s.strategies:
+        out["strategies"] = {k: v for k, v in ((k, keep(v)) for k, v in s.strategies.items()) if v} or None
+    if s.sem_by_sector is not None:
+        out["sem_by_sector"] = None
+    return out
 
 
 def disclose_analysis(result, disclosure: Disclosure, *, bank=None, values: Mapping[str, Iterable[str]] | None = None):
@@ -379,6 +406,9 @@ def disclose_analysis(result, disclosure: Disclosure, *, bank=None, values: Mapp
                     h = _withheld_hypothesis(h)
             rows.append(h)
         changes["hypotheses"] = tuple(rows)
+    hidden_sectors = disclosure.hidden("sector")
+    if hidden_sectors:
+        changes.update(_without_sectors(s, hidden_sectors))
     sections = replace(s, **changes)
     ds = result.data_summary
     if ds is not None and opt(ds.group_counts):
