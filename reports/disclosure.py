@@ -34,6 +34,8 @@ The rules (docs/privacy.md has them for readers):
    number of parameters N follows exactly, and N minus the groups shown gives the hidden ones.
    The decision (which level holds) is still published.
 5. A warning that names a hidden group is not shown; one line says how many were left out.
+6. A study's provenance lists its imports (file, hash, platform, municipality, wave) without
+   their sizes: an import is one municipality's export of one wave.
 
 Example
 -------
@@ -62,7 +64,7 @@ from coprod.analysis.run.records import MeanHypothesis, opt
 from .suppression import suppress_small_cells, total_is_small
 
 __all__ = ["GROUPINGS", "PRIVACY_REASON", "Disclosure", "disclosure_masks", "cross_mask", "plan_disclosure",
-           "disclose_analysis", "scrub_warnings", "withhold_invariance", "resuppress"]
+           "disclose_analysis", "scrub_warnings", "withhold_invariance", "resuppress", "public_provenance"]
 
 #: the groupings coprod publishes figures by (each also crossed with ``sector``)
 GROUPINGS = ("sector", "service_area", "municipality", "role")
@@ -309,6 +311,25 @@ def withhold_invariance(inv, hidden: Iterable[str], disclosure_warnings: Mapping
     return replace(inv, **levels, lrt={}, delta={}, partial={}, warnings=warnings, meta=meta, withheld=True)
 
 
+# ------------------------------------------------------------------------------------ provenance
+#: per-import figures of a study's provenance that count respondents (one import is one
+#: municipality's export of one wave, so its size is a municipality x wave cell)
+_IMPORT_COUNTS = ("n_stored", "n_rows_file", "n_rejected", "n_valid")
+
+
+def public_provenance(meta: Mapping[str, Any] | None) -> dict:
+    """``meta`` (or a ``source``) with the imports of a study listed without their sizes (rule 6).
+
+    >>> public_provenance({"imports": [{"file": "a.csv", "municipality": "Tinyby", "n_stored": 3}]})
+    {'imports': [{'file': 'a.csv', 'municipality': 'Tinyby'}]}
+    """
+    out = dict(meta or {})
+    if isinstance(out.get("imports"), (list, tuple)):
+        out["imports"] = [{k: v for k, v in dict(i).items() if k not in _IMPORT_COUNTS} if isinstance(i, Mapping)
+                          else i for i in out["imports"]]
+    return out
+
+
 # ------------------------------------------------------------------------------------ analyze
 def _hyp_values(h, bank, table_values: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
     """The grouping values a welch hypothesis compares (both groups; a complement's too)."""
@@ -389,7 +410,8 @@ def disclose_analysis(result, disclosure: Disclosure, *, bank=None, values: Mapp
     if s.sample is not None:
         changes["sample"] = replace(s.sample, by_sector=_counts(s.sample.by_sector, disclosure.hidden("sector")),
                                     by_service_area=_counts(s.sample.by_service_area,
-                                                            disclosure.hidden("service_area")))
+                                                            disclosure.hidden("service_area")),
+                                    source=public_provenance(s.sample.source))
     inv_by = dict(s.invariance_by or {})
     if inv_by:
         changes["invariance_by"] = {g: (None if inv is None else withhold_invariance(inv, disclosure.hidden(g), hidden))
@@ -415,5 +437,6 @@ def disclose_analysis(result, disclosure: Disclosure, *, bank=None, values: Mapp
         group = (result.meta or {}).get("spec", {}).get("group") if isinstance((result.meta or {}).get("spec"), dict) else None
         hid = disclosure.hidden(str(group)) if group else frozenset().union(*hidden.values()) if hidden else frozenset()
         ds = replace(ds, group_counts=_counts(ds.group_counts, hid))
-    return replace(result, sections=sections, data_summary=ds, warnings=scrub_warnings(result.warnings, hidden),
+    return replace(result, sections=sections, data_summary=ds, meta=public_provenance(result.meta),
+                   warnings=scrub_warnings(result.warnings, hidden),
                    errors=scrub_warnings(result.errors, hidden))

@@ -3,11 +3,13 @@
 A simulated study is reshaped so that service areas, municipalities and municipality x sector
 cells of 1-4 respondents sit next to normal ones. ``coprod analyze``, ``coprod compare`` (by
 municipality and by service area, with ``--benchmark``) and ``coprod report --tables csv`` are
-run as a user runs them, into a temporary folder; then every output is read as an attacker would
+run as a user runs them, into a temporary folder (analyze and the comparison by municipality read
+the respondents as a study, one export per municipality, as ``coprod study add`` stores them); then every output is read as an attacker would
 (every results.json, the text of every HTML page, every CSV table, the warnings on stderr) and
 every number derivable from them is worked out:
 
-* direct counts: a number published next to a small group's name (JSON keys, table rows);
+* direct counts: a number published next to a small group's name (JSON keys, records that name
+  it such as a study's imports, table rows);
 * differences of margins across outputs and groupings: a published total (overall, per sector,
   per group) minus the groups or cells shown beside it, for every grouping of the run;
 * N of every fitted model: ``exp((BIC - AIC)/npar + 2)``, from chi-square, df and RMSEA
@@ -84,12 +86,23 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 def run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("attacker")
     data = tmp / "responses.csv"
-    _attack_table().to_csv(data, index=False)
-    err = [_cli("analyze", str(data), "--out", str(tmp / "study"), "--bootstrap", "0").stderr]
+    df = _attack_table()
+    df.to_csv(data, index=False)
+    # the same respondents as a study: one export per municipality (its provenance counts rows)
+    store = tmp / "store"
+    _cli("study", "init", str(store))
+    for name, rows in df.groupby("municipality"):
+        export = tmp / "exports" / f"{name}.csv"
+        export.parent.mkdir(exist_ok=True)
+        rows.to_csv(export, index=False)
+        _cli("study", "add", str(store), str(export), "--municipality", str(name), "--wave", "2026")
+    err = [_cli("analyze", str(store), "--out", str(tmp / "study"), "--bootstrap", "0").stderr]
     err.append(_cli("report", str(tmp / "study" / "results.json"), "--out", str(tmp / "again" / "report.html"),
                     "--tables", "csv").stderr)
-    for by in ("municipality", "service_area"):
-        err.append(_cli("compare", str(data), "--by", by, "--out", str(tmp / f"by-{by}"), "--benchmark").stderr)
+    err.append(_cli("compare", str(store), "--by", "municipality", "--out", str(tmp / "by-municipality"),
+                    "--benchmark").stderr)
+    err.append(_cli("compare", str(data), "--by", "service_area", "--out", str(tmp / "by-service_area"),
+                    "--benchmark").stderr)
     table = read_responses(data).analysis_table(keep_flagged=False)
     return tmp, table, "\n".join(err)
 
@@ -317,6 +330,11 @@ def _direct_json(att: Attack, doc: dict, where: str) -> None:
             named = [names[p] for p in path if p in names]
             if named:
                 att.n(by, v, f"{where}:{'.'.join(path)}", groups=named)
+        for path, d in _walk(doc):  # a record that names a small group: {"municipality": "Tinyby", "n_stored": 1}
+            named = [names[v] for v in d.values() if isinstance(v, str) and v in names]
+            for k, v in d.items():
+                if named and _num(v) is not None:
+                    att.n(by, _num(v), f"{where}:{'.'.join(path + (k,))}", groups=named)
     for h in doc.get("hypotheses") or ():
         test = str(h.get("test", ""))
         for by in GROUPINGS:

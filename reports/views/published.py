@@ -16,7 +16,7 @@ import pandas as pd
 from coprod.analysis._result import jsonable
 from coprod.analysis.run.records import (AlignedFactor, ComparisonAlignment, ComparisonInvariance, GroupPaths,
                                          GroupStats, MeanCi, NoPaths, opt)
-from coprod.reports.disclosure import cross_mask, disclosure_masks, scrub_warnings
+from coprod.reports.disclosure import cross_mask, disclosure_masks, public_provenance, scrub_warnings
 from coprod.reports.suppression import suppress_columns, total_is_small
 
 from ._shared import check_bank
@@ -328,6 +328,6 @@ def publish(result, *, bank, min_cell: int = 5, meta: dict | None = None) -> Pub
         decision=result.invariance.decision, min_group=result.invariance.min_group,
         n_tested=len(result.invariance.groups_tested), invariance=_public_invariance(result.invariance, hidden), groups=groups, overall=overall,
         warnings=scrub_warnings(result.warnings, {result.by: hidden}),
-        meta=jsonable({**(result.meta or {}), **(meta or {})}), constructs=_answered(result),
+        meta=jsonable(public_provenance({**(result.meta or {}), **(meta or {})})), constructs=_answered(result),
         hidden=hidden, hide_total=hide_total,
         alignment=_published_alignment(getattr(result, "alignment", None), hidden, cells))
