@@ -145,3 +145,18 @@ def test_analyze_takes_min_cell():
     done = subprocess.run([sys.executable, "-m", "coprod", "analyze", "x.csv", "--out", "o", "--min-cell", "0"],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2 and "--min-cell" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_spec_mode_suppresses_the_specs_group(tmp_path):
+    rng = np.random.default_rng(1)
+    f = rng.normal(size=200)
+    d = pd.DataFrame({f"x{i}": np.round(3 + f + rng.normal(scale=0.7, size=200)) for i in range(1, 5)})
+    d["g"] = ["A"] * 3 + ["B"] * 60 + ["C"] * 137
+    d.to_csv(tmp_path / "t.csv", index=False)
+    (tmp_path / "s.yaml").write_text("scales:\n  s: [x1, x2, x3, x4]\ncfa: |\n  F =~ x1 + x2 + x3 + x4\ngroup: g\n")
+    run = analyze_file(tmp_path / "t.csv", spec=tmp_path / "s.yaml", out=tmp_path / "out")
+    doc = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert doc["data_summary"]["group_counts"] == {"A": None, "B": None, "C": 137}
+    inv = doc["invariance"]
+    assert inv["withheld"] is True and inv["configural"]["aic"] is None and inv["configural"]["chisq_by_group"] == {}
+    assert not any("'A'" in w or "group A" in w for w in run.warnings)
