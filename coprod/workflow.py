@@ -45,12 +45,13 @@ from coprod.instrument.platforms.spss_stata import read_readstat
 from coprod.reports import compare as compare_report
 from coprod.reports import browser
 from coprod.reports import study as study_report
+from coprod.reports.disclosure import GROUPINGS, disclose_analysis, plan_disclosure, scrub_warnings
 from coprod.reports.tables import TABLE_FORMATS, study_tables, tables_csv, tables_xlsx
 from coprod.responses import read_responses, write_simulated
 from coprod.store import is_study, open_study
 
 __all__ = ["sha256_of", "read_table", "run_analysis", "analyze_file", "compare_file", "run_demo", "report_file",
-           "results_json", "read_input", "write_outputs", "write_comparison", "write_study_report", "RunOutput", "CompareOutput", "DemoOutput"]
+           "results_json", "published_analysis", "read_input", "write_outputs", "write_comparison", "write_study_report", "RunOutput", "CompareOutput", "DemoOutput"]
 
 Progress = Callable[[int, int], None]
 
@@ -199,6 +200,14 @@ def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False
     -------
     AnalysisResult
     """
+    return _analyse(path, spec=spec, bank=bank, keep_flagged=keep_flagged, progress=progress,
+                    bootstrap=bootstrap, seed=seed, missing=missing, codebook=codebook, wave=wave,
+                    limits=limits, groups=groups, estimator=estimator, cluster=cluster)[0]
+
+
+def _analyse(path: Path, *, spec, bank, keep_flagged, progress, bootstrap, seed, missing, codebook, wave,
+             limits, groups, estimator=None, cluster=None) -> tuple[AnalysisResult, pd.DataFrame]:
+    """:func:`run_analysis`, and the table analysed (its groups decide what may be published)."""
     path = _existing(path)
     if spec is not None:
         if is_study(path) or wave is not None:
@@ -212,13 +221,28 @@ def run_analysis(path: Path, *, spec=None, bank=None, keep_flagged: bool = False
         table, notes = _read_table(path, limits)
         _check_model_sizes(spec_obj, table)
         result = analyze(table, spec_obj, progress=progress, meta=meta)
-        return replace(result, warnings=tuple(notes) + result.warnings) if notes else result
+        return (replace(result, warnings=tuple(notes) + result.warnings) if notes else result), table
 
     bank = as_bank(bank)
     rd, meta = read_input(path, bank=bank, codebook=codebook, wave=wave, limits=limits, groups=groups)
     given = {k: v for k, v in (("bootstrap", bootstrap), ("seed", seed), ("missing", missing),
                                ("estimator", estimator), ("cluster", cluster)) if v is not None}
-    return analyze_instrument(rd, bank=bank, keep_flagged=keep_flagged, progress=progress, meta=meta, **given)
+    result = analyze_instrument(rd, bank=bank, keep_flagged=keep_flagged, progress=progress, meta=meta, **given)
+    return result, rd.analysis_table(keep_flagged=keep_flagged)
+
+
+def published_analysis(result: AnalysisResult, table: pd.DataFrame, *, bank=None, min_cell: int = 5) -> AnalysisResult:
+    """``result`` as it may be published: through the disclosure layer
+    (:func:`coprod.reports.disclosure.disclose_analysis`), with the groups of ``table`` (the rows
+    analysed) deciding what is hidden. In spec mode the spec's ``group`` column is the grouping."""
+    spec = (result.meta or {}).get("spec")
+    groupings = GROUPINGS
+    if isinstance(spec, dict) and spec.get("group"):
+        groupings = (str(spec["group"]),)
+    plan = plan_disclosure(table, min_cell=min_cell, groupings=groupings,
+                           cross="sector" if groupings == GROUPINGS else None)
+    values = {g: tuple(table[g].dropna().astype(str).unique()) for g in groupings if g in table.columns}
+    return disclose_analysis(result, plan, bank=bank, values=values)
 
 
 def _check_model_sizes(spec: AnalysisSpec, table: pd.DataFrame) -> None:
@@ -275,27 +299,34 @@ def analyze_file(path: Path, *, out: Path, spec=None, report: bool = True, lang:
                  bootstrap: int | None = None, seed: int | None = None, missing: str | None = None,
                  codebook: Any = None, wave: str | None = None, limits: Limits = DEFAULT_LIMITS,
                  groups: Any = None, scores: Path | None = None, score_method: str = "regression",
-                 estimator: str | None = None, cluster: str | None = None) -> RunOutput:
+                 estimator: str | None = None, cluster: str | None = None, min_cell: int = 5) -> RunOutput:
     """Analyse a file and write ``out/results.json`` and (``report``) ``out/report.html``.
 
     All are rendered before any is written (see :func:`run_analysis` for the options); the
     report shows the wording of the bank the responses were analysed with (none in spec mode).
     ``scores``: also write the factor scores of the measurement model to that CSV file (see
     :mod:`coprod.analysis.run.latent_scores`), one row per respondent.
+    Both, and the warnings returned, are the published result: groups under ``min_cell`` and what
+    would give them away are suppressed (:func:`published_analysis`, docs/privacy.md), so the
+    results.json that ``coprod report`` reads again is the suppressed one too.
     """
+    if isinstance(min_cell, bool) or not isinstance(min_cell, int) or min_cell < 1:
+        raise ValueError(f"min_cell must be a positive integer, got {min_cell!r}")
     bank = None if spec is not None else as_bank(bank)
-    result = run_analysis(path, spec=spec, bank=bank, keep_flagged=keep_flagged, progress=progress,
+    raw, table = _analyse(path, spec=spec, bank=bank, keep_flagged=keep_flagged, progress=progress,
                           bootstrap=bootstrap, seed=seed, missing=missing, codebook=codebook, wave=wave,
                           limits=limits, groups=groups, estimator=estimator, cluster=cluster)
+    result = published_analysis(raw, table, bank=bank, min_cell=min_cell)
     texts = {Path(out) / "results.json": results_json(result)}
     if report:
-        texts[Path(out) / "report.html"] = study_report.render_study_report(result, bank=bank, lang=lang)
+        texts[Path(out) / "report.html"] = study_report.render_study_report(result, bank=bank, lang=lang,
+                                                                            min_cell=min_cell)
     if scores is not None:
-        table = _scores_table(path, spec=spec, bank=bank, keep_flagged=keep_flagged, codebook=codebook,
+        scores_table = _scores_table(path, spec=spec, bank=bank, keep_flagged=keep_flagged, codebook=codebook,
                               wave=wave, limits=limits, groups=groups,
                               missing=missing or str(result.meta.get("missing") or "listwise"),
                               method=score_method)
-        texts[Path(scores)] = table.to_csv(index=False, lineterminator="\n")
+        texts[Path(scores)] = scores_table.to_csv(index=False, lineterminator="\n")
     files = tuple(write_files(texts))
     return RunOutput(files=files, warnings=result.warnings + result.errors, result=result)
 
@@ -406,7 +437,7 @@ def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str
     files = write_comparison(result, Path(out), bank=bank, min_cell=min_cell, lang=lang, meta=meta,
                              benchmark=benchmark)
     hidden = compare_report.hidden_groups(result, min_cell)
-    warnings = [w for w in result.warnings if not any(h in w for h in hidden)]
+    warnings = list(scrub_warnings(result.warnings, {by: hidden}))
     if hidden:
         warnings.append(f"{len(hidden)} group(s) suppressed for privacy (min. n = {min_cell})")
     return CompareOutput(files=tuple(files), warnings=tuple(warnings))

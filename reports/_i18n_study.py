@@ -103,6 +103,12 @@ STUDY_DETAILS: dict[str, dict[str, str]] = {
                           "da": "løsningen er ugyldig: R² over 1 (vist som NA) for {variables}"},
     "reason_no_path": {"en": "the model has no such path", "da": "modellen har ikke denne sti"},
     "reason_few_answers": {"en": "a group has fewer than two answers", "da": "en gruppe har færre end to svar"},
+    "reason_privacy": {"en": "a group it compares is suppressed for privacy (too few respondents to publish)",
+                       "da": "en af de sammenlignede grupper er skjult af hensyn til fortroligheden (for få respondenter)"},
+    "study_inv_withheld": {"en": "Its fit statistics are not shown: a group in the test is suppressed for privacy, "
+                                 "and the statistics would reveal its size.",
+                           "da": "Modellens tilpasningsmål vises ikke: en gruppe i testen er skjult af hensyn til "
+                                 "fortroligheden, og tallene ville afsløre dens størrelse."},
     "study_by_group_not_admissible": {"en": "The paths by sector are not shown: {reason}.",
                                       "da": "Stierne pr. sektor vises ikke: {reason}."},
     "study_excl_straightlining": {"en": "same answer to every item (straight-lining)", "da": "samme svar på alle spørgsmål"},

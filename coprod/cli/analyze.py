@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ._common import (LANGS, add_common, add_limits, limits, nonneg_int, out_folder, progress,
+from ._common import (LANGS, add_common, add_limits, limits, nonneg_int, out_folder, positive_int, progress,
                       report_outputs)
 
 # = coprod.analysis.sem.scores.SCORE_METHODS (not imported: --help stays light; a test keeps them equal)
@@ -22,6 +22,9 @@ def add(sub) -> None:
     a.add_argument("--keep-flagged", action="store_true",
                    help="keep respondents flagged by the data-quality checks")
     a.add_argument("--no-report", action="store_true", help="write results.json only")
+    a.add_argument("--min-cell", type=positive_int, default=5,
+                   help="suppress figures for groups with fewer respondents, in results.json and the "
+                        "report (default 5; see docs/privacy.md)")
     a.add_argument("--missing", choices=("listwise", "fiml"), default=None,
                    help="missing answers (a don't-know counts as missing) in the default analysis: "
                         "full-information ML (default) or listwise deletion per step")
@@ -78,6 +81,7 @@ def run(args) -> int:
                        codebook=args.codebook, wave=args.wave, limits=limits(args), groups=args.groups,
                        scores=Path(args.scores) if args.scores else None,
                        score_method=args.score_method or "regression",
-                       estimator=args.estimator, cluster=args.cluster)
+                       estimator=args.estimator, cluster=args.cluster,
+                       min_cell=args.min_cell)
     report_outputs(args, out.warnings, out.files)
     return 0

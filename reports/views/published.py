@@ -16,12 +16,13 @@ import pandas as pd
 from coprod.analysis._result import jsonable
 from coprod.analysis.run.records import (AlignedFactor, ComparisonAlignment, ComparisonInvariance, GroupPaths,
                                          GroupStats, MeanCi, NoPaths, opt)
-from coprod.reports.suppression import suppress_columns, suppress_small_cells, total_is_small
+from coprod.reports.disclosure import cross_mask, disclosure_masks, public_provenance, scrub_warnings
+from coprod.reports.suppression import suppress_columns, total_is_small
 
 from ._shared import check_bank
 
 __all__ = ["MeanCell", "GroupSem", "PublishedGroup", "PublishedOverall", "PublishedAlignment", "Published",
-           "publish", "masks"]
+           "publish", "masks", "sector_mask"]
 
 _MEAN_KEYS = ("n", "mean", "sd", "lower", "upper")
 
@@ -167,16 +168,17 @@ class Published:
 
 # --------------------------------------------------------------------------- privacy
 def masks(result, min_cell: int) -> tuple[pd.Series, pd.DataFrame, bool]:
-    """(group mask, group x construct cell mask, total hidden) of ``result`` at ``min_cell``."""
+    """(group mask, group x construct cell mask, total hidden) of ``result`` at ``min_cell``.
+
+    The group mask is the disclosure layer's (:func:`coprod.reports.disclosure.disclosure_masks`),
+    the same as ``coprod analyze`` computes for this grouping from the same rows."""
     labels = list(result.groups)
     counts = pd.Series({g: int(result.groups[g].n or 0) for g in labels}, dtype="int64")
     constructs = _constructs(result)
     if not labels:
         return pd.Series(dtype=bool), pd.DataFrame(), False
-    row = suppress_small_cells(counts, min_cell)
+    row = disclosure_masks({"groups": counts}, min_cell)["groups"]
     hide_total = total_is_small(counts, min_cell)
-    if hide_total:
-        row[:] = True
     valid = pd.DataFrame({c: [_n_of(result.groups[g].means, c) for g in labels] for c in constructs},
                          index=labels, dtype="int64")
     cells = suppress_columns(valid, min_cell) if constructs else valid.astype(bool)
@@ -199,6 +201,17 @@ def _close_column(mask: pd.Series, n: pd.Series, min_cell: int) -> pd.Series:
         if rest.empty:
             return mask
         mask[rest.sort_values(kind="stable").index[0]] = True
+
+
+def sector_mask(result, row: pd.Series, min_cell: int) -> pd.DataFrame:
+    """Which group x sector cells to hide: the group's split by sector on its page, checked against
+    the sector totals the study report publishes (rule 2 of :mod:`coprod.reports.disclosure`)."""
+    sectors: list[str] = []
+    for d in result.groups.values():
+        sectors += [str(s) for s in (d.by_sector or {}) if str(s) not in sectors]
+    cross = pd.DataFrame({s: [int((result.groups[g].by_sector or {}).get(s, 0) or 0) for g in result.groups]
+                          for s in sectors}, index=list(result.groups), dtype="int64")
+    return cross_mask(cross, min_cell, rows=row.reindex(cross.index).fillna(True))
 
 
 def _n_of(means, c: str) -> int:
@@ -236,6 +249,11 @@ def _public_invariance(inv: ComparisonInvariance, hidden: set[str]) -> dict:
         keep["rule"] = inv.rule
     keep["min_group"] = inv.min_group
     keep["groups_tested"] = [g for g in inv.groups_tested if g not in hidden]
+    if any(g in hidden for g in inv.groups_tested):
+        # a hidden group was fitted: N = exp((BIC - AIC)/npar + 2) minus the groups shown would
+        # give its n, so no fit statistic of the test is published, only its decision
+        keep["withheld"] = True
+        return jsonable(keep)
     for level in ("configural", "metric", "scalar", "strict"):
         fit = opt(getattr(inv, level))
         if fit is not None:
@@ -256,15 +274,11 @@ def _group_sem(sem: GroupPaths | NoPaths) -> GroupSem:
 
 
 def _published_group(g: str, d: GroupStats, cells: pd.DataFrame, comparable: bool,
-                     min_cell: int) -> PublishedGroup:
+                     min_cell: int, sectors: pd.DataFrame) -> PublishedGroup:
     # observed means with CIs for every group shown; whether they may be compared is the pages' note
     means = {c: (MeanCell(suppressed=True) if bool(cells.at[g, c]) else MeanCell.of(m, full=True))
              for c, m in d.means.items()}
-    sectors = pd.Series(d.by_sector, dtype="int64")
-    by_sector = {}
-    if len(sectors):
-        smask = suppress_small_cells(sectors, min_cell)
-        by_sector = {k: (None if smask[k] else int(v)) for k, v in sectors.items()}
+    by_sector = {k: (None if bool(sectors.at[g, str(k)]) else int(v)) for k, v in (d.by_sector or {}).items()}
     effects = None
     if comparable and opt(d.effect_vs_rest):
         effects = {c: (None if bool(cells.at[g, c]) else _clean(v)) for c, v in d.effect_vs_rest.items()}
@@ -300,8 +314,9 @@ def publish(result, *, bank, min_cell: int = 5, meta: dict | None = None) -> Pub
     row, cells, hide_total = masks(result, min_cell)
     comparable = bool(result.means_comparable)
     hidden = frozenset(g for g in result.groups if bool(row.get(g, False)))
+    sectors = sector_mask(result, row, min_cell) if result.groups else pd.DataFrame()
     groups = {g: (PublishedGroup(suppressed=True) if g in hidden
-                  else _published_group(g, d, cells, comparable, min_cell))
+                  else _published_group(g, d, cells, comparable, min_cell, sectors))
               for g, d in result.groups.items()}
     if hide_total:
         overall = PublishedOverall(suppressed=True)
@@ -312,7 +327,7 @@ def publish(result, *, bank, min_cell: int = 5, meta: dict | None = None) -> Pub
         by=result.by, min_cell=min_cell, means_comparable=comparable, reason=result.reason,
         decision=result.invariance.decision, min_group=result.invariance.min_group,
         n_tested=len(result.invariance.groups_tested), invariance=_public_invariance(result.invariance, hidden), groups=groups, overall=overall,
-        warnings=tuple(w for w in result.warnings if not any(h in w for h in hidden)),
-        meta=jsonable({**(result.meta or {}), **(meta or {})}), constructs=_answered(result),
+        warnings=scrub_warnings(result.warnings, {result.by: hidden}),
+        meta=jsonable(public_provenance({**(result.meta or {}), **(meta or {})})), constructs=_answered(result),
         hidden=hidden, hide_total=hide_total,
         alignment=_published_alignment(getattr(result, "alignment", None), hidden, cells))

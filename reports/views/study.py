@@ -19,7 +19,8 @@ from coprod.analysis.run.admissibility import Problem, model_problems
 from coprod.reports import figures as F
 from coprod.reports.env import fmt_num
 from coprod.reports.i18n import CATALOGUE, t
-from coprod.reports.suppression import SUPPRESSED, apply_suppression, suppress_small_cells
+from coprod.reports.disclosure import PRIVACY_REASON, resuppress
+from coprod.reports.suppression import SUPPRESSED
 from coprod.reports.warning_text import translate_warnings
 
 from ._shared import ProvenanceEntry, TocEntry, check_bank, choice_label, construct_label, num, sector_label, short, text
@@ -62,15 +63,17 @@ class SampleView:
     dont_know: Any
 
 
-def _count_rows(counts: dict, min_cell: int, label) -> tuple[CountRow, ...]:
+def _count_rows(counts: dict, min_cell: int, label, total: int | None = None) -> tuple[CountRow, ...]:
+    """Counts (``None``: suppressed when results.json was written) suppressed again at ``min_cell``,
+    with their share of ``total`` (the analysed respondents)."""
     if not counts:
         return ()
-    s = pd.Series({str(k): int(v) for k, v in counts.items()})
-    mask = suppress_small_cells(s, min_cell)
-    shown = apply_suppression(s.astype(object), mask)
-    total = s.sum()
-    return tuple(CountRow(label(k), shown[k], SUPPRESSED if mask[k] else (v / total if total else None))
-                 for k, v in s.items())
+    raw = {str(k): (None if v is None else int(v)) for k, v in counts.items()}
+    mask = resuppress(raw, min_cell, total=total if total is not None else sum(v for v in raw.values() if v))
+    if total is None:
+        total = sum(v for v in raw.values() if v is not None)
+    return tuple(CountRow(label(k), SUPPRESSED if mask[k] else v,
+                          SUPPRESSED if mask[k] else (v / total if total else None)) for k, v in raw.items())
 
 
 def _exclusion(reason: str, lang: str) -> str:
@@ -94,8 +97,9 @@ def sample_view(sections: Sections, ds: DataSummary | None, bank, lang: str, min
     reasons = tuple(ReasonRow(_exclusion(k, lang), v) for k, v in s.excluded_by_reason.items() if k != "flagged")
     return SampleView(
         n_file=s.n_file, n_analysed=s.n_analysed, n_dropped=s.n_file - s.n_analysed, missing=None, reasons=reasons,
-        by_sector=_count_rows(s.by_sector, min_cell, lambda k: sector_label(bank, k, lang)),
-        by_area=_count_rows(s.by_service_area, min_cell, lambda k: choice_label(bank, "service_area", k, lang)),
+        by_sector=_count_rows(s.by_sector, min_cell, lambda k: sector_label(bank, k, lang), s.n_analysed),
+        by_area=_count_rows(s.by_service_area, min_cell, lambda k: choice_label(bank, "service_area", k, lang),
+                            s.n_analysed),
         n_municipalities=s.n_municipalities, n_flagged=s.n_flagged, keep_flagged=s.keep_flagged,
         dont_know=s.dont_know)
 
@@ -242,6 +246,8 @@ def _reason(h: Hypothesis, problems: tuple[Problem, ...], lang: str) -> str | No
     """Why ``h`` was not tested: the model's problems, a missing path, or too few answers."""
     if (h.verdict or "not tested") != "not tested":
         return None
+    if opt(h.reason) == PRIVACY_REASON:
+        return t("reason_privacy", lang)
     if isinstance(h, MeanHypothesis):
         return t("reason_few_answers", lang)
     return reason_texts(problems or (Problem("no_path"),), lang)

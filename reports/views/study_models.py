@@ -190,8 +190,10 @@ def _invariance_view(group: str, inv: InvarianceSection, bank, lang: str) -> Inv
         n = counts.get(str(g))
         return f"{name}, n = {fmt_count(n, lang=lang)}" if isinstance(n, int) else name
     groups = "; ".join(label(g) for g in inv.groups) if counts else ", ".join(label(g) for g in inv.groups)
-    return InvarianceView(group=named, steps=_steps(inv, lang), decision=decision,
-                          plain=t(DECISION_KEYS.get(decision, "study_inv_none"), lang, group=named),
+    plain = t(DECISION_KEYS.get(decision, "study_inv_none"), lang, group=named)
+    if opt(inv.withheld):
+        plain += " " + t("study_inv_withheld", lang)
+    return InvarianceView(group=named, steps=_steps(inv, lang), decision=decision, plain=plain,
                           means_ok=decision in ("scalar", "partial_scalar"), rule=rule_label(inv.rule, lang),
                           groups=groups,
                           partial=partial_rows(inv, lambda level: t(LEVEL_KEYS.get(level, "study_inv_" + level), lang),

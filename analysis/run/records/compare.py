@@ -96,6 +96,7 @@ class ComparisonInvariance(Record):
     highest_level: str = ABSENT
     group: str = ABSENT
     model: str = ABSENT
+    withheld: bool = ABSENT  # as InvarianceSection's (the comparison never fits with it set)
 
 
 @record

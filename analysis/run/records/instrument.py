@@ -17,7 +17,7 @@ class DataSummary(Record):
     n_used: int
     n_dropped: int = ABSENT
     missing: str = ABSENT
-    group_counts: Mapping[str, int] = ABSENT
+    group_counts: Mapping[str, int | None] = ABSENT  # None: suppressed for privacy
 
 
 @record
@@ -30,8 +30,8 @@ class Sample(Record):
     excluded_by_reason: Mapping[str, int]
     keep_flagged: bool
     n_analysed: int
-    by_sector: Mapping[str, int]
-    by_service_area: Mapping[str, int]
+    by_sector: Mapping[str, int | None]  # None: suppressed for privacy (coprod.reports.disclosure)
+    by_service_area: Mapping[str, int | None]
     n_municipalities: int
     dont_know: int | None
     source: Mapping[str, Any]
@@ -102,8 +102,8 @@ class MeanHypothesis(Record):
     id: str
     statement: str
     test: str
-    n1: int
-    n2: int
+    n1: int | None  # None (and no figure): a group compared is suppressed for privacy
+    n2: int | None
     mean1: float | None = ABSENT  # absent when a group has fewer than two answers
     mean2: float | None = ABSENT
     diff: float | None

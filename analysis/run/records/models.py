@@ -247,6 +247,7 @@ class InvarianceSection(Record):
     model: str
     min_group: int = ABSENT
     groups_tested: tuple[Any, ...] = ABSENT
+    withheld: bool = ABSENT  # fit statistics withheld: a group of the test is suppressed for privacy
 
 
 @record
