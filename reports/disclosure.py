@@ -431,6 +431,11 @@ def disclose_analysis(result, disclosure: Disclosure, *, bank=None, values: Mapp
     hidden_sectors = disclosure.hidden("sector")
     if hidden_sectors:
         changes.update(_without_sectors(s, hidden_sectors))
+        # rule 7: a test across sectors is split by sector too, even with its fit withheld
+        if "sector" in changes.get("invariance_by", {}):
+            changes["invariance_by"] = {**changes["invariance_by"], "sector": None}
+        if s.invariance is not None and str(s.invariance.group or s.invariance.meta.get("group")) == "sector":
+            changes["invariance"] = None
     sections = replace(s, **changes)
     ds = result.data_summary
     if ds is not None and opt(ds.group_counts):
