@@ -44,6 +44,9 @@ def workflow(tmp_path_factory):
     assert main(["study", "invited", st, str(d / "invited.csv"), "-q"]) == 0
     out = d / "by-municipality"
     assert main(["compare", st, "--by", "municipality", "--out", str(out), "-q"]) == 0
+    assert main(["plan", "--n-per-group", "20,30", "--groups", "2", "--reps", "2", "--seed", "1", "--workers", "1",
+                 "--noninvariance-loading", "0.2", "--noninvariance-intercept", "0.3", "--out", str(d / "plan"),
+                 "-q"]) == 0
     return d, out
 
 
@@ -83,6 +86,8 @@ def test_the_workflow_reports_rates_and_change(workflow):
     page = _text((out / "group-vejle.html").read_text(encoding="utf-8"))
     assert "figures of wave 2026 are not shown" in page
     assert "Response rate = " in page
+    plan = pd.read_csv(d / "plan" / "plan.csv")
+    assert {"ind_INS_COM_AMB", "metric_lrt", "scalar_chen"} <= set(plan["effect"]) and (plan["reps"] == 2).all()
 
 
 def test_a_group_suppressed_on_the_page_shows_no_rate(workflow, tmp_path):
