@@ -11,6 +11,10 @@ them (one process, or Dask workers in :mod:`coprod.plan`) gets the same rows::
 Each replication draws from its own ``SeedSequence(seed, spawn_key=(n, rep, group))``: no
 replication's numbers depend on another's, or on the order they are run in.
 
+Noninvariance (metric and scalar, across groups) is planned by
+:class:`coprod.analysis.plan_invariance.NoninvariancePopulation`, alone or beside the paths in
+:class:`Populations`.
+
 Power is the share of converged replications whose Wald test (delta method for a defined
 effect such as an indirect effect ``a1*b1``) rejects at ``alpha``; bias compares the mean
 standardised estimate (``std_all``; for a defined effect the same expression of the paths'
@@ -34,7 +38,7 @@ from .responses.simulate import SimulationParams, simulate_population
 from .default import reverse_keyed
 from .sem.api import fit_sem
 
-__all__ = ["PlanDesign", "PlanResult", "InstrumentPopulation", "RegressionPopulation", "replicate",
+__all__ = ["PlanDesign", "PlanResult", "InstrumentPopulation", "RegressionPopulation", "Populations", "replicate",
            "summarize", "analytic_power", "paths_from_estimates", "PATH_PARAMS", "EXTRA_PARAMS", "ROW_COLUMNS", "TABLE_COLUMNS"]
 
 #: the structural paths' labels and the simulator's parameter each one is
@@ -44,7 +48,7 @@ PATH_PARAMS = {"a1": "ins_com", "a2": "vin_rep", "b1": "com_amb", "b2": "rep_amb
 EXTRA_PARAMS = {"r": "ins_vin_correlation"}
 
 #: one row per replication and effect
-ROW_COLUMNS = ("n_per_group", "rep", "effect", "converged", "est_std", "est", "se", "pvalue")
+ROW_COLUMNS = ("n_per_group", "rep", "effect", "converged", "est_std", "est", "se", "pvalue", "detected")
 #: one row per sample size and effect
 TABLE_COLUMNS = ("n_per_group", "n_total", "effect", "true", "reps", "converged", "convergence_rate",
                  "power", "power_mc_se", "mean_est", "bias", "relative_bias", "sd_est", "mean_se")
@@ -164,6 +168,36 @@ class RegressionPopulation:
 
 
 @dataclass(frozen=True, slots=True)
+class Populations:
+    """Several plans in one run (the structural model's paths and the noninvariance tests of
+    :mod:`coprod.analysis.plan_invariance`): each replication runs every part on its own seeds."""
+
+    parts: tuple
+
+    def __post_init__(self) -> None:
+        effects = [e for p in self.parts for e in p.effects]
+        if len(set(effects)) != len(effects):
+            raise CoprodError(f"the plans' effects overlap: {effects}")
+
+    @property
+    def effects(self) -> tuple[str, ...]:
+        return tuple(e for p in self.parts for e in p.effects)
+
+    @property
+    def model(self) -> str:
+        return "\n".join(p.model for p in self.parts)
+
+    def truth(self) -> dict[str, float]:
+        return {k: v for p in self.parts for k, v in p.truth().items()}
+
+    def definition(self, effect: str) -> str:
+        return next(p.definition(effect) for p in self.parts if effect in p.effects)
+
+    def replicate(self, n: int, rep: int, *, seed: int, groups: int) -> list[dict[str, Any]]:
+        return [row for p in self.parts for row in replicate(p, n, rep, seed=seed, groups=groups)]
+
+
+@dataclass(frozen=True, slots=True)
 class PlanDesign:
     """What to simulate: ``groups`` groups of each size in ``n_per_group``, ``reps`` times."""
 
@@ -201,6 +235,8 @@ def replicate(pop, n: int, rep: int, *, seed: int, groups: int = 1) -> list[dict
     >>> rows[0]["effect"], rows[0]["converged"], round(rows[0]["est_std"], 3)
     ('b', True, 0.367)
     """
+    if hasattr(pop, "replicate"):  # a population with tests of its own (noninvariance, several plans)
+        return pop.replicate(n, rep, seed=seed, groups=groups)
     data = pop.sample(n, groups, seed, rep)
     try:
         fit = fit_sem(data, pop.model)
@@ -219,7 +255,7 @@ def replicate(pop, n: int, rep: int, *, seed: int, groups: int = 1) -> list[dict
             pv.update(zip(frame[key], frame["pvalue"].astype(float)))
     for eff in pop.effects:
         row = {"n_per_group": int(n), "rep": int(rep), "effect": eff, "converged": ok,
-               "est_std": np.nan, "est": np.nan, "se": np.nan, "pvalue": np.nan}
+               "est_std": np.nan, "est": np.nan, "se": np.nan, "pvalue": np.nan, "detected": np.nan}
         if ok and eff in est:
             row.update(est_std=_evaluate(_terms(pop.definition(eff)), std), est=est[eff], se=se[eff],
                        pvalue=pv[eff])
@@ -260,7 +296,9 @@ def summarize(rows: Sequence[Mapping[str, Any]], pop, design: PlanDesign, *,
             d = df[(df["n_per_group"] == n) & (df["effect"] == eff)]
             ok = d[d["converged"].astype(bool)]
             k = len(ok)
-            power = float((ok["pvalue"] < design.alpha).mean()) if k else np.nan
+            # a test's own decision where it made one (Chen's rule), else the Wald/Δχ² p < alpha
+            hit = ok["detected"].astype(float).where(ok["detected"].notna(), (ok["pvalue"] < design.alpha).astype(float))
+            power = float(hit.mean()) if k else np.nan
             mean = float(ok["est_std"].mean()) if k else np.nan
             true = truth[eff]
             out.append({

@@ -27,6 +27,8 @@ from coprod.analysis.compare import compare_groups
 from coprod.analysis.default import analyze_instrument
 from coprod.analysis.errors import ModelSpecError
 from coprod.analysis.pipeline import AnalysisResult, analyze
+from coprod.analysis.run.rates import response_rates
+from coprod.analysis.run.waves import compare_waves
 from coprod.analysis.responses import simulate
 from coprod.analysis.run.latent_scores import instrument_factor_scores, spec_factor_scores
 from coprod.analysis.sem.size import check_model_size
@@ -420,31 +422,77 @@ def _print_pdf(html: Path) -> Path:
 def compare_file(path: Path, *, by: str, out: Path, min_cell: int = 5, lang: str = "en",
                  bank=None, keep_flagged: bool = False, progress: Progress | None = None,
                  wave: str | None = None, limits: Limits = DEFAULT_LIMITS, groups: Any = None,
-                 min_analytic: int = 50, benchmark: bool = False, missing: str = "listwise") -> CompareOutput:
+                 min_analytic: int = 50, benchmark: bool = False, missing: str = "listwise",
+                 waves: tuple[str, str] | None = None) -> CompareOutput:
     """Read a response file (or a study folder, of one ``wave`` or all), compare the groups ``by``
     a column and write the reports to ``out``.
 
     Writes ``index.html``, one ``group-<slug>.html`` per group and the published ``results.json``
     (small groups suppressed, see :mod:`coprod.reports.compare`).
+
+    A study with invited counts (``coprod study invited``) adds response rates per group. With
+    ``waves=(A, B)`` -- or without ``wave``/``waves`` when the study holds two waves or more
+    (the last two) -- the groups of wave B are compared, and the change from A to B is shown per
+    group, gated by invariance across the waves (:mod:`coprod.analysis.run.waves`).
     """
     path = _existing(path)
     bank = as_bank(bank)
-    data, meta = read_input(path, bank=bank, wave=wave, limits=limits, groups=groups)
+    notes: list[str] = []
+    if waves is not None and wave is not None:
+        raise CoprodError("give --wave (one wave) or --waves (change between two), not both")
+    if waves is not None and not is_study(path):
+        raise CoprodError(f"{path}: --waves is for a study folder (coprod study init), not a response file")
+    if is_study(path) and wave is None:
+        waves = _study_waves(path, waves, notes)
+    main_wave = waves[1] if waves else wave
+    data, meta = read_input(path, bank=bank, wave=main_wave, limits=limits, groups=groups)
     table = data.analysis_table(keep_flagged=keep_flagged)
     result = compare_groups(table, by, bank=bank, progress=progress, min_group_for_model=min_analytic,
                             missing=missing)
+    rates = change = None
+    if is_study(path):
+        with open_study(path) as st:
+            invited = st.invited()
+        rates = response_rates(table, by, invited, wave=main_wave)
+    if waves:
+        before, _ = read_input(path, bank=bank, wave=waves[0], limits=limits)
+        change = compare_waves([before.analysis_table(keep_flagged=keep_flagged), table], waves, by, bank=bank,
+                               min_group=min_analytic)
+        meta["waves"] = list(waves)
     meta = {**meta, "keep_flagged": keep_flagged}
     files = write_comparison(result, Path(out), bank=bank, min_cell=min_cell, lang=lang, meta=meta,
-                             benchmark=benchmark)
+                             benchmark=benchmark, rates=rates, change=change)
     hidden = compare_report.hidden_groups(result, min_cell)
-    warnings = list(scrub_warnings(result.warnings, {by: hidden}))
+    warnings = notes + list(scrub_warnings(result.warnings, {by: hidden}))
     if hidden:
         warnings.append(f"{len(hidden)} group(s) suppressed for privacy (min. n = {min_cell})")
     return CompareOutput(files=tuple(files), warnings=tuple(warnings))
 
 
+def _wave_key(w: str) -> tuple:
+    """Waves in time order: numerically when they are numbers (2026 < 2027, 9 < 10)."""
+    return (0, int(w), w) if str(w).isdigit() else (1, 0, str(w))
+
+
+def _study_waves(path: Path, waves: tuple[str, str] | None, notes: list[str]) -> tuple[str, str] | None:
+    """The two waves to compare: those asked for (checked to be in the study), or the last two."""
+    with open_study(path) as st:
+        have = sorted({str(w) for w in st.active_imports()["wave"]}, key=_wave_key)
+    if waves is not None:
+        unknown = [w for w in waves if w not in have]
+        if unknown:
+            raise CoprodError(f"{path}: no wave {', '.join(unknown)} (the study's waves: {', '.join(have) or 'none'})")
+        return waves
+    if len(have) < 2:
+        return None
+    if len(have) > 2:
+        notes.append(f"the study holds waves {', '.join(have)}: wave {have[-1]} is compared with wave "
+                     f"{have[-2]}; choose others with --waves A,B, or one wave with --wave")
+    return have[-2], have[-1]
+
+
 def write_comparison(result, out_dir: Path, *, bank, min_cell: int = 5, lang: str = "en",
-                     meta: dict | None = None, benchmark: bool = False) -> list[Path]:
+                     meta: dict | None = None, benchmark: bool = False, rates=None, change=None) -> list[Path]:
     """Render the comparison of ``result`` (``index.html``, the group pages, ``results.json``) and
     write it into ``out_dir``: everything is rendered first, then written at once, each file
     atomically; stale ``group-*.html`` pages of an earlier run there are removed.
@@ -452,7 +500,7 @@ def write_comparison(result, out_dir: Path, *, bank, min_cell: int = 5, lang: st
     ``bank`` (a ``Bank``, a bank folder, or ``None`` for the shipped bank) is the one the groups
     were compared with: its wording names the groups and constructs."""
     files = compare_report.build_comparison(result, bank=as_bank(bank), min_cell=min_cell, lang=lang, meta=meta,
-                                            benchmark=benchmark)
+                                            benchmark=benchmark, rates=rates, change=change)
     out_dir = Path(out_dir)
     write_files({out_dir / name: text for name, text in files.items()})
     for old in [*out_dir.glob("group-*.html"), *out_dir.glob("benchmark-*.html")]:

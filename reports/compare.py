@@ -50,6 +50,7 @@ No respondent-level rows and no free-text answers are written: only the aggregat
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import unicodedata
@@ -57,9 +58,13 @@ import unicodedata
 from coprod import __version__
 
 from .env import render
+from .i18n import t
+from .views._shared import TocEntry
 from .views.benchmark import benchmark_page
-from .views.compare import construct_infos, display_order, group_page, index_page, page_common
+from .views.compare import construct_infos, display_label, display_order, group_page, index_page, page_common
 from .views.published import masks, publish
+from .views.published_waves import publish_change, publish_rates
+from .views.waves import rates_view, waves_group_view, waves_index_view
 
 __all__ = ["build_comparison", "hidden_groups", "slugify", "group_slugs", "published_results"]
 
@@ -102,7 +107,7 @@ def published_results(result, *, bank=None, min_cell: int = 5, meta: dict | None
 
 
 def build_comparison(result, *, bank, min_cell: int = 5, lang: str = "en", meta: dict | None = None,
-                     benchmark: bool = False) -> dict[str, str]:
+                     benchmark: bool = False, rates=None, change=None) -> dict[str, str]:
     """All files of the comparison, in memory: file name -> text.
 
     Parameters
@@ -120,6 +125,12 @@ def build_comparison(result, *, bank, min_cell: int = 5, lang: str = "en", meta:
     benchmark : bool
         Also ``benchmark-<slug>.html`` for every group shown: its figures against the others'
         quartiles, naming no other group (:mod:`coprod.reports.views.benchmark`).
+    rates : ResponseRates, optional
+        Response rates per group (:func:`coprod.analysis.run.rates.response_rates`): a table on the
+        index and the rate on each group's page, suppressed with the groups.
+    change : WaveChange, optional
+        The change per group between two waves (:func:`coprod.analysis.run.waves.compare_waves`),
+        ``result`` being the later wave's comparison: a section on the index and on each group page.
 
     Examples
     --------
@@ -134,18 +145,38 @@ def build_comparison(result, *, bank, min_cell: int = 5, lang: str = "en", meta:
     slugs = group_slugs(labels)
     infos = construct_infos(pub, bank, lang)
     common = page_common(pub, version=__version__, lang=lang)
+    pub_rates = publish_rates(rates, pub.hidden, pub.hide_total)
+    pub_change = publish_change(change, min_cell=min_cell, page_hidden=pub.hidden)
+    shown = {g: display_label(bank, pub.by, g, lang) for g in labels}
     index = index_page(pub, common, bank=bank, infos=infos, slugs=slugs, lang=lang)
+    extra = (((TocEntry("rates", t("cmp_rates", lang)),) if pub_rates else ())
+             + ((TocEntry("change", t("cmp_change", lang)),) if pub_change else ()))
+    index = dataclasses.replace(index, rates=rates_view(pub_rates, labels, shown, lang),
+                                waves=waves_index_view(pub_change, infos, labels, shown, lang), toc=index.toc + extra)
     files = {"index.html": render("compare_index.html.j2", lang=lang, **index.context())}
     for g in labels:
         page = group_page(g, pub, common, bank=bank, infos=infos, lang=lang)
+        if not pub.groups[g].suppressed:
+            page = dataclasses.replace(page, rate=pub_rates.groups.get(g) if pub_rates else None,
+                                       waves=waves_group_view(pub_change, g, infos, lang))
         files[f"group-{slugs[g]}.html"] = render("compare_group.html.j2", lang=lang, **page.context())
     if benchmark:
         for g in labels:
             if not pub.groups[g].suppressed:
                 page = benchmark_page(g, pub, common, bank=bank, infos=infos, lang=lang)
                 files[f"benchmark-{slugs[g]}.html"] = render("compare_benchmark.html.j2", lang=lang, **page.context())
-    files["results.json"] = json.dumps(pub.to_dict(), ensure_ascii=False, indent=1, allow_nan=False)
+    files["results.json"] = json.dumps(_with_waves(pub.to_dict(), pub_rates, pub_change), ensure_ascii=False,
+                                       indent=1, allow_nan=False)
     return files
+
+
+def _with_waves(out: dict, rates, change) -> dict:
+    """results.json with the published response rates and change between waves, when there are."""
+    if rates is not None:
+        out["response_rates"] = rates.to_dict()
+    if change is not None:
+        out["waves"] = change.to_dict()
+    return out
 
 
 def hidden_groups(result, min_cell: int = 5) -> set[str]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from coprod.instrument.errors import CoprodError
 
 from ._i18n_study import STUDY_DETAILS
+from ._i18n_waves import WAVES
 
-__all__ = ["LANGS", "CATALOGUE", "TranslationError", "missing_translations", "t"]
+__all__ = ["LANGS", "CATALOGUE", "TranslationError", "missing_translations", "t", "level_text"]
 
 LANGS: tuple[str, ...] = ("en", "da")
 
@@ -336,6 +337,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "cmp_benchmark_plural_other": {"en": "groups", "da": "grupper"},
     "cmp_benchmark_singular_other": {"en": "group", "da": "gruppe"},
     **STUDY_DETAILS,
+    **WAVES,
 }
 
 
@@ -354,6 +356,16 @@ def t(key: str, lang: str, /, **fields: object) -> str:
     except KeyError:
         raise TranslationError(f"no UI string {key!r} in reports/i18n.py") from None
     return text.format(**fields) if fields else text
+
+
+def level_text(decision: str, lang: str) -> str:
+    """An invariance level in words (``"partial_scalar"`` -> "delvis skalar" in Danish).
+
+    >>> level_text("partial_scalar", "da")
+    'delvis skalar'
+    """
+    key = f"inv_level_{decision}"
+    return t(key, lang) if key in CATALOGUE else str(decision).replace("_", " ")
 
 
 def missing_translations() -> list[str]:

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coprod.analysis.plan import (InstrumentPopulation, PlanDesign, RegressionPopulation, analytic_power,
-                                  replicate, summarize)
+from coprod.analysis.plan import (InstrumentPopulation, PlanDesign, Populations, RegressionPopulation,
+                                  analytic_power, replicate, summarize)
+from coprod.analysis.plan_invariance import NoninvariancePopulation
 from coprod.cli import main
 from coprod.instrument.errors import CoprodError
 from coprod.plan import paths_from_results, run_plan
@@ -17,22 +18,48 @@ from coprod.plan import paths_from_results, run_plan
 
 def test_same_table_with_one_and_two_workers(tmp_path, capsys):
     """The CLI on one Dask worker and run_plan on two (one replication per task, so they finish
-    in any order) give the same table, to the last bit."""
+    in any order) give the same table, to the last bit: the paths and the noninvariance tests."""
     out = tmp_path / "plan"
     assert main(["plan", "--n-per-group", "15,25", "--groups", "2", "--reps", "3", "--seed", "7",
-                 "--workers", "1", "--out", str(out)]) == 0
+                 "--workers", "1", "--noninvariance-loading", "0.2", "--noninvariance-intercept", "0.3",
+                 "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "on 1 worker(s)" in printed and "ind_INS_COM_AMB" in printed
+    assert "on 1 worker(s)" in printed and "ind_INS_COM_AMB" in printed and "scalar_chen" in printed
     assert {p.name for p in out.iterdir()} == {"plan.csv", "plan.svg", "plan.json", "replications.csv"}
     one = pd.read_csv(out / "plan.csv")
-    two = run_plan(InstrumentPopulation.default(), PlanDesign((15, 25), 2, 3, seed=7), workers=2, chunk=1)
+    pop = Populations((InstrumentPopulation.default(), NoninvariancePopulation(d_loading=0.2, d_intercept=0.3)))
+    two = run_plan(pop, PlanDesign((15, 25), 2, 3, seed=7), workers=2, chunk=1)
     assert two.meta["workers"] == 2
     pd.testing.assert_frame_equal(one, pd.read_csv(pd.io.common.StringIO(two.table.to_csv(index=False))))
-    assert one["effect"].tolist()[:7] == ["a1", "a2", "b1", "b2", "ind_INS_COM_AMB", "ind_VIN_REP_AMB",
-                                          "ind_difference"]
-    assert (one["reps"] == 3).all() and one["n_total"].tolist()[::7] == [30, 50]
+    assert one["effect"].tolist()[:11] == ["a1", "a2", "b1", "b2", "ind_INS_COM_AMB", "ind_VIN_REP_AMB",
+                                           "ind_difference", "metric_lrt", "metric_chen", "scalar_lrt",
+                                           "scalar_chen"]
+    assert (one["reps"] == 3).all() and one["n_total"].tolist()[::11] == [30, 50]
+    ni = one[one["effect"].str.startswith(("metric", "scalar"))]
+    assert ni["true"].tolist() == [0.2, 0.2, 0.3, 0.3] * 2 and ni["power"].between(0, 1).all()
     assert json.loads((out / "plan.json").read_text())["design"]["seed"] == 7
     assert (out / "plan.svg").read_text().startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+
+
+def test_noninvariance_tests_hold_their_level_and_find_a_large_difference():
+    """No noninvariance: the Δχ² tests reject at about alpha (within 3 MC SEs of 0.05); a large one
+    (loadings +0.25, intercepts +0.8 SD on 2 of 6 items, 200 per group) is found nearly always."""
+    null = NoninvariancePopulation()
+    design = PlanDesign((150,), 4, 60, seed=3)
+    rows = [r for n, rep in design.tasks() for r in replicate(null, n, rep, seed=3, groups=4)]
+    t = summarize(rows, null, design).table.set_index("effect")
+    assert (t["convergence_rate"] == 1.0).all()
+    for eff in ("metric_lrt", "scalar_lrt"):
+        assert abs(t.at[eff, "power"] - 0.05) < 3 * np.sqrt(0.05 * 0.95 / 60), eff
+    big = NoninvariancePopulation(d_loading=0.25, d_intercept=0.8)
+    design = PlanDesign((200,), 4, 10, seed=4)
+    rows = [r for n, rep in design.tasks() for r in replicate(big, n, rep, seed=4, groups=4)]
+    t = summarize(rows, big, design).table.set_index("effect")
+    assert t.at["metric_lrt", "power"] >= 0.8 and t.at["scalar_lrt", "power"] == 1.0
+    assert t.at["scalar_chen", "power"] >= 0.8
+    assert big.truth() == {"metric_lrt": 0.25, "metric_chen": 0.25, "scalar_lrt": 0.8, "scalar_chen": 0.8}
+    with pytest.raises(CoprodError, match=r"^noninvariance across groups needs --groups 2 or more$"):
+        big.sample(10, 1, 1, 0)
 
 
 def test_a_replication_depends_only_on_its_seed_n_and_rep():
@@ -92,9 +119,18 @@ def test_bad_plan_options_exit_2(capsys):
         main(["plan", "--n-per-group", "40,x", "--groups", "2", "--seed", "1", "--out", "x"])
     assert exc.value.code == 2
     assert "not a list of whole numbers: '40,x'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["plan", "--n-per-group", "40", "--groups", "2", "--seed", "1", "--noninvariance-share", "1.5",
+              "--out", "x"])
+    assert exc.value.code == 2
+    assert "a share above 0 and at most 1, not 1.5" in capsys.readouterr().err
+    assert main(["plan", "--n-per-group", "40", "--groups", "1", "--seed", "1", "--noninvariance-loading", "0.2",
+                 "--out", "x"]) == 1
+    assert "--groups 1: noninvariance across groups needs 2 groups or more" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", ["coprod.analysis.plan", "coprod.reports.plan_figure"])
+@pytest.mark.parametrize("name", ["coprod.analysis.plan", "coprod.reports.plan_figure",
+                                  "coprod.analysis.plan_invariance"])
 def test_docstring_examples_run(name):
     import doctest
     import importlib

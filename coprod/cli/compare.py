@@ -10,10 +10,17 @@ from ._common import (COMPARE_BY, LANGS, add_common, add_limits, limits, out_fol
 
 def add(sub) -> None:
     cp = sub.add_parser("compare", help="comparative report per group",
-                        description="Write a comparative report per service area, municipality, sector or role.")
+                        description="Write a comparative report per service area, municipality, sector or role. "
+                                    "On a study: response rates per group (coprod study invited), and with "
+                                    "two waves the change per group between them.")
     cp.add_argument("data", help="response file, or a study folder (coprod study init)")
     cp.add_argument("--by", required=True, choices=COMPARE_BY, help="grouping column")
-    cp.add_argument("--wave", default=None, help="a study's wave (default: every wave)")
+    cp.add_argument("--wave", default=None,
+                    help="compare the groups of one wave of a study, without change (default: see --waves)")
+    cp.add_argument("--waves", type=_two_waves, default=None, metavar="A,B",
+                    help="compare the groups of wave B and show each group's change since wave A, gated "
+                         "by measurement invariance across the waves; default for a study that holds two "
+                         "waves or more: its last two")
     cp.add_argument("--out", required=True, type=out_folder, help="output folder")
     cp.add_argument("--min-cell", type=positive_int, default=5,
                     help="suppress figures for groups with fewer respondents (default 5)")
@@ -36,6 +43,13 @@ def add(sub) -> None:
     cp.set_defaults(func=run)
 
 
+def _two_waves(text: str) -> tuple[str, str]:
+    waves = tuple(w.strip() for w in text.split(","))
+    if len(waves) != 2 or not all(waves) or waves[0] == waves[1]:
+        raise argparse.ArgumentTypeError(f"give two different waves, earlier first, e.g. 2026,2027 (not {text!r})")
+    return waves
+
+
 def _at_least_two(text: str) -> int:
     try:
         value = int(text)
@@ -53,6 +67,6 @@ def run(args) -> int:
                        lang=args.lang, bank=args.bank, keep_flagged=args.keep_flagged,
                        progress=progress(args, "groups"), wave=args.wave, limits=limits(args),
                        groups=args.groups, min_analytic=args.min_analytic, benchmark=args.benchmark,
-                       missing=args.missing)
+                       missing=args.missing, waves=args.waves)
     report_outputs(args, out.warnings, out.files)
     return 0

@@ -13,7 +13,7 @@ import pandas as pd
 
 from coprod.reports import figures as F
 from coprod.reports.env import fmt_num
-from coprod.reports.i18n import t
+from coprod.reports.i18n import level_text, t
 from coprod.reports.suppression import SUPPRESSED
 from coprod.reports.warning_text import translate_warnings
 
@@ -87,7 +87,7 @@ def construct_infos(pub: Published, bank, lang: str) -> dict[str, ConstructInfo]
 
 def _reason_text(pub: Published, lang: str) -> str:
     decision, min_group = pub.decision, pub.min_group
-    level = decision.replace("_", " ")
+    level = level_text(decision, lang)  # the level in the page's language
     if pub.means_comparable:
         return t("cmp_reason_ok", lang, level=level)
     if decision == "not tested" and pub.n_tested >= 2:  # tested, but a model did not converge
@@ -160,6 +160,8 @@ class IndexPage:
     toc: tuple[TocEntry, ...]
     common: PageCommon
     alignment: AlignmentView | None = None
+    rates: Any = None  # RatesView (views/waves.py): response rates, when invited counts are known
+    waves: Any = None  # WavesIndexView: the change between two waves
 
     def context(self) -> dict[str, Any]:
         return _context(self)
@@ -368,6 +370,8 @@ class GroupPage:
     aligned_rule: str | None = None
     aligned_withheld: bool = False
     aligned_note: str | None = None  # why this group has no aligned means
+    rate: Any = None  # PublishedRate (views/published_waves.py) of this group
+    waves: Any = None  # WavesGroupView: this group's means in each wave and the change
 
     def context(self) -> dict[str, Any]:
         return _context(self)

@@ -11,7 +11,7 @@ from typing import Any, Iterator, Mapping
 
 from ._base import ABSENT, Record, RecordError, _convert, _emit, opt, record
 from .compare import (AlignedFactor, ComparisonAlignment, ComparisonInvariance, GroupPaths, GroupStats, MeanCi, NoPaths, Overall, PathEstimate,
-                      PathFit)
+                      PathFit, GroupRate, ResponseRates, WaveGroup, WaveStats, ChangeCell, WaveChange)
 from .instrument import (DataSummary, Hypothesis, IndirectHypothesis, ItemAnalysis, MeanHypothesis, PathHypothesis,
                          Sample, Scores, ScoreStat, StrategyStat)
 from .models import (BootEstimate, BootstrapInfo, CfaSection, Defined, Delta, Estimate, Fit, FornellLarcker, Hint,
@@ -26,7 +26,8 @@ __all__ = ["Record", "RecordError", "ABSENT", "record", "opt", "Sections", "SECT
            "CfaSection", "LevelFit", "LevelStep", "Lrt", "Delta", "PartialStep", "InvarianceSection", "OrdinalAlpha", "WlsmvCfa",
            "OrdinalSection", "AlphaCi", "Reliability", "Omega", "Bartlett", "Parallel", "EfaFit", "EfaSolution",
            "EfaSection", "Htmt", "Validity", "MeanCi", "PathEstimate", "PathFit", "GroupPaths", "NoPaths",
-           "GroupStats", "Overall", "ComparisonInvariance"]
+           "GroupStats", "Overall", "ComparisonInvariance", "GroupRate", "ResponseRates", "WaveGroup",
+           "WaveStats", "ChangeCell", "WaveChange"]
 
 #: each section's record type, in the order the instrument analysis writes them
 SECTION_TYPES: dict[str, Any] = {

@@ -8,7 +8,8 @@ from ._base import ABSENT, Record, record
 from .models import Delta, LevelFit, LevelStep, Lrt, PartialStep
 
 __all__ = ["MeanCi", "PathEstimate", "PathFit", "GroupPaths", "NoPaths", "GroupStats", "Overall",
-           "ComparisonInvariance", "AlignedFactor", "ComparisonAlignment"]
+           "ComparisonInvariance", "AlignedFactor", "ComparisonAlignment", "GroupRate", "ResponseRates",
+           "WaveGroup", "WaveStats", "ChangeCell", "WaveChange"]
 
 
 @record
@@ -127,3 +128,73 @@ class ComparisonAlignment(Record):
     trust_share: float
     factors: Mapping[str, AlignedFactor] = ABSENT
     errors: Mapping[str, str] = ABSENT
+
+
+@record
+class GroupRate(Record):
+    """One group's response rate: respondents in the comparison / invited (``coprod study invited``).
+
+    ``rate`` is ``None`` (with ``reason``) when the invited counts do not cover every sector the
+    group has respondents in: a rate over part of the group would tell that part's n.
+    """
+
+    n: int
+    invited: int | None
+    rate: float | None
+    reason: str = ABSENT
+
+
+@record
+class ResponseRates(Record):
+    """Response rates per group of one wave (``None``: every wave of the comparison)."""
+
+    by: str
+    wave: str | None
+    groups: Mapping[str, GroupRate]
+    overall: GroupRate
+
+
+@record
+class WaveGroup(Record):
+    """One group's respondents and observed construct means in one wave."""
+
+    n: int
+    means: Mapping[str, MeanCi]
+
+
+@record
+class WaveStats(Record):
+    """Observed construct means per group in one wave, and overall."""
+
+    wave: str
+    groups: Mapping[str, WaveGroup]
+    overall: WaveGroup
+
+
+@record
+class ChangeCell(Record):
+    """Later wave minus earlier wave of one construct's observed mean in one group, with Welch's
+    95% CI (the waves as independent samples)."""
+
+    diff: float | None
+    lower: float | None
+    upper: float | None
+    df: float | None
+
+
+@record
+class WaveChange(Record):
+    """Change per group between two waves, gated by invariance across the waves.
+
+    ``invariance`` is the test with the wave as the group (core-items model, FIML, pooled over
+    the groups); ``comparable`` is true when scalar (or partial scalar) invariance holds, and only
+    then are the changes meant to be read as change (the reports layer shows none otherwise).
+    """
+
+    by: str
+    waves: tuple[str, ...]
+    stats: Mapping[str, WaveStats]
+    invariance: ComparisonInvariance
+    comparable: bool
+    reason: str
+    change: Mapping[str, Mapping[str, ChangeCell]]
