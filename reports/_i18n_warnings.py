@@ -134,6 +134,14 @@ MESSAGES: tuple[tuple[str, str], ...] = (
     ("the factor extraction did not converge", "faktorudtrækningen konvergerede ikke"),
     ("an ultra-Heywood case (communality > 1) was found; examine the solution",
      "et ultra-Heywood-tilfælde (kommunalitet > 1) blev fundet; undersøg løsningen"),
+    ("uniqueness of {items} at psych's lower bound {bound} (Heywood case): held at the bound, not estimated; "
+     "its communality is then near or above 1",
+     "unikheden for {items} ligger på psychs nedre grænse {bound} (Heywood-tilfælde): den holdes på grænsen "
+     "og estimeres ikke; kommunaliteten er da nær eller over 1"),
+    ("the study holds waves {waves}: wave {last} is compared with wave {before}; choose others with --waves A,B, "
+     "or one wave with --wave",
+     "undersøgelsen har bølgerne {waves}: bølge {last} sammenlignes med bølge {before}; vælg andre med "
+     "--waves A,B, eller én bølge med --wave"),
     ("uniqueness of {items} at psych's lower bound {bound} (Heywood case): there the solution depends on the "
      "optimiser's path, and loadings and communalities may differ from psych::fa in the 3rd-4th decimal",
      "unikheden for {items} ligger på psychs nedre grænse {bound} (Heywood-tilfælde): her afhænger løsningen "
@@ -333,6 +341,10 @@ MESSAGES: tuple[tuple[str, str], ...] = (
      "filen er ikke UTF-8; læst som Windows-1252 ({chars} fundet)"),
     ("the results were computed with instrument version {used}; the report's wording is from version {version}",
      "resultaterne er beregnet med instrumentversion {used}; rapportens formuleringer er fra version {version}"),
+    ("1 warning about a group suppressed for privacy is not shown",
+     "1 advarsel om en gruppe, der er skjult af hensyn til fortroligheden, vises ikke"),
+    ("{n} warnings about a group suppressed for privacy are not shown",
+     "{n} advarsler om en gruppe, der er skjult af hensyn til fortroligheden, vises ikke"),
     ("{n} group(s) suppressed for privacy (min. n = {min_cell})",
      "{n} grupper skjult af hensyn til fortroligheden (min. n = {min_cell})"),
     ("{file}: {n} row(s) name another municipality ({names}); stored as {municipality}",

@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 #: where the warnings of an analysis or comparison are written
 PACKAGES = ("analysis", "instrument/platforms", "coprod/workflow.py", "coprod/store/imports.py",
-            "reports/views")  # the views: a warning reworded before it is shown (suppressed groups)
+            "reports/views", "reports/disclosure.py")  # the views: a warning reworded before it is shown (suppressed groups)
 
 #: (file, function or module-level name) whose string results are warnings, though they reach a
 #: warning list through a variable
@@ -56,6 +56,7 @@ FOLLOWED = {
     ("analysis/reliability.py", "msg"): "cronbach_alpha(): empty(...) literals",
     ("analysis/reliability.py", "notes"): "_omega_totals, _omega_cfa",
     ("analysis/sem/api.py", "msg"): "_vcov, inference.vcov_from_information",
+    ("analysis/sem/api.py", "terms.message"): "robust._sandwich: inference.vcov_from_information",
     ("analysis/sem/dwls.py", "inf.se_msg"): "dwls_fit: literals assigned to se_msg",
     ("analysis/sem/dwls.py", "cat['note']"): "ordinal _data: literals assigned to note",
     ("analysis/sem/invariance.py", "reason"): "_not_converged",
