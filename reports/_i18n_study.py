@@ -18,10 +18,13 @@ STUDY_DETAILS: dict[str, dict[str, str]] = {
                                 "Huber–White-sandwichen, χ²-testen skaleret efter Yuan og Bentler (Mplus-varianten), "
                                 "og CFI, TLI og RMSEA både fra den skalerede χ² og i deres robuste udgaver; svarene "
                                 "behøver ikke være normalfordelte."},
-    "study_methods_cluster": {"en": "Standard errors are cluster-robust: respondents with the same value of "
-                                    "‘{cluster}’ are not taken as independent ({n} clusters).",
-                              "da": "Standardfejlene er klyngerobuste: respondenter med samme værdi af "
-                                    "‘{cluster}’ regnes ikke for uafhængige ({n} klynger)."},
+    "study_methods_cluster": {"en": "Standard errors are cluster-robust: respondents with the same value of",
+                              "da": "Standardfejlene er klyngerobuste: respondenter med samme værdi af"},
+    "study_methods_cluster_end": {"en": "are not taken as independent ({n} clusters).",
+                                  "da": "regnes ikke for uafhængige ({n} klynger)."},
+    "study_methods_cluster_auto": {"en": "This is the default when the data hold {n} or more municipalities; "
+                                         "it is switched off with",
+                                   "da": "Det er standard, når data rummer {n} eller flere kommuner; det slås fra med"},
     "study_item": {"en": "Item", "da": "Spørgsmål"},
     "study_factor": {"en": "Factor", "da": "Faktor"},
     "study_all_items": {"en": "All items", "da": "Alle spørgsmål"},

@@ -56,16 +56,17 @@ class InstrumentPlan:
     missing: str = "fiml"
     bootstrap: int = DEFAULT_BOOTSTRAP
     seed: int = 2021
-    estimator: str = "ML"  # of the CFAs and structural models (invariance stays ML)
+    estimator: str = "MLR"  # of the CFAs and structural models (invariance stays ML)
     cluster: str | None = None
+    cluster_auto: bool = False  # the cluster column was chosen by the rule of AUTO_CLUSTER
     n_jobs: int | None = None
     parallel_n_iter: int = 20
 
 
 def instrument_plan(bank: Bank, *, missing: str = "fiml", bootstrap: int = DEFAULT_BOOTSTRAP,
                     seed: int = 2021, invariance_by: tuple[str, ...] = ("sector", "service_area"),
-                    n_jobs: int | None = None, estimator: str = "ML",
-                    cluster: str | None = None) -> InstrumentPlan:
+                    n_jobs: int | None = None, estimator: str = "MLR",
+                    cluster: str | None = None, cluster_auto: bool = False) -> InstrumentPlan:
     """The models and options of the instrument analysis of ``bank``.
 
     Examples
@@ -84,7 +85,36 @@ def instrument_plan(bank: Bank, *, missing: str = "fiml", bootstrap: int = DEFAU
         cfa_by_sector={s: measurement_model(bank, latent, s) for s in SECTORS},
         sem=structural_model(bank, None), sem_by_sector=structural_model(bank, None, labels=False),
         invariance_by=tuple(invariance_by), missing=missing, bootstrap=bootstrap, seed=seed, n_jobs=n_jobs,
-        estimator="MLR" if cluster else str(estimator).upper(), cluster=cluster)
+        estimator="MLR" if cluster else str(estimator).upper(), cluster=cluster, cluster_auto=cluster_auto)
+
+
+#: ``cluster="auto"`` (the default): respondents are clustered by this column when it has at least
+#: :data:`MIN_CLUSTERS` values -- with fewer, cluster-robust SEs are themselves unreliable
+AUTO_CLUSTER = "municipality"
+MIN_CLUSTERS = 20
+
+
+def resolve_cluster(cluster: str | None, estimator: str, df: pd.DataFrame) -> tuple[str | None, bool]:
+    """The cluster column to use and whether the default rule chose it.
+
+    ``"auto"``: :data:`AUTO_CLUSTER` when the estimator is MLR and the column has at least
+    :data:`MIN_CLUSTERS` values; ``None`` or ``"none"``: no clusters; else the column named.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> resolve_cluster("auto", "MLR", pd.DataFrame({"municipality": [f"m{i % 20}" for i in range(60)]}))
+    ('municipality', True)
+    >>> resolve_cluster("auto", "MLR", pd.DataFrame({"municipality": ["a", "b"]}))
+    (None, False)
+    """
+    if cluster is None or str(cluster).lower() == "none":
+        return None, False
+    if cluster != "auto":
+        return cluster, False
+    if str(estimator).upper() != "MLR" or AUTO_CLUSTER not in df.columns:
+        return None, False
+    return (AUTO_CLUSTER, True) if df[AUTO_CLUSTER].nunique(dropna=True) >= MIN_CLUSTERS else (None, False)
 
 
 @one_blas_thread
@@ -92,8 +122,8 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
                        bootstrap: int = DEFAULT_BOOTSTRAP, seed: int = 2021,
                        progress: Progress | None = None, meta: dict | None = None,
                        invariance_by: tuple[str, ...] = ("sector", "service_area"),
-                       n_jobs: int | None = None, missing: str = "fiml", estimator: str = "ML",
-                       cluster: str | None = None) -> AnalysisResult:
+                       n_jobs: int | None = None, missing: str = "fiml", estimator: str = "MLR",
+                       cluster: str | None = "auto") -> AnalysisResult:
     """Analyse responses to the coprod instrument.
 
     Parameters
@@ -113,12 +143,15 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
         answer is missing by design, and listwise deletion over a model's items leaves out most
         respondents; pairwise correlations for reliability and EFA, as psych), or listwise
         deletion per step (lavaan's default).
-    estimator : {"ML", "MLR"}
-        MLR: the CFAs and structural models get Huber–White SEs and the Yuan–Bentler scaled test
-        with scaled and robust fit indices (lavaan's ``estimator = "MLR"``); invariance stays ML.
+    estimator : {"MLR", "ML"}
+        MLR (the default; it matches lavaan's ``estimator = "MLR"`` with ``missing = "ml"``): the
+        CFAs and structural models get Huber–White SEs and the Yuan–Bentler scaled test with
+        scaled and robust fit indices, because Likert answers are not normal; invariance stays ML.
     cluster : str, optional
-        A column (e.g. ``"municipality"``) whose respondents are not independent: cluster-robust
-        SEs for the CFAs and structural models (lavaan's ``cluster =``; implies MLR).
+        A column whose respondents are not independent: cluster-robust SEs for the CFAs and
+        structural models (lavaan's ``cluster =``; implies MLR). ``"auto"`` (the default):
+        ``municipality`` when it has at least :data:`MIN_CLUSTERS` values and the estimator is MLR
+        (:func:`resolve_cluster`); ``None`` or ``"none"``: no clusters.
 
     Returns
     -------
@@ -136,10 +169,11 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
     """
     bank = as_bank(bank)
     rd = data if isinstance(data, ResponseData) else from_table(data, bank=bank, strict=False)
-    plan = instrument_plan(bank, missing=missing, bootstrap=bootstrap, seed=seed,
-                           invariance_by=invariance_by, n_jobs=n_jobs, estimator=estimator, cluster=cluster)
     table = rd.analysis_table(keep_flagged=keep_flagged)
     df = reverse_keyed(table, bank)
+    cluster, auto = resolve_cluster(cluster, estimator, df)
+    plan = instrument_plan(bank, missing=missing, bootstrap=bootstrap, seed=seed, invariance_by=invariance_by,
+                           n_jobs=n_jobs, estimator=estimator, cluster=cluster, cluster_auto=auto)
     if cluster is not None and cluster not in df.columns:
         raise ModelSpecError(f"cluster column '{cluster}' is not in the responses (columns include: "
                              + ", ".join(c for c in ("municipality", "sector", "service_area", "wave")
@@ -155,7 +189,9 @@ def analyze_instrument(data, *, bank: Bank | None = None, keep_flagged: bool = F
         sections["strategies"] = strategy_use(scores, df, bank)
         sections["hypotheses"] = evaluate_hypotheses(bank, sections["sem"], scores, df)
     m = provenance({"seed": seed, "bootstrap": bootstrap, "missing": missing,
-                    **({"estimator": plan.estimator, "cluster": plan.cluster} if plan.estimator != "ML" else {})}, timings=steps.timings,
+                    **({"estimator": plan.estimator, "cluster": plan.cluster} if plan.estimator != "ML" else {}),
+                    **({"cluster_rule": f"{AUTO_CLUSTER} with at least {MIN_CLUSTERS} values"} if plan.cluster_auto
+                       else {})}, timings=steps.timings,
                    source={"instrument_version": bank.version,
                            "data_instrument_version": rd.source.get("instrument_version"),
                            "instrument_id": bank.id, "input_sha256": rd.source.get("sha256"),

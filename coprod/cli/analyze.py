@@ -29,12 +29,13 @@ def add(sub) -> None:
                    help="missing answers (a don't-know counts as missing) in the default analysis: "
                         "full-information ML (default) or listwise deletion per step")
     a.add_argument("--estimator", choices=("ML", "MLR"), type=str.upper, default=None,
-                   help="estimator of the CFA and structural models in the default analysis: ML "
-                        "(default) or MLR (robust SEs, Yuan-Bentler scaled chi-square, scaled and "
-                        "robust CFI/TLI/RMSEA, as lavaan)")
+                   help="estimator of the CFA and structural models in the default analysis: MLR "
+                        "(default: robust SEs, Yuan-Bentler scaled chi-square, scaled and robust "
+                        "CFI/TLI/RMSEA, as lavaan) or ML")
     a.add_argument("--cluster", metavar="COL", default=None,
-                   help="column whose respondents are not independent (e.g. municipality): "
-                        "cluster-robust SEs for the CFA and structural models (implies MLR)")
+                   help="column whose respondents are not independent: cluster-robust SEs for the CFA "
+                        "and structural models (implies MLR); by default 'municipality' when the data "
+                        "hold 20 or more municipalities; 'none' switches clustering off")
     a.add_argument("--codebook", metavar="JSON", default=None,
                    help="codebook of the form that was fielded (needed for --sector or --seed forms)")
     a.add_argument("--groups", metavar="CSV", default=None,
@@ -62,7 +63,7 @@ def run(args) -> int:
         print("error: --bootstrap, --seed, --missing, --estimator and --cluster are for the default "
               "analysis; with --spec set them in the spec (estimator: MLR, cluster: COL)", file=sys.stderr)
         return 2
-    if args.cluster and args.estimator == "ML":
+    if args.cluster and args.cluster.lower() != "none" and args.estimator == "ML":
         print("error: --cluster needs --estimator MLR (cluster-robust SEs are MLR's)", file=sys.stderr)
         return 2
     if args.spec and (args.bank is not None or args.codebook is not None or args.groups is not None):

@@ -7,6 +7,8 @@ Each section is ``None`` (or empty) when its data is missing, so a ``--spec`` re
 """
 from __future__ import annotations
 
+import re
+
 import math
 from dataclasses import dataclass, fields
 from typing import Any, Mapping, NamedTuple
@@ -361,6 +363,7 @@ class MethodsView:
     se: Any = None  # MLR: robust.huber.white or robust.cluster
     cluster: Any = None
     n_clusters: Any = None  # clusters over all groups
+    cluster_auto: Any = None  # the fewest clusters the default rule clusters by, when it chose the column
 
 
 def methods_view(sections: Sections, meta: dict) -> MethodsView:
@@ -373,7 +376,14 @@ def methods_view(sections: Sections, meta: dict) -> MethodsView:
                        ordinal_estimator=w.estimator if w is not None else None,
                        ordinal_parameterization=w.parameterization if w is not None else None,
                        se=model_meta.get("se"), cluster=model_meta.get("cluster"),
-                       n_clusters=sum((model_meta.get("n_clusters") or {}).values()) or None)
+                       n_clusters=sum((model_meta.get("n_clusters") or {}).values()) or None,
+                       cluster_auto=_auto_clusters(meta.get("cluster_rule")))
+
+
+def _auto_clusters(rule: Any) -> int | None:
+    """The number in results.json's ``cluster_rule`` ("municipality with at least 20 values")."""
+    m = re.search(r"at least (\d+)", rule) if isinstance(rule, str) else None
+    return int(m.group(1)) if m else None
 
 
 def provenance(meta: dict, lang: str) -> tuple[ProvenanceEntry, ...]:

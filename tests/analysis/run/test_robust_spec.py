@@ -110,3 +110,18 @@ def test_cli_flags_are_for_the_default_analysis(tmp_path):
     r = _cli("analyze", str(FIX / "twolevel.csv"), "--cluster", "municipality", "--estimator", "ml",
              "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and "--cluster needs --estimator MLR" in r.stderr
+
+
+@pytest.mark.parametrize("cluster,estimator,n_values,want", [
+    ("auto", "MLR", 20, ("municipality", True)),
+    ("auto", "MLR", 19, (None, False)),   # too few clusters for cluster-robust SEs
+    ("auto", "ML", 25, (None, False)),    # clusters are MLR's
+    ("none", "MLR", 25, (None, False)),
+    (None, "MLR", 25, (None, False)),
+    ("service_area", "MLR", 3, ("service_area", False)),
+])
+def test_default_analysis_clusters_by_municipality_from_20(cluster, estimator, n_values, want):
+    import pandas as pd
+    from coprod.analysis.run.instrument_mode import resolve_cluster
+    df = pd.DataFrame({"municipality": [f"m{i % n_values}" for i in range(100)] + [None]})
+    assert resolve_cluster(cluster, estimator, df) == want
