@@ -245,7 +245,12 @@ def _empty_result(cols: list[str], names: list[str], *, n_factors: int, method: 
     phi = pd.DataFrame(np.nan, index=names, columns=names) if rotation in _OBLIQUE else None
     var = pd.DataFrame(np.nan, index=list(_VARIANCE_ROWS), columns=names)
     return EfaResult(tuple(cols), n_factors, method, rotation, n_obs, nanm, nanm.copy(), phi, nanm.copy(),
-                     nans, nans.copy(), var, {"df": dof, "n_obs": n_obs}, missing, tuple(warnings))
+                     nans, nans.copy(), var, {**dict.fromkeys(_FIT_KEYS), "df": dof, "n_obs": n_obs}, missing,
+                     tuple(warnings))
+
+
+#: the fit statistics of a solution (psych's ``fa`` names); all undefined when nothing was extracted
+_FIT_KEYS = ("objective", "chisq", "df", "pvalue", "rmsea", "tli", "bic", "n_obs", "null_chisq", "null_df")
 
 
 def _variance_table(P: np.ndarray, phi_eff: np.ndarray, p: int, fnames: list[str]) -> pd.DataFrame:

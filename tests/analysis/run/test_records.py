@@ -101,3 +101,16 @@ def test_a_failed_step_is_null_and_renders_as_absent():
     s = Sections.of({"cfa": None, "sem": {}})
     assert s.cfa is None and s.sem is None and list(s.names()) == []
     assert s.to_dict() == {"cfa": {}, "sem": {}}
+
+
+def test_an_efa_that_extracts_nothing_is_still_a_record():
+    # 25 respondents: too few complete rows; the section says so instead of failing its record
+    from coprod.analysis.responses import simulate
+    from coprod.analysis.run.sections import efa_section
+    df = simulate(25, seed=3).iloc[:4]
+    items = ["INS_C1", "INS_C2", "INS_C3", "VIN_C1", "VIN_C2", "VIN_C3"]
+    sec = efa_section(df, items, n_factors=2, fallback=2, method="minres", rotation="oblimin", n_iter=5,
+                      seed=1, missing="listwise")
+    fit = sec.solution.fit
+    assert fit.chisq is None and fit.objective is None and fit.n_obs == sec.solution.n_obs
+    assert sec.solution.warnings
